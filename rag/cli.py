@@ -1,0 +1,169 @@
+"""The ``rag`` command line: build the index, search it.
+
+Library errors (`RagError`) become a one-line message and a non-zero exit here, and
+only here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+
+from . import settings
+from .errors import RagError
+
+app = typer.Typer(
+    help="Question answering over news articles with cited, checkable evidence.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+INDEX_HELP = "Index folder. [env: RAG_INDEX_DIR; default: index]"
+CORPUS_HELP = "Articles: a folder of .txt/.md/.jsonl/.csv files, or one such file. [env: RAG_CORPUS_DIR; default: corpus]"
+
+
+def _fail(e: RagError, code: int = 2) -> None:
+    err.print(f"[red]error:[/red] {e}")
+    raise typer.Exit(code)
+
+
+@app.command("index")
+def index_command(
+    corpus: Optional[Path] = typer.Option(None, "--corpus", "-c", help=CORPUS_HELP),
+    index: Optional[Path] = typer.Option(None, "--index", "-i", help=INDEX_HELP),
+    full: bool = typer.Option(False, "--full", help="Rebuild everything instead of only new and changed articles."),
+    model: Optional[str] = typer.Option(None, "--model", help="Embedding model name or local folder. [env: RAG_MODEL]"),
+    chunk_tokens: int = typer.Option(160, "--chunk-tokens", min=16, max=250, help="Passage budget in cl100k tokens."),
+    overlap_tokens: int = typer.Option(32, "--overlap-tokens", min=0, help="Tokens of trailing sentences repeated in the next passage."),
+    max_chars: int = typer.Option(2_000_000, "--max-chars", min=1, help="Largest article accepted, in characters."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
+) -> None:
+    """Build or update the index from the articles (only new and changed ones are embedded).
+
+    Examples:
+
+      rag index                               # corpus/ → index/
+
+      rag index --corpus ~/news --index ~/news-index
+
+      rag index --full                        # re-embed everything
+    """
+    from .corpus import load_corpus
+    from .index import update_index
+
+    corpus_dir, index_dir, model_name = settings.corpus_dir(corpus), settings.index_dir(index), settings.model(model)
+    if overlap_tokens >= chunk_tokens:
+        err.print(f"[red]error:[/red] --overlap-tokens {overlap_tokens} must be smaller than --chunk-tokens {chunk_tokens}")
+        raise typer.Exit(2)
+    try:
+        t0 = time.perf_counter()
+        with err.status(f"reading {corpus_dir}"):
+            docs, problems = load_corpus(corpus_dir, max_chars=max_chars)
+        err.print(f"read {len(docs)} article(s) from {corpus_dir} in {time.perf_counter() - t0:.1f}s")
+        for p in problems:
+            err.print(f"[yellow]skipped[/yellow] {p}")
+        with _progress(quiet) as progress:
+            report = update_index(
+                docs, index_dir, model=model_name, max_tokens=chunk_tokens, overlap_tokens=overlap_tokens,
+                full=full, problems=problems, progress=progress,
+            )
+    except RagError as e:
+        _fail(e)
+    if report.full_reason == "new index":
+        err.print(f"built a new index at {index_dir}")
+    elif report.full_reason:
+        err.print(f"rebuilt everything: {report.full_reason}")
+    out.print(
+        f"index {index_dir}: {len(report.added)} added, {len(report.changed)} changed, {len(report.removed)} removed, "
+        f"{report.unchanged} unchanged; {report.chunks} passages ({report.embedded} embedded) in {report.seconds:.1f}s"
+    )
+    if problems:
+        err.print(f"[red]{len(problems)} article(s) could not be indexed[/red]: fix them and run `rag index` again")
+        raise typer.Exit(1)
+
+
+class _progress:
+    """Rich progress bars for the build stages, or nothing when quiet or not a terminal."""
+
+    def __init__(self, quiet: bool):
+        self.enabled = not quiet
+        self.bar = None
+        self.tasks: dict[str, int] = {}
+
+    def __enter__(self):
+        if not self.enabled:
+            return None
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+        self.bar = Progress(
+            TextColumn("{task.description:>9}"), BarColumn(), MofNCompleteColumn(),
+            TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(), console=err, transient=False,
+        )
+        self.bar.start()
+        return self.update
+
+    def update(self, stage: str, done: int, total: int) -> None:
+        if stage not in self.tasks:
+            self.tasks[stage] = self.bar.add_task(stage, total=total)
+        self.bar.update(self.tasks[stage], completed=done, total=total)
+
+    def __exit__(self, *exc):
+        if self.bar:
+            self.bar.stop()
+
+
+@app.command("search")
+def search_command(
+    query: str = typer.Argument(..., help="What to look for, in plain words."),
+    k: int = typer.Option(5, "-k", help="How many passages."),
+    index: Optional[Path] = typer.Option(None, "--index", "-i", help=INDEX_HELP),
+    as_json: bool = typer.Option(False, "--json", help="Print the hits as a JSON list."),
+) -> None:
+    """Show the passages most relevant to a query.
+
+    Examples:
+
+      rag search "What did Rutte say about Ukraine?"
+
+      rag search "North Korea" -k 3 --json
+    """
+    from .retrieval import load_index, retrieve
+
+    try:
+        hits = retrieve(query, k, index_dir=index)
+        size = len(load_index(index))
+    except RagError as e:
+        _fail(e)
+    if k > size:
+        err.print(f"note: -k {k} is more than the {size} passages in the index; showing all {size}")
+    if as_json:
+        out.print_json(json.dumps([dataclasses.asdict(h) for h in hits], ensure_ascii=False))
+        return
+    for rank, h in enumerate(hits, start=1):
+        meta = ", ".join(x for x in (h.source, h.published) if x)
+        out.print(f"[bold]{rank}. {h.title}[/bold] ({meta}) score {h.score:.3f} [dim]{h.chunk_id} chars {h.start}-{h.end}[/dim]")
+        out.print(f"   {h.text}\n", markup=False)
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        app()
+    except KeyboardInterrupt:
+        err.print("interrupted; the index was left as it was")
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

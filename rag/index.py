@@ -1,0 +1,465 @@
+"""The on-disk index: FAISS vectors, passage metadata in SQLite, and a manifest.
+
+Layout of an index folder::
+
+    index/
+      CURRENT                 name of the build being served
+      .lock                   held by the one process writing this index
+      build-20261123T120501Z-4242/
+        manifest.json         format, model, settings, per-document hashes, counts, file sizes
+        faiss.index           inner-product index over normalized vectors (row i = passage i)
+        vectors.npy           the same vectors, float32, reused by incremental builds
+        meta.sqlite           documents (text, title, source, published, url) and passages
+
+A build is written into ``build-….tmp``, renamed when complete, and only then named
+in ``CURRENT`` (an atomic replace). A crash at any point leaves the previous build
+serving; the next build removes what the crashed one left. The previous build is
+kept one generation so that readers that opened it just before a swap finish cleanly.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import fcntl
+import json
+import logging
+import os
+import shutil
+import sqlite3
+import threading
+import time
+from pathlib import Path
+from typing import Callable, Iterable
+
+import numpy as np
+
+from . import __version__
+from .chunking import DEFAULT_MAX_TOKENS, DEFAULT_OVERLAP_TOKENS, ENCODING, chunk_document
+from .embedding import DEFAULT_MODEL, Embedder, get_embedder
+from .errors import CorpusError, IndexBusy, IndexCorrupt, IndexNotFound
+from .types import BuildReport, Chunk, Document, Hit, Problem
+
+LOG = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+CURRENT = "CURRENT"
+LOCK = ".lock"
+MANIFEST = "manifest.json"
+FILES = ("faiss.index", "vectors.npy", "meta.sqlite")
+
+# progress(stage, done, total): stage is "chunking", "embedding" or "writing".
+Progress = Callable[[str, int, int], None]
+
+
+def _rebuild_hint(index_dir: Path) -> str:
+    return f"run `rag index --full --index {index_dir}` to rebuild it"
+
+
+class Index:
+    """One loaded build of an index: search it, read its documents.
+
+    >>> idx = Index.load("index")                 # doctest: +SKIP
+    >>> idx.search(query_vector, k=5)[0].title    # doctest: +SKIP
+    """
+
+    def __init__(self, index_dir: Path, build_dir: Path, manifest: dict, faiss_index, db: sqlite3.Connection):
+        self.index_dir = index_dir
+        self.build_dir = build_dir
+        self.manifest = manifest
+        self._faiss = faiss_index
+        self._db = db
+        self._db_lock = threading.Lock()
+
+    @property
+    def build_id(self) -> str:
+        return self.build_dir.name
+
+    @property
+    def model(self) -> str:
+        return self.manifest["settings"]["model"]
+
+    def __len__(self) -> int:
+        return int(self._faiss.ntotal)
+
+    @classmethod
+    def load(cls, index_dir: str | os.PathLike) -> "Index":
+        """Open the build named in ``CURRENT``; raise `IndexNotFound` or `IndexCorrupt` with the fix."""
+        index_dir = Path(index_dir)
+        build_dir = current_build_dir(index_dir)
+        manifest = read_manifest(build_dir, index_dir)
+        for name in FILES:
+            path = build_dir / name
+            want = manifest.get("files", {}).get(name)
+            if not path.is_file():
+                raise IndexCorrupt(f"index file {path} is missing: {_rebuild_hint(index_dir)}")
+            if want is not None and path.stat().st_size != want:
+                raise IndexCorrupt(
+                    f"index file {path} is {path.stat().st_size} bytes, expected {want} (truncated or altered): "
+                    + _rebuild_hint(index_dir)
+                )
+        import faiss
+
+        try:
+            faiss_index = faiss.read_index(str(build_dir / "faiss.index"))
+        except RuntimeError as e:
+            raise IndexCorrupt(f"index file {build_dir / 'faiss.index'} is unreadable ({str(e).splitlines()[0]}): {_rebuild_hint(index_dir)}") from e
+        try:
+            db = sqlite3.connect(f"file:{build_dir / 'meta.sqlite'}?mode=ro", uri=True, check_same_thread=False)
+            (rows,) = db.execute("SELECT count(*) FROM chunks").fetchone()
+        except sqlite3.DatabaseError as e:
+            raise IndexCorrupt(f"index metadata {build_dir / 'meta.sqlite'} is unreadable ({e}): {_rebuild_hint(index_dir)}") from e
+        expected = manifest["counts"]["chunks"]
+        if not (faiss_index.ntotal == rows == expected):
+            db.close()
+            raise IndexCorrupt(
+                f"index {build_dir} is inconsistent: {faiss_index.ntotal} vectors, {rows} passage rows, "
+                f"manifest says {expected}: {_rebuild_hint(index_dir)}"
+            )
+        return cls(index_dir, build_dir, manifest, faiss_index, db)
+
+    def close(self) -> None:
+        self._db.close()
+
+    def search(self, vector: np.ndarray, k: int) -> list[Hit]:
+        """The `k` passages nearest to `vector` (normalized), best first."""
+        if vector.shape[-1] != self._faiss.d:
+            raise IndexCorrupt(
+                f"query vector has {vector.shape[-1]} dimensions but index {self.build_dir} has {self._faiss.d}: "
+                f"it was built with another model; {_rebuild_hint(self.index_dir)}"
+            )
+        k = min(k, len(self))
+        if k <= 0:
+            return []
+        scores, ids = self._faiss.search(np.ascontiguousarray(vector.reshape(1, -1), dtype=np.float32), k)
+        ranked = [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
+        rows = self._rows([i for i, _ in ranked])
+        return [Hit(score=s, **rows[i]) for i, s in ranked]
+
+    def _rows(self, ids: list[int]) -> dict[int, dict]:
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        with self._db_lock:
+            cur = self._db.execute(
+                "SELECT c.row, c.chunk_id, c.doc_id, c.text, c.start, c.end, d.title, d.source, d.published, d.url "
+                f"FROM chunks c JOIN docs d ON d.doc_id = c.doc_id WHERE c.row IN ({marks})",
+                ids,
+            )
+            names = [col[0] for col in cur.description][1:]
+            return {r[0]: dict(zip(names, r[1:])) for r in cur.fetchall()}
+
+    def document(self, doc_id: str) -> Document:
+        """The full stored document (its text is what citations' offsets point into)."""
+        with self._db_lock:
+            r = self._db.execute(
+                "SELECT doc_id, text, title, source, published, url, origin, hash FROM docs WHERE doc_id = ?", (doc_id,)
+            ).fetchone()
+        if r is None:
+            raise KeyError(doc_id)
+        return Document(*r)
+
+    def chunks_of(self) -> dict[str, list[tuple[int, Chunk]]]:
+        """Every passage grouped by document, with its vector row: for incremental builds."""
+        out: dict[str, list[tuple[int, Chunk]]] = {}
+        with self._db_lock:
+            for row, chunk_id, doc_id, text, start, end, n in self._db.execute(
+                "SELECT row, chunk_id, doc_id, text, start, end, n_tokens FROM chunks ORDER BY row"
+            ):
+                out.setdefault(doc_id, []).append((row, Chunk(chunk_id, doc_id, text, start, end, n)))
+        return out
+
+    def documents(self) -> list[Document]:
+        with self._db_lock:
+            rows = self._db.execute("SELECT doc_id, text, title, source, published, url, origin, hash FROM docs").fetchall()
+        return [Document(*r) for r in rows]
+
+
+def current_build_dir(index_dir: Path) -> Path:
+    """The folder of the build being served, from ``CURRENT``."""
+    if not index_dir.is_dir():
+        raise IndexNotFound(f"no index at {index_dir}: build one with `rag index --index {index_dir}`")
+    try:
+        name = (index_dir / CURRENT).read_text().strip()
+    except FileNotFoundError:
+        if (index_dir / MANIFEST).exists() or any(index_dir.glob("*.faiss")) or any(index_dir.glob("*.index")):
+            raise IndexCorrupt(f"{index_dir} holds an index of another format: {_rebuild_hint(index_dir)}") from None
+        raise IndexNotFound(f"no index at {index_dir}: build one with `rag index --index {index_dir}`") from None
+    build_dir = index_dir / name
+    if not name or "/" in name or not build_dir.is_dir():
+        raise IndexCorrupt(f"{index_dir / CURRENT} names build {name!r}, which is missing: {_rebuild_hint(index_dir)}")
+    return build_dir
+
+
+def read_manifest(build_dir: Path, index_dir: Path) -> dict:
+    try:
+        manifest = json.loads((build_dir / MANIFEST).read_text(encoding="utf-8"))
+        version = manifest["format_version"]
+    except FileNotFoundError:
+        raise IndexCorrupt(f"index manifest {build_dir / MANIFEST} is missing: {_rebuild_hint(index_dir)}") from None
+    except (ValueError, KeyError, TypeError) as e:
+        raise IndexCorrupt(f"index manifest {build_dir / MANIFEST} is unreadable ({e}): {_rebuild_hint(index_dir)}") from None
+    if version != FORMAT_VERSION:
+        raise IndexCorrupt(
+            f"index {index_dir} has format version {version}, this rag {__version__} reads version {FORMAT_VERSION}: "
+            + _rebuild_hint(index_dir)
+        )
+    return manifest
+
+
+# --- building ----------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _exclusive(index_dir: Path):
+    """Hold the index's write lock, or raise `IndexBusy` naming the holder."""
+    path = index_dir / LOCK
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "another process"
+            raise IndexBusy(
+                f"index {index_dir} is being built by process {holder}; wait for it to finish, or stop it and run again"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def _settings(model: str, max_tokens: int, overlap_tokens: int, embedder: Embedder) -> dict:
+    return {
+        "model": model,
+        "backend": "torch-fp32",
+        "tokenizer": ENCODING,
+        "max_tokens": max_tokens,
+        "overlap_tokens": overlap_tokens,
+        "model_max_tokens": embedder.max_tokens,
+        "index_type": "flat-ip",
+    }
+
+
+def _describe_change(old: dict, new: dict) -> str:
+    diffs = [f"{k} {old.get(k)!r} → {new[k]!r}" for k in new if old.get(k) != new[k]]
+    return "settings changed (" + ", ".join(diffs) + "): every document is re-embedded"
+
+
+def update_index(
+    docs: list[Document],
+    index_dir: str | os.PathLike,
+    *,
+    model: str = DEFAULT_MODEL,
+    max_tokens: int = DEFAULT_MAX_TOKENS,
+    overlap_tokens: int = DEFAULT_OVERLAP_TOKENS,
+    full: bool = False,
+    problems: Iterable[Problem] = (),
+    progress: Progress | None = None,
+    embedder: Embedder | None = None,
+) -> BuildReport:
+    """Bring the index at `index_dir` in line with `docs`, re-embedding only what changed.
+
+    New and changed documents (by content hash) are chunked and embedded; unchanged
+    ones keep their passages and vectors; missing ones are dropped, except those whose
+    file is named in `problems` (a file that failed to read keeps its previous
+    version rather than vanishing). A different model or chunk setting, a `full`
+    request, or an unusable old index rebuild everything, and the report says why.
+    """
+    t0 = time.perf_counter()
+    index_dir = Path(index_dir)
+    problems = list(problems)
+    if not docs:
+        raise CorpusError(
+            f"no article could be read ({len(problems)} problem(s) reported); fix them and run again. "
+            f"The index at {index_dir} was left as it was."
+        )
+    embedder = embedder or get_embedder(model)
+    index_dir.mkdir(parents=True, exist_ok=True)
+    with _exclusive(index_dir):
+        _remove_leftovers(index_dir)
+        settings = _settings(model, max_tokens, overlap_tokens, embedder)
+        old, reason = None, ""
+        if full:
+            reason = "full rebuild requested"
+        else:
+            try:
+                old = Index.load(index_dir)
+            except IndexNotFound:
+                reason = "new index"
+            except IndexCorrupt as e:
+                reason = f"the existing index is unusable ({e}); rebuilding it"
+            if old is not None and old.manifest["settings"] != settings:
+                reason = _describe_change(old.manifest["settings"], settings)
+                old = None
+
+        old_hashes: dict[str, str] = old.manifest["documents"] if old else {}
+        keep_failed = _docs_of_failed_files(old, problems, {d.doc_id for d in docs}) if old else []
+        current = {d.doc_id: d for d in docs}
+        added = [d.doc_id for d in docs if d.doc_id not in old_hashes]
+        changed = [d.doc_id for d in docs if d.doc_id in old_hashes and old_hashes[d.doc_id] != d.content_hash]
+        kept_ids = {d.doc_id for d in keep_failed}
+        removed = [i for i in old_hashes if i not in current and i not in kept_ids]
+        report = dict(added=added, changed=changed, removed=removed, problems=problems, full_reason=reason)
+        if old is not None and not (added or changed or removed):
+            n = len(old)
+            old.close()
+            return BuildReport(**report, unchanged=len(docs), chunks=n, seconds=time.perf_counter() - t0, build_id=old.build_id)
+
+        # Chunk and embed what is new; everything else is reused as it is.
+        fresh = [current[i] for i in added + changed]
+        new_chunks: dict[str, list[Chunk]] = {}
+        for n, d in enumerate(fresh, start=1):
+            new_chunks[d.doc_id] = chunk_document(d, max_tokens=max_tokens, overlap_tokens=overlap_tokens, fits=embedder.fits)
+            if progress:
+                progress("chunking", n, len(fresh))
+        texts = [c.text for cs in new_chunks.values() for c in cs]
+        done = 0
+
+        def step(n: int) -> None:
+            nonlocal done
+            done += n
+            if progress:
+                progress("embedding", done, len(texts))
+
+        new_vectors = embedder.encode_documents(texts, progress=step)
+        if progress and not texts:
+            progress("embedding", 0, 0)
+
+        final_docs = docs + keep_failed
+        old_chunks = old.chunks_of() if old else {}
+        old_vectors = np.load(old.build_dir / "vectors.npy", mmap_mode="r") if old else None
+        chunks: list[Chunk] = []
+        parts: list[np.ndarray] = []
+        offsets = {}
+        pos = 0
+        for doc_id, cs in new_chunks.items():
+            offsets[doc_id] = pos
+            pos += len(cs)
+        for d in final_docs:
+            if d.doc_id in new_chunks:
+                cs = new_chunks[d.doc_id]
+                chunks.extend(cs)
+                parts.append(new_vectors[offsets[d.doc_id] : offsets[d.doc_id] + len(cs)])
+            else:
+                rows = old_chunks.get(d.doc_id, [])
+                chunks.extend(c for _, c in rows)
+                parts.append(np.asarray(old_vectors[[r for r, _ in rows]], dtype=np.float32))
+        dim = new_vectors.shape[1] if len(texts) else (old_vectors.shape[1] if old_vectors is not None else embedder.dimension)
+        vectors = np.concatenate(parts) if parts else np.zeros((0, dim), dtype=np.float32)
+        if old is not None:
+            old.close()
+
+        manifest = {
+            "format_version": FORMAT_VERSION,
+            "package_version": __version__,
+            "settings": settings,
+            "dimension": int(dim),
+            "counts": {"documents": len(final_docs), "chunks": len(chunks)},
+            "built_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            "build_seconds": None,
+            "documents": {d.doc_id: d.content_hash for d in final_docs},
+        }
+        if progress:
+            progress("writing", 0, 1)
+        build_id = _write_build(index_dir, manifest, final_docs, chunks, vectors, t0)
+        if progress:
+            progress("writing", 1, 1)
+        return BuildReport(
+            **report,
+            unchanged=len(docs) - len(added) - len(changed),
+            chunks=len(chunks),
+            embedded=len(texts),
+            seconds=time.perf_counter() - t0,
+            build_id=build_id,
+        )
+
+
+def _docs_of_failed_files(old: Index, problems: list[Problem], present: set[str]) -> list[Document]:
+    failed = {p.where.rsplit(":", 1)[0] if ":" in p.where and p.where.rsplit(":", 1)[1].isdigit() else p.where for p in problems}
+    if not failed:
+        return []
+    kept = []
+    for d in old.documents():
+        file = d.origin.rsplit(":", 1)[0] if d.origin.rsplit(":", 1)[-1].isdigit() else d.origin
+        if d.doc_id not in present and file in failed:
+            kept.append(d)
+    return kept
+
+
+def _write_build(index_dir: Path, manifest: dict, docs: Iterable[Document], chunks: list[Chunk], vectors: np.ndarray, t0: float) -> str:
+    import faiss
+
+    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+    build_id = f"build-{stamp}-{os.getpid()}"
+    tmp = index_dir / f"{build_id}.tmp"
+    tmp.mkdir()
+
+    np.save(tmp / "vectors.npy", np.ascontiguousarray(vectors, dtype=np.float32))
+    flat = faiss.IndexFlatIP(vectors.shape[1])
+    if len(vectors):
+        flat.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    faiss.write_index(flat, str(tmp / "faiss.index"))
+
+    db = sqlite3.connect(tmp / "meta.sqlite")
+    with db:
+        db.executescript(
+            """
+            CREATE TABLE docs (doc_id TEXT PRIMARY KEY, text TEXT, title TEXT, source TEXT,
+                               published TEXT, url TEXT, origin TEXT, hash TEXT);
+            CREATE TABLE chunks (row INTEGER PRIMARY KEY, chunk_id TEXT UNIQUE, doc_id TEXT,
+                                 text TEXT, start INTEGER, end INTEGER, n_tokens INTEGER);
+            CREATE INDEX chunks_doc ON chunks(doc_id);
+            """
+        )
+        db.executemany(
+            "INSERT INTO docs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            ((d.doc_id, d.text, d.title, d.source, d.published, d.url, d.origin, d.content_hash) for d in docs),
+        )
+        db.executemany(
+            "INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?)",
+            ((row, c.chunk_id, c.doc_id, c.text, c.start, c.end, c.n_tokens) for row, c in enumerate(chunks)),
+        )
+    db.close()
+
+    manifest["files"] = {name: (tmp / name).stat().st_size for name in FILES}
+    manifest["build_seconds"] = round(time.perf_counter() - t0, 3)
+    (tmp / MANIFEST).write_text(json.dumps(manifest, indent=1, ensure_ascii=False), encoding="utf-8")
+    for name in (*FILES, MANIFEST):
+        _fsync(tmp / name)
+
+    final = index_dir / build_id
+    os.rename(tmp, final)
+    pointer = index_dir / f"{CURRENT}.tmp"
+    pointer.write_text(build_id + "\n")
+    _fsync(pointer)
+    os.replace(pointer, index_dir / CURRENT)
+    _fsync(index_dir)
+    _remove_old_builds(index_dir, keep={build_id})
+    LOG.info("index %s now serves %s", index_dir, build_id)
+    return build_id
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _remove_leftovers(index_dir: Path) -> None:
+    """Remove what a crashed build left (we hold the lock, so no build is running)."""
+    for p in index_dir.glob("build-*.tmp"):
+        LOG.info("removing %s, left by an interrupted build", p)
+        shutil.rmtree(p, ignore_errors=True)
+    (index_dir / f"{CURRENT}.tmp").unlink(missing_ok=True)
+
+
+def _remove_old_builds(index_dir: Path, keep: set[str], generations: int = 1) -> None:
+    """Delete builds older than the newest `generations` besides those in `keep`."""
+    builds = sorted(p for p in index_dir.glob("build-*") if p.is_dir() and not p.name.endswith(".tmp"))
+    others = [p for p in builds if p.name not in keep]
+    for p in others[: max(0, len(others) - generations)]:
+        shutil.rmtree(p, ignore_errors=True)

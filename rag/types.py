@@ -1,0 +1,79 @@
+"""The data that flows through the pipeline: corpus → chunks → index → hits → answer.
+
+All are small frozen dataclasses. `start`/`end` are character offsets into the
+document's text, so any passage or quote can be checked against its source:
+``document.text[chunk.start:chunk.end] == chunk.text``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Document:
+    """One article: its text and what is known about it."""
+
+    doc_id: str
+    text: str
+    title: str = ""
+    source: str = ""  # publisher, e.g. "Khaleej Times"
+    published: str = ""  # ISO date as given: "2024-11-04", "2024-11" or ""
+    url: str = ""
+    origin: str = ""  # where it was read from, e.g. "corpus/a.txt" or "dump.jsonl:12"
+    content_hash: str = ""
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A token-bounded passage of one document."""
+
+    chunk_id: str
+    doc_id: str
+    text: str
+    start: int
+    end: int
+    n_tokens: int
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A passage returned by search, with its article's metadata and its score."""
+
+    chunk_id: str
+    doc_id: str
+    text: str
+    start: int
+    end: int
+    score: float
+    title: str = ""
+    source: str = ""
+    published: str = ""
+    url: str = ""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """An input that could not be used, named so the user can fix it."""
+
+    where: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}"
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    """What `rag index` did."""
+
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    chunks: int = 0
+    embedded: int = 0
+    seconds: float = 0.0
+    full_reason: str = ""  # why everything was rebuilt, when it was
+    problems: list[Problem] = field(default_factory=list)
+    build_id: str = ""
