@@ -133,9 +133,13 @@ def chunk_document(
         units.extend(_fit_units(text, s, e, max_tokens, fits))
 
     chunks: list[Chunk] = []
-    i = 0
+    i, prev_j = 0, 0
     while i < len(units):
         j = _pack(text, units, i, max_tokens, fits)
+        if j <= prev_j:  # the overlap left no room for anything new: start after it
+            i = prev_j
+            j = _pack(text, units, i, max_tokens, fits)
+        prev_j = j
         start, end = units[i].start, units[j - 1].end
         piece = text[start:end]
         chunks.append(
@@ -152,7 +156,11 @@ def chunk_document(
             break
         # Step back over trailing sentences for overlap, always moving forward.
         k, carried = j, 0
-        while k - 1 > i and carried + units[k - 1].n_tokens <= overlap_tokens:
+        while (
+            k - 1 > i
+            and carried + units[k - 1].n_tokens <= overlap_tokens
+            and carried + units[k - 1].n_tokens + units[j].n_tokens <= max_tokens
+        ):
             k -= 1
             carried += units[k].n_tokens
         i = k

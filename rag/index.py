@@ -451,9 +451,15 @@ def _fsync(path: Path) -> None:
 
 def _remove_leftovers(index_dir: Path) -> None:
     """Remove what a crashed build left (we hold the lock, so no build is running)."""
-    for p in index_dir.glob("build-*.tmp"):
-        LOG.info("removing %s, left by an interrupted build", p)
-        shutil.rmtree(p, ignore_errors=True)
+    try:
+        serving = (index_dir / CURRENT).read_text().strip()
+    except OSError:
+        serving = ""
+    for p in index_dir.glob("build-*"):
+        # Unfinished builds, and finished ones newer than CURRENT that were never swapped in.
+        if p.name.endswith(".tmp") or (p.is_dir() and p.name > serving):
+            LOG.info("removing %s, left by an interrupted build", p)
+            shutil.rmtree(p, ignore_errors=True)
     (index_dir / f"{CURRENT}.tmp").unlink(missing_ok=True)
 
 

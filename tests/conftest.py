@@ -1,0 +1,74 @@
+"""Shared fixtures: a tiny deterministic embedder for fast tests, and corpus helpers."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+STARTER = ROOT / "corpus"
+
+
+class FakeEmbedder:
+    """Bag-of-words hashed into 64 dimensions: fast, deterministic, and similar texts score high."""
+
+    model = "fake-bow"
+    max_tokens = 256
+    dimension = 256
+
+    def __init__(self):
+        self.embedded: list[str] = []
+
+    def count_tokens(self, text: str) -> int:
+        return len(text.split()) + 2
+
+    def fits(self, text: str) -> bool:
+        return self.count_tokens(text) <= self.max_tokens
+
+    def _vec(self, text: str) -> np.ndarray:
+        v = np.zeros(self.dimension, dtype=np.float32)
+        for w in re.findall(r"\w+", text.lower()):
+            v[int(hashlib.md5(w.encode()).hexdigest(), 16) % self.dimension] += 1
+        n = np.linalg.norm(v)
+        return v / n if n else v
+
+    def encode_documents(self, texts, *, progress=None):
+        self.embedded.extend(texts)
+        if progress and texts:
+            progress(len(texts))
+        return np.stack([self._vec(t) for t in texts]) if texts else np.zeros((0, self.dimension), np.float32)
+
+    def encode_query(self, text: str) -> np.ndarray:
+        return self._vec(text)
+
+
+@pytest.fixture
+def fake_embedder(monkeypatch):
+    """A FakeEmbedder that `retrieve()` also uses, whatever model the index names."""
+    emb = FakeEmbedder()
+    import rag.retrieval
+
+    monkeypatch.setattr(rag.retrieval, "get_embedder", lambda model: emb)
+    rag.retrieval._open.clear()
+    yield emb
+    rag.retrieval._open.clear()
+
+
+@pytest.fixture
+def corpus_dir(tmp_path) -> Path:
+    """A private copy of the starter corpus."""
+    d = tmp_path / "corpus"
+    shutil.copytree(STARTER, d)
+    return d
+
+
+def write_article(folder: Path, name: str, text: str, **meta) -> Path:
+    lines = ["---", *(f"{k}: {v}" for k, v in meta.items()), "---", text] if meta else [text]
+    p = folder / name
+    p.write_text("\n".join(lines), encoding="utf-8")
+    return p

@@ -1,0 +1,278 @@
+"""The on-disk index with a fake embedder: incremental builds, atomic writes, bad state."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+
+import pytest
+
+import rag.index
+from rag.corpus import load_corpus
+from rag.errors import CorpusError, IndexBusy, IndexCorrupt, IndexNotFound, QueryError
+from rag.index import Index, update_index
+from rag.retrieval import load_index, retrieve
+
+from .conftest import write_article
+
+
+def build(corpus, index, emb, **kw):
+    docs, problems = load_corpus(corpus)
+    return update_index(docs, index, model="fake-bow", embedder=emb, problems=problems, **kw)
+
+
+def test_first_build_then_search(corpus_dir, tmp_path, fake_embedder):
+    index = tmp_path / "index"
+    report = build(corpus_dir, index, fake_embedder)
+    assert report.full_reason == "new index"
+    assert len(report.added) == 2 and report.chunks == report.embedded > 4
+    hits = retrieve("Pyongyang support serious development escalation", k=3, index_dir=index)
+    assert hits[0].doc_id == "nato-united-whoever-wins-us-election"
+    assert "Pyongyang" in hits[0].text
+    assert hits[0].source == "Khaleej Times" and hits[0].published == "2024-11-04"
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+    m = json.loads((Index.load(index).build_dir / "manifest.json").read_text())
+    assert m["settings"]["model"] == "fake-bow" and m["settings"]["tokenizer"] == "cl100k_base"
+    assert m["counts"] == {"documents": 2, "chunks": report.chunks}
+    assert set(m["documents"]) == {"nato-united-whoever-wins-us-election", "nato-future-amid-us-election-uncertainty"}
+    assert m["dimension"] == 256 and m["package_version"] and m["built_at"]
+
+
+def test_hit_text_is_the_exact_span_of_the_stored_document(corpus_dir, tmp_path, fake_embedder):
+    index = tmp_path / "index"
+    build(corpus_dir, index, fake_embedder)
+    idx = load_index(index)
+    for h in retrieve("NATO alliance", k=50, index_dir=index):
+        assert idx.document(h.doc_id).text[h.start : h.end] == h.text
+
+
+def test_incremental_add_change_delete(corpus_dir, tmp_path, fake_embedder):
+    index = tmp_path / "index"
+    build(corpus_dir, index, fake_embedder)
+    first = Index.load(index).build_id
+
+    fake_embedder.embedded.clear()
+    report = build(corpus_dir, index, fake_embedder)
+    assert (report.added, report.changed, report.removed, report.embedded) == ([], [], [], 0)
+    assert Index.load(index).build_id == first, "a no-change run must not write a new build"
+
+    write_article(corpus_dir, "new.txt", "Zelensky presented a Victory Plan in Kyiv.", title="New")
+    kt = corpus_dir / "nato-united-whoever-wins-us-election.txt"
+    kt.write_text(kt.read_text().replace("Berlin on Monday", "Berlin on Monday afternoon"))
+    (corpus_dir / "nato-future-amid-us-election-uncertainty.txt").unlink()
+    fake_embedder.embedded.clear()
+    report = build(corpus_dir, index, fake_embedder)
+    assert report.added == ["new"]
+    assert report.changed == ["nato-united-whoever-wins-us-election"]
+    assert report.removed == ["nato-future-amid-us-election-uncertainty"]
+    assert report.full_reason == ""
+    # Only the new and the changed article were embedded.
+    assert all("Time.news" not in t and "Dr. Carter" not in t for t in fake_embedder.embedded)
+    assert report.embedded == len(fake_embedder.embedded) == report.chunks
+    idx = load_index(index)
+    assert idx.manifest["counts"]["documents"] == 2
+    assert {h.doc_id for h in retrieve("Dr. Carter interview", k=50, index_dir=index)} == {
+        "new", "nato-united-whoever-wins-us-election"}
+    assert "afternoon" in idx.document("nato-united-whoever-wins-us-election").text
+
+
+def test_unchanged_documents_keep_their_vectors(corpus_dir, tmp_path, fake_embedder):
+    import numpy as np
+
+    index = tmp_path / "index"
+    build(corpus_dir, index, fake_embedder)
+    before = np.load(Index.load(index).build_dir / "vectors.npy")
+    write_article(corpus_dir, "zzz-new.txt", "Another article.")
+    build(corpus_dir, index, fake_embedder)
+    after = np.load(Index.load(index).build_dir / "vectors.npy")
+    assert np.array_equal(after[: len(before)], before)
+
+
+def test_changed_settings_force_a_full_rebuild_said_plainly(corpus_dir, tmp_path, fake_embedder):
+    index = tmp_path / "index"
+    build(corpus_dir, index, fake_embedder)
+    report = build(corpus_dir, index, fake_embedder, max_tokens=100)
+    assert "max_tokens 160 → 100" in report.full_reason
+    assert report.embedded == report.chunks
+    report = build(corpus_dir, index, fake_embedder, max_tokens=100, full=True)
+    assert report.full_reason == "full rebuild requested" and report.embedded == report.chunks
+
+
+def test_crash_during_write_leaves_previous_index_serving(corpus_dir, tmp_path, fake_embedder, monkeypatch):
+    index = tmp_path / "index"
+    build(corpus_dir, index, fake_embedder)
+    first = Index.load(index).build_id
+    before = [(h.chunk_id, h.score) for h in retrieve("Ukraine membership", k=5, index_dir=index)]
+    write_article(corpus_dir, "new.txt", "Ukraine membership talk.")
+
+    real_replace = os.replace
+
+    def crash(*a, **k):
+        raise OSError("simulated crash just before the swap")
+
+    monkeypatch.setattr(rag.index.os, "replace", crash)
+    with pytest.raises(OSError, match="simulated"):
+        build(corpus_dir, index, fake_embedder)
+    monkeypatch.setattr(rag.index.os, "replace", real_replace)
+
+    rag.retrieval._open.clear()
+    assert [(h.chunk_id, h.score) for h in retrieve("Ukraine membership", k=5, index_dir=index)] == before
+    assert (index / "CURRENT.tmp").exists() and len(list(index.glob("build-*"))) == 2  # the crash left debris
+
+    report = build(corpus_dir, index, fake_embedder)
+    assert report.added == ["new"]
+    assert not list(index.glob("*.tmp"))
+    # The debris is gone; what remains is the new build and the one it replaced.
+    assert sorted(p.name for p in index.glob("build-*")) == sorted([first, Index.load(index).build_id])
+
+
+def test_leftover_tmp_build_is_cleaned(corpus_dir, tmp_path, fake_embedder):
+    index = tmp_path / "index"
+    build(corpus_dir, index, fake_embedder)
+    (index / "build-19990101T000000Z-1.tmp").mkdir()
+    write_article(corpus_dir, "new.txt", "Something new.")
+    build(corpus_dir, index, fake_embedder)
+    assert not list(index.glob("*.tmp"))
+
+
+def test_a_file_that_fails_to_read_keeps_its_previous_version(corpus_dir, tmp_path, fake_embedder):
+    index = tmp_path / "index"
+    build(corpus_dir, index, fake_embedder)
+    (corpus_dir / "nato-united-whoever-wins-us-election.txt").write_bytes(b"\xff\xfe broken")
+    report = build(corpus_dir, index, fake_embedder)
+    assert report.removed == [] and len(report.problems) == 1
+    assert any(h.doc_id == "nato-united-whoever-wins-us-election" for h in retrieve("Pyongyang", k=20, index_dir=index))
+
+
+def test_all_articles_failing_leaves_the_index_untouched(corpus_dir, tmp_path, fake_embedder):
+    index = tmp_path / "index"
+    build(corpus_dir, index, fake_embedder)
+    for p in corpus_dir.glob("*.txt"):
+        p.write_bytes(b"")
+    with pytest.raises(CorpusError, match="left as it was"):
+        build(corpus_dir, index, fake_embedder)
+    assert Index.load(index).manifest["counts"]["documents"] == 2
+
+
+def test_second_build_at_once_is_refused(corpus_dir, tmp_path, fake_embedder):
+    index = tmp_path / "index"
+    build(corpus_dir, index, fake_embedder)
+    inside, release = threading.Event(), threading.Event()
+
+    class SlowEmbedder(type(fake_embedder)):
+        def encode_documents(self, texts, *, progress=None):
+            inside.set()
+            release.wait(10)
+            return super().encode_documents(texts, progress=progress)
+
+    write_article(corpus_dir, "new.txt", "New.")
+    t = threading.Thread(target=build, args=(corpus_dir, index, SlowEmbedder()))
+    t.start()
+    try:
+        assert inside.wait(10)
+        with pytest.raises(IndexBusy, match=rf"being built by process {os.getpid()}"):
+            build(corpus_dir, index, fake_embedder)
+    finally:
+        release.set()
+        t.join()
+
+
+# --- bad index state: one clear message naming the fix ----------------------
+
+
+@pytest.fixture
+def built(corpus_dir, tmp_path, fake_embedder):
+    index = tmp_path / "index"
+    build(corpus_dir, index, fake_embedder)
+    rag.retrieval._open.clear()
+    return index
+
+
+def test_no_index(tmp_path, fake_embedder):
+    with pytest.raises(IndexNotFound, match=r"no index at .*rag index --index"):
+        retrieve("x", index_dir=tmp_path / "missing")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(IndexNotFound):
+        retrieve("x", index_dir=tmp_path / "empty")
+
+
+def test_truncated_faiss_file(built, fake_embedder):
+    f = Index.load(built).build_dir / "faiss.index"
+    f.write_bytes(f.read_bytes()[:100])
+    with pytest.raises(IndexCorrupt, match=r"faiss.index is 100 bytes.*truncated.*rag index --full"):
+        retrieve("x", index_dir=built)
+
+
+def test_corrupt_faiss_file_of_the_right_size(built, fake_embedder):
+    f = Index.load(built).build_dir / "faiss.index"
+    f.write_bytes(b"\x00" * f.stat().st_size)
+    with pytest.raises(IndexCorrupt, match=r"unreadable.*rag index --full"):
+        retrieve("x", index_dir=built)
+
+
+def test_metadata_rows_that_do_not_match_the_vectors(built, fake_embedder):
+    import sqlite3
+
+    b = Index.load(built).build_dir
+    db = sqlite3.connect(b / "meta.sqlite")
+    db.execute("DELETE FROM chunks WHERE row = 0")
+    db.commit()
+    db.close()
+    m = json.loads((b / "manifest.json").read_text())
+    m["files"].pop("meta.sqlite")  # so the size check passes and the row check must catch it
+    (b / "manifest.json").write_text(json.dumps(m))
+    with pytest.raises(IndexCorrupt, match=r"inconsistent: \d+ vectors, \d+ passage rows"):
+        retrieve("x", index_dir=built)
+
+
+def test_manifest_from_another_format_version(built, fake_embedder):
+    b = Index.load(built).build_dir
+    m = json.loads((b / "manifest.json").read_text())
+    m["format_version"] = 99
+    (b / "manifest.json").write_text(json.dumps(m))
+    with pytest.raises(IndexCorrupt, match=r"format version 99.*reads version 1.*rag index --full"):
+        retrieve("x", index_dir=built)
+
+
+def test_missing_file_and_garbled_manifest(built, fake_embedder):
+    b = Index.load(built).build_dir
+    (b / "manifest.json").write_text("{not json")
+    with pytest.raises(IndexCorrupt, match="manifest .* unreadable"):
+        retrieve("x", index_dir=built)
+    (b / "manifest.json").unlink()
+    with pytest.raises(IndexCorrupt, match="manifest .* missing"):
+        retrieve("x", index_dir=built)
+
+
+def test_index_of_another_model_dimension(built, fake_embedder, monkeypatch):
+    import numpy as np
+
+    monkeypatch.setattr(fake_embedder, "encode_query", lambda q: np.ones(384, np.float32) / np.sqrt(384))
+    with pytest.raises(IndexCorrupt, match="384 dimensions .* has 256: it was built with another model"):
+        retrieve("x", index_dir=built)
+
+
+def test_corrupt_index_is_rebuilt_by_the_next_build(built, corpus_dir, fake_embedder):
+    (Index.load(built).build_dir / "faiss.index").write_bytes(b"junk")
+    report = build(corpus_dir, built, fake_embedder)
+    assert "unusable" in report.full_reason
+    assert retrieve("Rutte", index_dir=built)
+
+
+def test_queries_and_k(built, fake_embedder):
+    with pytest.raises(QueryError, match="empty"):
+        retrieve("   ", index_dir=built)
+    with pytest.raises(QueryError, match="k of 0"):
+        retrieve("Rutte", k=0, index_dir=built)
+    n = len(load_index(built))
+    assert len(retrieve("Rutte", k=n + 100, index_dir=built)) == n
+
+
+def test_index_is_cached_and_reloaded_only_when_rebuilt(built, corpus_dir, fake_embedder):
+    a = load_index(built)
+    assert load_index(built) is a
+    write_article(corpus_dir, "new.txt", "New article about Rutte.")
+    build(corpus_dir, built, fake_embedder)
+    b = load_index(built)
+    assert b is not a and b.manifest["counts"]["documents"] == 3
