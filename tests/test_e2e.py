@@ -1,0 +1,142 @@
+"""End to end with the real packaged model: the `rag` command and the Python API."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from .conftest import write_article
+
+RUTTE_UKRAINE = "What did Rutte say about Ukraine?"
+BOTH = {"nato-united-whoever-wins-us-election", "nato-future-amid-us-election-uncertainty"}
+
+
+def rag(*args, check=True, env=None) -> subprocess.CompletedProcess:
+    cmd = [sys.executable, "-m", "rag", *map(str, args)]
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=600, env={**os.environ, **(env or {})})
+    if check and p.returncode != 0:
+        raise AssertionError(f"{cmd} exited {p.returncode}\nstdout:\n{p.stdout}\nstderr:\n{p.stderr}")
+    return p
+
+
+@pytest.fixture(scope="module")
+def real_index(tmp_path_factory):
+    """The starter corpus indexed once by the real CLI with the real model."""
+    base = tmp_path_factory.mktemp("e2e")
+    corpus, index = base / "corpus", base / "index"
+    import shutil
+
+    from .conftest import STARTER
+
+    shutil.copytree(STARTER, corpus)
+    first = rag("index", "--corpus", corpus, "--index", index, "--quiet")
+    return corpus, index, first
+
+
+def test_index_reports_what_it_did(real_index):
+    _, index, first = real_index
+    assert "2 added, 0 changed, 0 removed, 0 unchanged" in first.stdout
+    assert "built a new index" in first.stderr
+    assert (index / "CURRENT").is_file()
+
+
+def test_search_finds_both_articles_for_rutte_on_ukraine(real_index):
+    _, index, _ = real_index
+    p = rag("search", RUTTE_UKRAINE, "-k", 4, "--json", "--index", index)
+    hits = json.loads(p.stdout)
+    assert len(hits) == 4
+    assert {h["doc_id"] for h in hits} == BOTH
+    assert any("Ukraine" in h["text"] for h in hits[:2])
+    for h in hits:
+        assert set(h) >= {"text", "score", "doc_id", "title", "source", "published", "chunk_id", "start", "end"}
+
+
+def test_search_plain_output_and_large_k(real_index):
+    _, index, _ = real_index
+    p = rag("search", "North Korean troops", "-k", 500, "--index", index)
+    assert "Pyongyang" in p.stdout and "Khaleej Times" in p.stdout
+    assert "more than the" in p.stderr and "showing all" in p.stderr
+
+
+def test_second_index_run_embeds_nothing(real_index):
+    corpus, index, _ = real_index
+    p = rag("index", "--corpus", corpus, "--index", index, "--quiet")
+    assert "0 added, 0 changed, 0 removed, 2 unchanged" in p.stdout
+    assert "(0 embedded)" in p.stdout
+
+
+def test_bad_article_is_named_others_indexed_and_exit_is_nonzero(real_index, tmp_path):
+    corpus, _, _ = real_index
+    index = tmp_path / "index"
+    bad = tmp_path / "c"
+    bad.mkdir()
+    write_article(bad, "good.txt", "Rutte spoke about Ukraine in Berlin.", title="Good")
+    (bad / "broken.txt").write_bytes(b"caf\xe9")
+    p = rag("index", "--corpus", bad, "--index", index, "--quiet", check=False)
+    assert p.returncode == 1
+    assert "broken.txt: is not UTF-8" in p.stderr
+    assert "1 added" in p.stdout
+    hits = json.loads(rag("search", "Berlin", "--json", "--index", index).stdout)
+    assert [h["doc_id"] for h in hits] == ["good"]
+
+
+def test_cli_errors_are_one_clear_line(tmp_path):
+    p = rag("index", "--corpus", tmp_path / "nowhere", "--index", tmp_path / "i", check=False)
+    assert p.returncode == 2 and "does not exist" in p.stderr and "Traceback" not in p.stderr
+    p = rag("search", "anything", "--index", tmp_path / "none", check=False)
+    assert p.returncode == 2 and "no index at" in p.stderr and "rag index" in p.stderr
+    p = rag("search", "  ", "--index", tmp_path / "none", check=False)
+    assert p.returncode == 2 and "the query is empty" in p.stderr
+
+
+def test_help_has_examples():
+    assert "index" in rag("--help").stdout and "search" in rag("--help").stdout
+    for cmd in ("index", "search"):
+        assert "Examples" in rag(cmd, "--help").stdout
+
+
+def test_import_rag_does_not_load_heavy_libraries():
+    code = (
+        "import sys, rag; rag.retrieve; rag.update_index; rag.load_corpus; "
+        "heavy = [m for m in ('torch', 'faiss', 'gradio', 'sentence_transformers') if m in sys.modules]; "
+        "assert not heavy, heavy"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+def test_retrieve_api_caches_index_and_model(real_index):
+    import rag
+    import rag.index
+    from rag.embedding import get_embedder
+
+    _, index, _ = real_index
+    hits = rag.retrieve(RUTTE_UKRAINE, k=4, index_dir=index)
+    assert {h.doc_id for h in hits} == BOTH
+    model = get_embedder("all-MiniLM-L6-v2")._st
+    loads = []
+    real_load = rag.index.Index.load.__func__
+
+    def counting_load(cls, path):
+        loads.append(path)
+        return real_load(cls, path)
+
+    rag.index.Index.load = classmethod(counting_load)
+    try:
+        again = rag.retrieve(RUTTE_UKRAINE, k=4, index_dir=index)
+    finally:
+        rag.index.Index.load = classmethod(real_load)
+    assert loads == [] and get_embedder("all-MiniLM-L6-v2")._st is model
+    assert [h.chunk_id for h in again] == [h.chunk_id for h in hits]
+
+
+def test_index_dir_from_environment(real_index, monkeypatch):
+    import rag
+
+    _, index, _ = real_index
+    monkeypatch.setenv("RAG_INDEX_DIR", str(index))
+    assert rag.retrieve("Scholz", k=1)[0].doc_id in BOTH
