@@ -31,6 +31,7 @@ import io
 import json
 import logging
 import os
+import re
 from pathlib import Path
 from typing import Iterator
 
@@ -227,16 +228,37 @@ def _document(fields: dict[str, str], where: str, max_chars: int) -> Document | 
             f"is {len(text):,} characters, over the {max_chars:,} limit for one article; "
             "split it into articles, or raise the limit with --max-chars",
         )
+    url = fields.get("url", "").strip()
     doc = Document(
         doc_id=fields["id"].strip(),
         text=text,
         title=fields.get("title", "").strip(),
-        source=fields.get("source", "").strip(),
-        published=fields.get("published", "").strip(),
-        url=fields.get("url", "").strip(),
+        source=fields.get("source", "").strip() or _host(url),
+        published=_iso_date(fields.get("published", "").strip()),
+        url=url,
         origin=where,
     )
     return _with_hash(doc)
+
+
+def _host(url: str) -> str:
+    """The publisher's site from an article URL, e.g. ``abcnews.go.com``: a fallback source."""
+    from urllib.parse import urlsplit
+
+    host = (urlsplit(url).hostname or "") if "://" in url else ""
+    return host.removeprefix("www.")
+
+
+_DATE = re.compile(r"^(\d{4})[-/.](\d{1,2})(?:[-/.](\d{1,2}))?(?=$|[T ])")
+
+
+def _iso_date(value: str) -> str:
+    """``2017/2/7`` → ``2017-02-07``; ISO dates and times keep their date part; others stay as given."""
+    m = _DATE.match(value)
+    if not m:
+        return value
+    y, mo, d = m.groups()
+    return f"{y}-{int(mo):02d}" + (f"-{int(d):02d}" if d else "")
 
 
 def _with_hash(doc: Document) -> Document:

@@ -57,6 +57,7 @@ def test_jsonl_and_csv_rows_with_aliases(tmp_path):
     assert (a1.title, a1.text, a1.source, a1.published, a1.url) == ("One", "First text.", "AP", "2024-11-05", "http://x/1")
     assert a1.origin == "dump.jsonl:1"
     assert by_id["7"].text == "A text, with a comma\nand a newline." and by_id["7"].published == "2021-01-02"
+    assert by_id["7"].source == "y"  # no publisher given: the site's host name
 
 
 def test_content_hash_changes_with_text_or_metadata(tmp_path):
@@ -136,3 +137,12 @@ def test_single_file_corpus(tmp_path):
     p = write_article(tmp_path, "one.txt", "Only one.")
     docs, _ = load_corpus(p)
     assert [d.doc_id for d in docs] == ["one"]
+
+
+@pytest.mark.parametrize(
+    "given, stored",
+    [("2017/2/7", "2017-02-07"), ("2024-11-04T10:00:00Z", "2024-11-04"), ("2024-11", "2024-11"), ("last Monday", "last Monday")],
+)
+def test_dates_are_stored_as_iso_where_recognisable(tmp_path, given, stored):
+    write_article(tmp_path, "a.txt", "Text.", published=f"'{given}'")
+    assert load_corpus(tmp_path)[0][0].published == stored
