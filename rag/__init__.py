@@ -9,9 +9,12 @@ Heavy libraries (torch, faiss, gradio) load only when first needed, so
 
 __version__ = "0.1.0"
 
-__all__ = ["retrieve", "load_corpus", "chunk_document", "update_index", "Index", "Hit", "Chunk", "Document", "RagError"]
+__all__ = ["answer", "Answer", "Citation", "retrieve", "load_corpus", "chunk_document", "update_index", "Index", "Hit", "Chunk", "Document", "RagError"]
 
 _LAZY = {
+    "answer": "rag.answering",
+    "Answer": "rag.answering",
+    "Citation": "rag.answering",
     "retrieve": "rag.retrieval",
     "load_corpus": "rag.corpus",
     "chunk_document": "rag.chunking",

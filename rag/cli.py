@@ -1,4 +1,4 @@
-"""The ``rag`` command line: build the index, search it.
+"""The ``rag`` command line: build the index, search it, ask it, evaluate it.
 
 Library errors (`RagError`) become a one-line message and a non-zero exit here, and
 only here.
@@ -154,6 +154,90 @@ def search_command(
         meta = ", ".join(x for x in (h.source, h.published) if x)
         out.print(f"[bold]{rank}. {h.title}[/bold] ({meta}) score {h.score:.3f} [dim]{h.chunk_id} chars {h.start}-{h.end}[/dim]")
         out.print(f"   {h.text}\n", markup=False)
+
+
+@app.command("ask")
+def ask_command(
+    question: str = typer.Argument(..., help="A question about the articles."),
+    k: int = typer.Option(6, "-k", min=1, help="How many passages to read the answer from."),
+    index: Optional[Path] = typer.Option(None, "--index", "-i", help=INDEX_HELP),
+    as_json: bool = typer.Option(False, "--json", help="Print the answer, its citations and refusal flag as JSON."),
+) -> None:
+    """Answer a question; every sentence cites [n] an exact quote of an article.
+
+    Examples:
+
+      rag ask "What did Rutte say about Ukraine?"
+
+      rag ask "Who won the 2024 election?" --json
+    """
+    from .answering import answer
+
+    try:
+        a = answer(question, k=k, index_dir=index)
+    except RagError as e:
+        _fail(e)
+    if as_json:
+        payload = {
+            "question": a.question,
+            "text": a.text,
+            "refused": a.refused,
+            "citations": [dataclasses.asdict(c) for c in a.citations],
+            "related": [dataclasses.asdict(h) for h in a.related],
+        }
+        out.print_json(json.dumps(payload, ensure_ascii=False))
+        return
+    out.print(a.text, markup=False)
+    if a.citations:
+        out.print("\nSources:")
+        for c in a.citations:
+            meta = ", ".join(x for x in (c.source, c.published) if x)
+            out.print(f"[{c.n}] {c.title} ({meta}), chars {c.start}-{c.end}{' (corroborates)' if c.role != 'quote' else ''}", markup=False)
+            out.print(f"    “{c.quote}”", markup=False)
+    elif a.related:
+        out.print("\nRelated passages, but not an answer:")
+        for h in a.related:
+            out.print(f"- {h.title} ({h.source}): {h.text[:160]}…", markup=False)
+
+
+@app.command("eval")
+def eval_command(
+    questions: Path = typer.Option(Path("tests/data/starter_dev.jsonl"), "--questions", "-q", help="Question file (JSON Lines)."),
+    index: Optional[Path] = typer.Option(None, "--index", "-i", help=INDEX_HELP),
+    k: int = typer.Option(5, "-k", min=1, help="Cut-off for retrieval hit@k."),
+    as_json: bool = typer.Option(False, "--json", help="Print metrics and per-question rows as JSON."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="List every question with its result."),
+) -> None:
+    """Score retrieval and answers on a question file.
+
+    Each line: {"question": ..., "answerable": true/false, "docs": [doc ids],
+    "facts": ["key fact|alternative", ...], "history": [earlier questions]}.
+
+    Examples:
+
+      rag eval                                    # the starter-corpus dev set
+
+      rag eval --questions my_questions.jsonl --index ~/news-index --json
+    """
+    from .evaluation import evaluate, load_questions
+
+    try:
+        report = evaluate(load_questions(questions), index_dir=index, k=k)
+    except RagError as e:
+        _fail(e)
+    if as_json:
+        out.print_json(json.dumps({"metrics": report.metrics, "rows": report.rows}, ensure_ascii=False))
+        return
+    if verbose:
+        for r in report.rows:
+            ok = r["refused"] != r["answerable"] and r["facts_found"] == r["facts"] and not r["citation_problems"]
+            out.print(f"{'ok ' if ok else 'BAD'} rank={r['rank']} facts={r['facts_found']}/{r['facts']} {r['question']}", markup=False)
+    from rich.table import Table
+
+    table = Table("metric", "value", title=f"rag eval: {questions}")
+    for name, value in report.metrics.items():
+        table.add_row(name, f"{value:.3f}" if isinstance(value, float) and value <= 1 else f"{value:.0f}" if isinstance(value, float) else str(value))
+    out.print(table)
 
 
 def main() -> None:

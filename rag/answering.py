@@ -1,0 +1,405 @@
+"""`answer()`: an extractive answer in which every sentence cites exact source spans.
+
+The answer is built only from sentences of the retrieved passages, so it can say
+nothing the articles do not. Steps:
+
+1. A follow-up ("And what about North Korea?") is rewritten with the previous turns
+   into a standalone query ("What did Rutte say about North Korea?").
+2. The passages are retrieved and split into sentences. Each sentence gets the
+   speaker it depends on from the surrounding text ("he warned" → Rutte; a line of
+   an interview transcript → its "Dr. Carter:" label), shown as a prefix such as
+   "(Rutte)"; the quoted span itself is never changed.
+3. A cross-encoder scores how well each sentence answers the question. When no
+   sentence scores above the gate, or the question names someone or something no
+   retrieved passage mentions, the answer is a refusal, with the closest passages
+   listed as related.
+4. The best sentences are kept (near-duplicates dropped), a sentence stated by
+   another article too is cited to both (``[1][2]``), and they are ordered by
+   article and then by position in the article.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from typing import Iterable, Sequence
+
+from .chunking import split_sentences
+from .errors import QueryError
+from .retrieval import MAX_QUERY_CHARS, load_index, retrieve
+from .rerank import get_cross_encoder
+from .types import Hit
+
+DEFAULT_K = 6
+# Cross-encoder logit a sentence must reach for the question to count as answered.
+ANSWER_GATE = 0.0
+# Sentences kept: above the gate and within this margin of the best one.
+KEEP_MARGIN = 4.0
+MAX_SENTENCES = 4
+SCORED_SENTENCES = 16  # how many candidates the cross-encoder reads (its cost is per pair)
+# Two sentences state the same thing when they share this many content words, and
+# this share of the shorter one's.
+SAME_FACT_MIN_WORDS = 4
+SAME_FACT = 0.5
+REFUSAL = "The articles don't say."
+
+
+@dataclass(frozen=True)
+class Citation:
+    """Where a sentence of the answer comes from: an exact span of an article.
+
+    ``role`` is "quote" when `quote` appears in the answer sentence, and
+    "corroboration" when another article states the same fact in its own words.
+    """
+
+    n: int
+    doc_id: str
+    chunk_id: str
+    title: str
+    source: str
+    published: str
+    url: str
+    quote: str
+    start: int
+    end: int
+    role: str = "quote"
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str
+    text: str
+    citations: list[Citation]
+    refused: bool
+    hits: list[Hit]
+    query: str = ""  # what was searched, after follow-up rewriting
+    related: list[Hit] = field(default_factory=list)  # closest passages when refused
+
+
+@dataclass
+class _Sentence:
+    hit: Hit
+    rank: int  # of its passage
+    start: int  # into the document
+    end: int
+    text: str
+    speaker: str = ""
+    score: float = float("-inf")
+    corroborated_by: list["_Sentence"] = field(default_factory=list)
+
+    @property
+    def display(self) -> str:
+        return f"({self.speaker}) {self.text}" if self.speaker else self.text
+
+
+def answer(
+    question: str,
+    *,
+    k: int = DEFAULT_K,
+    history: Sequence | None = None,
+    index_dir: str | os.PathLike | None = None,
+) -> Answer:
+    """Answer `question` from the indexed articles, citing every sentence.
+
+    `history` holds the earlier turns, as the user's questions, ``(user, assistant)``
+    pairs, or Gradio-style ``{"role": ..., "content": ...}`` messages; it is used to read
+    follow-up questions.
+
+    >>> a = answer("What did Rutte say about Ukraine?")   # doctest: +SKIP
+    >>> a.text                                             # doctest: +SKIP
+    'Rutte noted that bilateral security agreements ... [1] ...'
+    """
+    if not isinstance(question, str) or not question.strip():
+        raise QueryError("the question is empty: ask something, e.g. \"What did Rutte say about Ukraine?\"")
+    question = question.strip()[:MAX_QUERY_CHARS]
+    query = contextualize(question, user_turns(history))
+    hits = retrieve(query, k=k, index_dir=index_dir)
+    idx = load_index(index_dir)
+    texts = {h.doc_id: idx.document(h.doc_id).text for h in hits}
+
+    candidates = _sentences(hits, texts)
+    missing = _missing_names(query, hits)
+    if not candidates or missing:
+        return _refusal(question, query, hits)
+    pool = sorted(candidates, key=lambda s: (-_overlap(query, s.display), s.rank))[:SCORED_SENTENCES]
+    for s, score in zip(pool, get_cross_encoder().score(query, [s.display for s in pool])):
+        s.score = float(score)
+    pool.sort(key=lambda s: -s.score)
+    passing = [s for s in pool if s.score >= ANSWER_GATE]
+    topic = _topic_words(query)
+    if (
+        not passing
+        or (topic and not any(_mentions(topic, s.display) for s in passing))
+        or (_wants_number(query) and not any(_NUMBER.search(s.text) for s in passing))
+    ):
+        return _refusal(question, query, hits)
+    best = passing[0].score
+
+    chosen: list[_Sentence] = []
+    for s in passing:
+        if len(chosen) == MAX_SENTENCES or s.score < best - KEEP_MARGIN:
+            break
+        twin = next((c for c in chosen if _same_fact(c, s)), None)
+        if twin is None:
+            chosen.append(s)
+        elif twin.hit.doc_id != s.hit.doc_id and all(o.hit.doc_id != s.hit.doc_id for o in twin.corroborated_by):
+            twin.corroborated_by.append(s)
+    for c in chosen:  # a paraphrase in another article that scored lower still corroborates
+        for s in candidates:
+            if s.hit.doc_id != c.hit.doc_id and s not in chosen and _same_fact(c, s) and all(
+                o.hit.doc_id != s.hit.doc_id for o in c.corroborated_by
+            ):
+                c.corroborated_by.append(s)
+
+    if topic:  # stay on topic: a sentence names it, or directly continues one that does
+        on_topic = [c for c in chosen if _mentions(topic, c.display)]
+        chosen = [c for c in chosen if c in on_topic or any(_follows(o, c, texts) for o in on_topic)]
+    return _compose(question, query, hits, _readable_order(chosen, texts))
+
+
+def _follows(a: _Sentence, b: _Sentence, texts: dict[str, str]) -> bool:
+    """Whether `b` comes right after `a` in the same article."""
+    return a.hit.doc_id == b.hit.doc_id and a.end <= b.start and not texts[a.hit.doc_id][a.end : b.start].strip()
+
+
+def _readable_order(chosen: list[_Sentence], texts: dict[str, str]) -> list[_Sentence]:
+    """Best first, but a sentence that directly follows another chosen one stays right after it."""
+    by_position = sorted(chosen, key=lambda s: (s.hit.doc_id, s.start))
+    runs: list[list[_Sentence]] = []
+    for s in by_position:
+        prev = runs[-1][-1] if runs else None
+        if prev and _follows(prev, s, texts):
+            runs[-1].append(s)
+        else:
+            runs.append([s])
+    runs.sort(key=lambda run: -max(x.score for x in run))
+    return [s for run in runs for s in run]
+
+
+def _compose(question: str, query: str, hits: list[Hit], chosen: list[_Sentence]) -> Answer:
+    citations: list[Citation] = []
+    numbers: dict[tuple[str, int, int], int] = {}
+
+    def cite(s: _Sentence, role: str) -> int:
+        key = (s.hit.doc_id, s.start, s.end)
+        if key not in numbers:
+            numbers[key] = len(citations) + 1
+            h = s.hit
+            citations.append(
+                Citation(numbers[key], h.doc_id, h.chunk_id, h.title, h.source, h.published, h.url, s.text, s.start, s.end, role)
+            )
+        return numbers[key]
+
+    parts = []
+    for s in chosen:
+        marks = [cite(s, "quote")] + [cite(o, "corroboration") for o in s.corroborated_by]
+        parts.append(s.display + " " + "".join(f"[{n}]" for n in marks))
+    return Answer(question=question, text=" ".join(parts), citations=citations, refused=False, hits=hits, query=query)
+
+
+def _refusal(question: str, query: str, hits: list[Hit]) -> Answer:
+    return Answer(question=question, text=REFUSAL, citations=[], refused=True, hits=hits, query=query, related=hits[:3])
+
+
+# --- candidate sentences -----------------------------------------------------
+
+_LABEL = re.compile(r"\s*((?:Dr\.|Mr\.|Mrs\.|Ms\.|Prof\.)?\s?[A-Z][\w’'.-]*(?: [A-Z][\w’'.-]*){0,3}):\s")
+_URL = re.compile(r"https?://|www\.")
+
+
+def _sentences(hits: list[Hit], texts: dict[str, str]) -> list[_Sentence]:
+    seen, out = set(), []
+    for rank, h in enumerate(hits):
+        doc = texts[h.doc_id]
+        for s, e in split_sentences(doc, h.start, h.end):
+            key = (h.doc_id, s, e)
+            text = doc[s:e]
+            if key in seen or not _informative(text):
+                continue
+            seen.add(key)
+            out.append(_Sentence(hit=h, rank=rank, start=s, end=e, text=text, speaker=_speaker(doc, s, text)))
+    return out
+
+
+def _informative(sentence: str) -> bool:
+    """Questions, links and fragments are not answers."""
+    label = _LABEL.match(sentence)
+    body = sentence[label.end() :] if label else sentence
+    return len(re.findall(r"\w+", body)) >= 5 and not body.rstrip("”\"’' ").endswith("?") and not _URL.search(body)
+
+
+_SPEECH = (
+    r"(?:said|says|stated|states|noted|notes|stressed|warned|declared|affirmed|emphasi[sz]ed|highlighted|"
+    r"expressed|underscored|assured|described|added|told|argued|cautioned|insisted|explained|spoke|urged|"
+    r"remarked|acknowledged|announced|aims)"
+)
+_NAME_THEN_VERB = re.compile(r"\b([A-Z][a-z]+(?:[ -][A-Z][a-z]+)*)\s+(?:has\s+|had\s+|also\s+)?" + _SPEECH + r"\b")
+_NAME_BEFORE_SPEECH = re.compile(r"[,”\"]\s*([A-Z][a-z]+(?:\s[A-Z][a-z]+)*)\s+" + _SPEECH + r"\b")
+# A sentence whose speaker is a pronoun: "He is convinced ...", "..., he warned."
+_PRONOUN_SPEAKER = re.compile(r"^[“\"]?(?:He|She)\b|\b(?:he|she)\s+(?:also\s+)?" + _SPEECH + r"\b")
+_NOT_NAMES = {"The", "This", "That", "These", "Those", "It", "He", "She", "They", "We", "Western", "European", "Allies", "Nato", "NATO"}
+
+
+def _speaker(doc: str, start: int, sentence: str) -> str:
+    """Who a sentence's words belong to when the sentence itself does not say."""
+    line_start = doc.rfind("\n", 0, start) + 1
+    label = _LABEL.match(doc, line_start)
+    if label:
+        name = label.group(1)
+        return "" if start == line_start or name in sentence else name
+    if not _PRONOUN_SPEAKER.search(sentence):
+        return ""
+    window = max(0, start - 800)
+    mentions = [
+        m
+        for pattern in (_NAME_THEN_VERB, _NAME_BEFORE_SPEECH)
+        for m in pattern.finditer(doc, window, start)
+        if m.group(1).split()[0] not in _NOT_NAMES
+    ]
+    if not mentions:
+        return ""
+    # The nearest one before the sentence; "Mark Rutte" is called "Rutte".
+    nearest = max(mentions, key=lambda m: m.start())
+    surname = nearest.group(1).split()[-1]
+    return "" if surname in sentence else surname
+
+
+# --- words ------------------------------------------------------------------
+
+_STOP = set(
+    """a an the and or but if of to in on at by for with about from into over after before as is are was were be been
+    being has have had do does did what which who whom whose when where why how that this these those it its he she
+    they them his her their we you i me my our your said say says tell told there than then so not no yes will would
+    can could should may might also any all some more most other such only own same very just both each few""".split()
+)
+
+
+def _words(text: str) -> set[str]:
+    words = re.findall(r"[a-z0-9]+", text.lower().replace("’", "'").replace("'s ", " "))
+    return {w[:-1] if len(w) > 4 and w.endswith("s") else w for w in words if w not in _STOP}
+
+
+def _overlap(query: str, text: str) -> float:
+    q = _words(query)
+    return len(q & _words(text)) / len(q) if q else 0.0
+
+
+def _same_fact(a: _Sentence, b: _Sentence) -> bool:
+    """Whether two sentences state the same thing: most of the shorter one's content words recur."""
+    wa, wb = _words(a.text), _words(b.text)
+    shared = len(wa & wb)
+    return shared >= SAME_FACT_MIN_WORDS and shared / min(len(wa), len(wb)) >= SAME_FACT
+
+
+_QUESTION_WORDS = {"What", "Who", "Whom", "Whose", "When", "Where", "Why", "How", "Which", "Did", "Does", "Do", "Is",
+                   "Are", "Was", "Were", "Will", "Would", "Can", "Could", "Should", "And", "But", "Tell", "According", "In", "On"}
+
+
+def _names(text: str) -> list[str]:
+    """Capitalized words of a question, bar question words: the names it turns on."""
+    out = []
+    for m in re.finditer(r"\b[A-Z][\w.’'-]*", text):
+        w = m.group().rstrip(".’'").removesuffix("’s").removesuffix("'s")
+        if w and w not in _QUESTION_WORDS and w.lower() not in _STOP:
+            out.append(w)
+    return out
+
+
+def _undot(text: str) -> str:
+    return text.replace(".", "").replace("’", "'").lower()
+
+
+def _missing_names(query: str, hits: list[Hit]) -> list[str]:
+    """Names and numbers in the question that no retrieved passage (or its title) mentions.
+
+    "What did Macron say about Ukraine?" asked of articles that never name Macron
+    is not answered by what Rutte said, however similar the passages look.
+    """
+    haystack = _undot(" ".join(f"{h.title} {h.text}" for h in hits))
+    # A name may be inflected ("Korea" in "North Korean"); a number must match whole.
+    wanted = [re.escape(_undot(n)) for n in _names(query)]
+    wanted += [re.escape(n) + r"\b" for n in re.findall(r"\b\d[\d,.]*\d\b|\b\d\b", query)]
+    return [w for w in wanted if not re.search(r"\b" + w, haystack)]
+
+
+_TOPIC = re.compile(r"\b(?:about|on|regarding|concerning)\s+(.+?)[\s?.!]*$", re.IGNORECASE)
+
+
+def _topic_words(query: str) -> set[str]:
+    """The content words of what a question asks "about" (or "on"), if it says."""
+    m = _TOPIC.search(query)
+    return _words(m.group(1)) if m else set()
+
+
+def _mentions(words: set[str], text: str) -> bool:
+    """Whether `text` has one of `words`, allowing inflections ("Korea" ~ "Korean", "spend" ~ "spending")."""
+    have = _words(text)
+    return any(w[:5] == h[:5] and (len(w) >= 5 or w == h) for w in words for h in have)
+
+
+def _wants_number(query: str) -> bool:
+    return bool(re.match(r"\s*(?:and\s+)?how\s+(?:many|much)\b", query, re.IGNORECASE))
+
+
+_NUMBER = re.compile(r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|hundred|thousand|million|billion|dozen)\b", re.I)
+
+
+# --- follow-ups -------------------------------------------------------------
+
+
+def user_turns(history: Sequence | None) -> list[str]:
+    """The user's earlier messages, oldest first: from plain strings, (user, bot) pairs or role/content messages."""
+    turns: list[str] = []
+    for item in history or ():
+        if isinstance(item, str):
+            turns.append(item)
+        elif isinstance(item, dict):
+            if item.get("role") == "user" and isinstance(item.get("content"), str):
+                turns.append(item["content"])
+        elif isinstance(item, (list, tuple)) and item and isinstance(item[0], str):
+            turns.append(item[0])
+    return [t for t in turns if t.strip()]
+
+
+_WHAT_ABOUT = re.compile(r"^(?:and|but|also|so)?[\s,]*(?:what|how)\s+about\s+(.+?)[\s?.!]*$", re.IGNORECASE)
+_PERSON_PRONOUN = re.compile(r"\b(?:he|she|him|his|her)\b", re.IGNORECASE)
+_REFERS_BACK = re.compile(r"\b(?:they|them|their|it|that|this|those)\b", re.IGNORECASE)
+
+
+def contextualize(question: str, previous: Iterable[str]) -> str:
+    """A standalone version of a follow-up question, given the earlier user turns.
+
+    >>> contextualize("And what about North Korea?", ["What did Rutte say about Ukraine?"])
+    'What did Rutte say about North Korea?'
+    >>> contextualize("Why did he say that?", ["What did Rutte say about Ukraine?"])
+    'Why did Rutte say that?'
+    >>> contextualize("Why is that?", ["What did Rutte say about Ukraine?"])
+    'Why is that? (Rutte, Ukraine)'
+    >>> contextualize("Who is Olaf Scholz?", ["What did Rutte say about Ukraine?"])
+    'Who is Olaf Scholz?'
+    """
+    context = ""
+    for turn in previous:
+        context = _standalone(turn.strip(), context)
+    return _standalone(question, context)
+
+
+def _standalone(question: str, context: str) -> str:
+    if not context:
+        return question
+    m = _WHAT_ABOUT.match(question)
+    if m:
+        cut = context.lower().rfind(" about ")
+        if cut >= 0:
+            return context[:cut] + " about " + m.group(1) + "?"
+        return f"{context.rstrip('?. ')}: {m.group(1)}?"
+    names = list(dict.fromkeys(_names(context)))
+    if names and _PERSON_PRONOUN.search(question):
+        # "Who was he with in Berlin?" after a question about Rutte: the subject comes first.
+        return _PERSON_PRONOUN.sub(lambda m: names[0] + ("'s" if m.group().lower() in ("his", "her") else ""), question)
+    if names and _REFERS_BACK.search(question) and not _names(question):
+        return f"{question} ({', '.join(names)})"
+    if len(question.split()) <= 3:
+        return f"{context.rstrip('?. ')}: {question}"
+    return question

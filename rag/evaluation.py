@@ -1,0 +1,142 @@
+"""`rag eval`: retrieval and answer quality on a question file.
+
+Question file: JSON Lines, one object per question::
+
+    {"question": "What did Rutte say about North Korea?", "answerable": true,
+     "docs": ["nato-united-whoever-wins-us-election"],
+     "facts": ["north korean troops|pyongyang", "escalation"],
+     "history": ["What did Rutte say about Ukraine?"]}       # optional earlier turns
+
+``facts`` are key facts the answer must contain (case-insensitive; ``|`` separates
+alternatives). A retrieval hit is a top-k passage that contains a key fact (or, for
+questions without facts, comes from one of ``docs``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import statistics
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .answering import Answer, answer, contextualize
+from .errors import QueryError
+from .retrieval import load_index, retrieve
+
+
+@dataclass
+class Report:
+    rows: list[dict] = field(default_factory=list)
+    metrics: dict[str, float] = field(default_factory=dict)
+
+
+def load_questions(path: str | os.PathLike) -> list[dict]:
+    """Read and check a question file; errors name the line."""
+    path = Path(path)
+    if not path.is_file():
+        raise QueryError(f"question file {path} does not exist: pass --questions FILE (JSON Lines, see `rag eval --help`)")
+    out = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            q = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise QueryError(f"{path}:{n} is not valid JSON ({e.msg})") from None
+        if not isinstance(q, dict) or not isinstance(q.get("question"), str) or "answerable" not in q:
+            raise QueryError(f"{path}:{n} needs at least \"question\" and \"answerable\"")
+        out.append({"docs": [], "facts": [], "history": [], **q})
+    return out
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"\s+", " ", text.lower().replace("’", "'").replace("“", '"').replace("”", '"'))
+
+
+def has_fact(text: str, fact: str) -> bool:
+    t = _norm(text)
+    return any(_norm(alt) in t for alt in fact.split("|"))
+
+
+def citation_problems(a: Answer, index_dir: str | os.PathLike | None = None) -> list[str]:
+    """Every way the answer's citations fail to check out against the sources; [] when all verify."""
+    problems = []
+    idx = load_index(index_dir)
+    numbers = [c.n for c in a.citations]
+    if numbers != list(range(1, len(numbers) + 1)):
+        problems.append(f"citation numbers {numbers} are not 1..{len(numbers)}")
+    used = {int(n) for n in re.findall(r"\[(\d+)\]", a.text)}
+    if used != set(numbers):
+        problems.append(f"markers {sorted(used)} in the text do not match citations {numbers}")
+    for c in a.citations:
+        try:
+            source = idx.document(c.doc_id).text
+        except KeyError:
+            problems.append(f"[{c.n}] cites unknown document {c.doc_id!r}")
+            continue
+        if source[c.start : c.end] != c.quote:
+            problems.append(f"[{c.n}] quote is not the text at {c.doc_id}[{c.start}:{c.end}]")
+        if c.role == "quote":
+            sentence = next((s for s in re.split(r"(?<=\])\s+", a.text) if f"[{c.n}]" in s), "")
+            if c.quote not in sentence:
+                problems.append(f"[{c.n}] quote does not appear in the sentence that cites it")
+    if not a.refused and not a.citations:
+        problems.append("an answer without citations")
+    return problems
+
+
+def evaluate(questions: list[dict], *, index_dir: str | os.PathLike | None = None, k: int = 5) -> Report:
+    """Run every question through `retrieve()` and `answer()` and score the results."""
+    report = Report()
+    for q in questions:
+        query = contextualize(q["question"], q.get("history") or [])
+        hits = retrieve(query, k=k, index_dir=index_dir)
+        rank = next(
+            (
+                i
+                for i, h in enumerate(hits, start=1)
+                if (any(has_fact(h.text, f) for f in q["facts"]) if q["facts"] else h.doc_id in q["docs"])
+            ),
+            None,
+        )
+        t = time.perf_counter()
+        a = answer(q["question"], history=q.get("history") or None, index_dir=index_dir)
+        ms = (time.perf_counter() - t) * 1000
+        found = [f for f in q["facts"] if has_fact(a.text, f)]
+        report.rows.append(
+            {
+                "question": q["question"],
+                "answerable": bool(q["answerable"]),
+                "rank": rank,
+                "refused": a.refused,
+                "facts": len(q["facts"]),
+                "facts_found": len(found),
+                "citation_problems": citation_problems(a, index_dir),
+                "ms": ms,
+                "answer": a.text,
+            }
+        )
+    report.metrics = _metrics(report.rows, k)
+    return report
+
+
+def _metrics(rows: list[dict], k: int) -> dict[str, float]:
+    ans = [r for r in rows if r["answerable"]]
+    unans = [r for r in rows if not r["answerable"]]
+    refusals = [r for r in rows if r["refused"]]
+    facts = sum(r["facts"] for r in ans)
+    return {
+        "questions": len(rows),
+        "answerable": len(ans),
+        f"hit@{k}": sum(r["rank"] is not None for r in ans) / len(ans) if ans else 0.0,
+        "mrr": sum(1 / r["rank"] for r in ans if r["rank"]) / len(ans) if ans else 0.0,
+        "key_fact_recall": sum(r["facts_found"] for r in ans) / facts if facts else 0.0,
+        "citation_validity": sum(not r["citation_problems"] for r in rows) / len(rows) if rows else 0.0,
+        "refusal_precision": sum(not r["answerable"] for r in refusals) / len(refusals) if refusals else 1.0,
+        "refusal_recall": sum(r["refused"] for r in unans) / len(unans) if unans else 1.0,
+        "false_refusals": sum(r["refused"] for r in ans),
+        "answer_ms_median": statistics.median(r["ms"] for r in rows) if rows else 0.0,
+    }
