@@ -1,7 +1,8 @@
 """Chat with the news articles: ``python app.py`` serves it on http://127.0.0.1:7860.
 
 On start it brings the index up to date with the corpus (only new or changed
-articles are embedded), then answers questions with the passages that support them.
+articles are embedded), then answers questions from the articles.
+Every sentence of an answer cites [n] an exact quote of an article, listed below it.
 UI only: all the work happens in `rag`.
 """
 
@@ -51,30 +52,36 @@ def status_line(index_dir: Path) -> str:
     )
 
 
-def format_hits(hits) -> str:
-    """Passages as Markdown, article text escaped so it can never run as markup."""
-    if not hits:
-        return "The articles don't contain anything close to that question."
-    parts = ["Closest passages in the articles (a cited answer is coming in a later version):"]
-    for n, h in enumerate(hits, start=1):
-        meta = " · ".join(html.escape(x) for x in (h.source, h.published) if x)
-        parts.append(f"**[{n}] {html.escape(h.title)}** ({meta})\n\n> {html.escape(h.text)}".replace("\n", "\n> ").replace("> > ", "> "))
+def format_answer(a) -> str:
+    """The answer and its numbered sources as Markdown; article text is escaped so it can never run as markup."""
+    esc = html.escape
+    if a.refused:
+        parts = [f"**{esc(a.text)}**"]
+        if a.related:
+            parts.append("Related passages, but not an answer:")
+            parts += [f"- *{esc(h.title)}* ({esc(h.source)}): {esc(h.text[:200])}…" for h in a.related]
+        return "\n\n".join(parts)
+    parts = [esc(a.text), "**Sources**"]
+    for c in a.citations:
+        meta = " · ".join(esc(x) for x in (c.source, c.published) if x)
+        note = " (same fact, in its own words)" if c.role != "quote" else ""
+        parts.append(f"[{c.n}] *{esc(c.title)}* ({meta}){note}: “{esc(c.quote)}”")
     return "\n\n".join(parts)
 
 
 def build_ui(index_dir: Path, status: str):
     import gradio as gr
 
+    from rag.answering import answer
     from rag.errors import RagError
-    from rag.retrieval import retrieve
 
     def respond(message: str, history: list) -> str:
         if not message or not message.strip():
             return "Please type a question, for example: What did Rutte say about Ukraine?"
         try:
-            return format_hits(retrieve(message[:2000], k=4, index_dir=index_dir))
+            return format_answer(answer(message, history=history, index_dir=index_dir))
         except RagError as e:
-            return f"Sorry, I can't search right now: {e}"
+            return f"Sorry, I can't answer right now: {e}"
 
     with gr.Blocks(title="News QA") as demo:
         gr.Markdown(f"# Ask the news\n{status}")

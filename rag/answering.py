@@ -362,7 +362,7 @@ def user_turns(history: Sequence | None) -> list[str]:
     return [t for t in turns if t.strip()]
 
 
-_WHAT_ABOUT = re.compile(r"^(?:and|but|also|so)?[\s,]*(?:what|how)\s+about\s+(.+?)[\s?.!]*$", re.IGNORECASE)
+_WHAT_ABOUT = re.compile(r"^(?:and|but|also|so)?[\s,]*(?:(?:what|how)\s+)?about\s+(.+?)[\s?.!]*$", re.IGNORECASE)
 _PERSON_PRONOUN = re.compile(r"\b(?:he|she|him|his|her)\b", re.IGNORECASE)
 _REFERS_BACK = re.compile(r"\b(?:they|them|their|it|that|this|those)\b", re.IGNORECASE)
 

@@ -72,3 +72,16 @@ def write_article(folder: Path, name: str, text: str, **meta) -> Path:
     p = folder / name
     p.write_text("\n".join(lines), encoding="utf-8")
     return p
+
+
+@pytest.fixture(scope="session")
+def starter_index(tmp_path_factory) -> Path:
+    """The starter corpus indexed in-process with the real packaged model (built once per test run)."""
+    from rag.corpus import load_corpus
+    from rag.index import update_index
+
+    index = tmp_path_factory.mktemp("starter") / "index"
+    docs, problems = load_corpus(STARTER)
+    assert not problems
+    update_index(docs, index)
+    return index
