@@ -85,6 +85,7 @@ class _Sentence:
     end: int
     text: str
     speaker: str = ""
+    asked: str = ""  # in an interview transcript, the question this sentence answers
     score: float = float("-inf")
     corroborated_by: list["_Sentence"] = field(default_factory=list)
 
@@ -123,16 +124,16 @@ def answer(
     if not candidates or missing:
         return _refusal(question, query, hits)
     pool = sorted(candidates, key=lambda s: (-_overlap(query, s.display), s.rank))[:SCORED_SENTENCES]
-    for s, score in zip(pool, get_cross_encoder().score(query, [s.display for s in pool])):
+    scored = [f"{s.asked} {s.display}" if s.asked else s.display for s in pool]
+    for s, score in zip(pool, get_cross_encoder().score(query, scored)):
         s.score = float(score)
     pool.sort(key=lambda s: -s.score)
     passing = [s for s in pool if s.score >= ANSWER_GATE]
     topic = _topic_words(query)
-    if (
-        not passing
-        or (topic and not any(_mentions(topic, s.display) for s in passing))
-        or (_wants_number(query) and not any(_NUMBER.search(s.text) for s in passing))
-    ):
+    if topic:  # stay on topic: a sentence names it, or directly continues one that does
+        on_topic = [s for s in passing if _mentions(topic, s.display)]
+        passing = [s for s in passing if s in on_topic or any(_follows(o, s, texts) for o in on_topic)]
+    if not passing or (_wants_number(query) and not any(_NUMBER.search(s.text) for s in passing)):
         return _refusal(question, query, hits)
     best = passing[0].score
 
@@ -152,9 +153,6 @@ def answer(
             ):
                 c.corroborated_by.append(s)
 
-    if topic:  # stay on topic: a sentence names it, or directly continues one that does
-        on_topic = [c for c in chosen if _mentions(topic, c.display)]
-        chosen = [c for c in chosen if c in on_topic or any(_follows(o, c, texts) for o in on_topic)]
     return _compose(question, query, hits, _readable_order(chosen, texts))
 
 
@@ -218,7 +216,9 @@ def _sentences(hits: list[Hit], texts: dict[str, str]) -> list[_Sentence]:
             if key in seen or not _informative(text):
                 continue
             seen.add(key)
-            out.append(_Sentence(hit=h, rank=rank, start=s, end=e, text=text, speaker=_speaker(doc, s, text)))
+            out.append(
+                _Sentence(hit=h, rank=rank, start=s, end=e, text=text, speaker=_speaker(doc, s, text), asked=_asked(doc, s))
+            )
     return out
 
 
@@ -263,6 +263,20 @@ def _speaker(doc: str, start: int, sentence: str) -> str:
     nearest = max(mentions, key=lambda m: m.start())
     surname = nearest.group(1).split()[-1]
     return "" if surname in sentence else surname
+
+
+def _asked(doc: str, start: int) -> str:
+    """In a transcript, the interviewer's question a reply answers: the reply means little without it."""
+    line_start = doc.rfind("\n", 0, start) + 1
+    label = _LABEL.match(doc, line_start)
+    if not label or line_start == 0:
+        return ""
+    prev_start = doc.rfind("\n", 0, line_start - 1) + 1
+    prev = _LABEL.match(doc, prev_start)
+    if not prev or prev.group(1) == label.group(1):
+        return ""
+    questions = re.findall(r"[^.!?]*\?", doc[prev.end() : line_start - 1])
+    return questions[-1].strip() if questions else ""
 
 
 # --- words ------------------------------------------------------------------

@@ -141,5 +141,13 @@ def test_dev_set_quality(starter_index):
     assert m["hit@5"] >= 0.92
     assert m["key_fact_recall"] >= 0.90
     assert m["refusal_recall"] >= 0.90
-    assert m["false_refusals"] <= 2
-    assert m["refusal_precision"] >= 0.80
+    assert m["false_refusals"] <= 1
+    assert m["refusal_precision"] >= 0.90
+
+
+def test_interview_replies_are_read_with_the_question_they_answer(starter_index):
+    # "Member states must engage in open dialogue" answers the interviewer's question
+    # about unity; on its own the sentence never mentions unity.
+    a = rag.answer("How can NATO members keep the alliance unified?", index_dir=starter_index)
+    assert not a.refused and has_fact(a.text, "open dialogue")
+    assert "(Dr. Carter)" in a.text and citation_problems(a, starter_index) == []
