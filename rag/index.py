@@ -10,6 +10,7 @@ Layout of an index folder::
         faiss.index           inner-product index over normalized vectors (row i = passage i)
         vectors.npy           the same vectors, float32, reused by incremental builds
         meta.sqlite           documents (text, title, source, published, url) and passages
+        bm25/                 keyword index over the same passages (bm25s)
 
 A build is written into ``build-….tmp``, renamed when complete, and only then named
 in ``CURRENT`` (an atomic replace). A crash at any point leaves the previous build
@@ -22,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import fcntl
+import functools
 import json
 import logging
 import os
@@ -38,7 +40,7 @@ from . import __version__
 from .chunking import DEFAULT_MAX_TOKENS, DEFAULT_OVERLAP_TOKENS, ENCODING, chunk_document
 from .embedding import DEFAULT_MODEL, Embedder, get_embedder
 from .errors import CorpusError, IndexBusy, IndexCorrupt, IndexNotFound
-from .types import BuildReport, Chunk, Document, Hit, Problem
+from .types import BuildReport, Chunk, Document, Filters, Hit, Problem
 
 LOG = logging.getLogger(__name__)
 
@@ -47,6 +49,7 @@ CURRENT = "CURRENT"
 LOCK = ".lock"
 MANIFEST = "manifest.json"
 FILES = ("faiss.index", "vectors.npy", "meta.sqlite")
+LEXICAL = "bm25"  # folder of the keyword (BM25) index
 
 # progress(stage, done, total): stage is "chunking", "embedding" or "writing".
 Progress = Callable[[str, int, int], None]
@@ -121,18 +124,63 @@ class Index:
     def close(self) -> None:
         self._db.close()
 
-    def search(self, vector: np.ndarray, k: int) -> list[Hit]:
-        """The `k` passages nearest to `vector` (normalized), best first."""
+    def search(self, vector: np.ndarray, k: int, *, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
+        """The `k` rows nearest to `vector` (normalized) as (row, cosine), best first.
+
+        `allowed` (a boolean mask over rows) restricts the search, e.g. to filtered articles.
+        """
         if vector.shape[-1] != self._faiss.d:
             raise IndexCorrupt(
                 f"query vector has {vector.shape[-1]} dimensions but index {self.build_dir} has {self._faiss.d}: "
                 f"it was built with another model; {_rebuild_hint(self.index_dir)}"
             )
-        k = min(k, len(self))
-        if k <= 0:
-            return []
-        scores, ids = self._faiss.search(np.ascontiguousarray(vector.reshape(1, -1), dtype=np.float32), k)
-        ranked = [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
+        x = np.ascontiguousarray(vector.reshape(1, -1), dtype=np.float32)
+        if allowed is None:
+            k = min(k, len(self))
+            if k <= 0:
+                return []
+            scores, ids = self._faiss.search(x, k)
+        else:
+            import faiss
+
+            rows = np.flatnonzero(allowed).astype(np.int64)
+            k = min(k, len(rows))
+            if k <= 0:
+                return []
+            scores, ids = self._faiss.search(x, k, params=faiss.SearchParameters(sel=faiss.IDSelectorBatch(rows)))
+        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
+
+    def search_words(self, query: str, k: int, *, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
+        """The `k` best BM25 rows for `query` as (row, score), best first; rows without a query word are left out."""
+        return self._lexical.search(query, k, mask=allowed)
+
+    @functools.cached_property
+    def _lexical(self):
+        from .lexical import Lexical
+
+        folder = self.build_dir / LEXICAL
+        if not folder.is_dir():
+            raise IndexCorrupt(f"index {self.build_dir} has no keyword index: run `rag index --index {self.index_dir}` to add it")
+        return Lexical(folder)
+
+    def allowed(self, filters: Filters) -> np.ndarray:
+        """A boolean mask over rows: the passages of articles that `filters` admits."""
+        doc_of_row, docs = self._doc_table
+        ok = np.fromiter((filters.admits(*d) for d in docs), dtype=bool, count=len(docs))
+        return ok[doc_of_row] if len(docs) else np.zeros(len(self), dtype=bool)
+
+    @functools.cached_property
+    def _doc_table(self) -> tuple[np.ndarray, list[tuple[str, str, str]]]:
+        with self._db_lock:
+            docs = self._db.execute("SELECT doc_id, source, published FROM docs ORDER BY doc_id").fetchall()
+            position = {d[0]: i for i, d in enumerate(docs)}
+            doc_of_row = np.fromiter(
+                (position[d] for (d,) in self._db.execute("SELECT doc_id FROM chunks ORDER BY row")), dtype=np.int64, count=len(self)
+            )
+        return doc_of_row, docs
+
+    def hits(self, ranked: list[tuple[int, float]]) -> list[Hit]:
+        """`Hit`s for (row, score) pairs, in the given order."""
         rows = self._rows([i for i, _ in ranked])
         return [Hit(score=s, **rows[i]) for i, s in ranked]
 
@@ -302,7 +350,7 @@ def update_index(
         kept_ids = {d.doc_id for d in keep_failed}
         removed = [i for i in old_hashes if i not in current and i not in kept_ids]
         report = dict(added=added, changed=changed, removed=removed, problems=problems, full_reason=reason)
-        if old is not None and not (added or changed or removed):
+        if old is not None and not (added or changed or removed) and (old.build_dir / LEXICAL).is_dir():
             n = len(old)
             old.close()
             return BuildReport(**report, unchanged=len(docs), chunks=n, seconds=time.perf_counter() - t0, build_id=old.build_id)
@@ -323,9 +371,12 @@ def update_index(
             if progress:
                 progress("embedding", done, len(texts))
 
-        new_vectors = embedder.encode_documents(texts, progress=step)
-        if progress and not texts:
-            progress("embedding", 0, 0)
+        if texts:
+            new_vectors = embedder.encode_documents(texts, progress=step)
+        else:  # nothing to embed: do not even load the model
+            new_vectors = None
+            if progress:
+                progress("embedding", 0, 0)
 
         final_docs = docs + keep_failed
         old_chunks = old.chunks_of() if old else {}
@@ -346,7 +397,7 @@ def update_index(
                 rows = old_chunks.get(d.doc_id, [])
                 chunks.extend(c for _, c in rows)
                 parts.append(np.asarray(old_vectors[[r for r, _ in rows]], dtype=np.float32))
-        dim = new_vectors.shape[1] if len(texts) else (old_vectors.shape[1] if old_vectors is not None else embedder.dimension)
+        dim = new_vectors.shape[1] if new_vectors is not None else old_vectors.shape[1]
         vectors = np.concatenate(parts) if parts else np.zeros((0, dim), dtype=np.float32)
         if old is not None:
             old.close()
@@ -357,6 +408,7 @@ def update_index(
             "settings": settings,
             "dimension": int(dim),
             "counts": {"documents": len(final_docs), "chunks": len(chunks)},
+            "lexical": "bm25s",
             "built_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
             "build_seconds": None,
             "documents": {d.doc_id: d.content_hash for d in final_docs},
@@ -422,6 +474,10 @@ def _write_build(index_dir: Path, manifest: dict, docs: Iterable[Document], chun
             ((row, c.chunk_id, c.doc_id, c.text, c.start, c.end, c.n_tokens) for row, c in enumerate(chunks)),
         )
     db.close()
+
+    from .lexical import build as build_lexical
+
+    build_lexical([c.text for c in chunks], tmp / LEXICAL)
 
     manifest["files"] = {name: (tmp / name).stat().st_size for name in FILES}
     manifest["build_seconds"] = round(time.perf_counter() - t0, 3)

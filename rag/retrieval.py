@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import os
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 from . import settings
 from .embedding import get_embedder
 from .errors import QueryError
 from .index import Index, current_build_dir
-from .types import Hit
+from .types import Filters, Hit
 
 MAX_QUERY_CHARS = 2000  # the model reads ~256 word pieces; more text only adds noise
 
@@ -38,11 +39,29 @@ def load_index(index_dir: str | os.PathLike | None = None) -> Index:
     return idx
 
 
-def retrieve(query: str, k: int = 5, *, index_dir: str | os.PathLike | None = None) -> list[Hit]:
-    """The `k` passages most similar to `query`, best first.
+MODES = ("hybrid", "dense", "lexical")
+RRF_K = 60  # the usual reciprocal-rank-fusion constant: rank 1 counts 1/61, rank 10 1/70
+RERANK_CANDIDATES = 20
 
+
+def retrieve(
+    query: str,
+    k: int = 5,
+    *,
+    index_dir: str | os.PathLike | None = None,
+    mode: str = "hybrid",
+    rerank: bool = False,
+    filters: Filters | dict | None = None,
+) -> list[Hit]:
+    """The `k` passages most relevant to `query`, best first.
+
+    `mode` is "hybrid" (dense vectors and BM25 keywords, fused by reciprocal rank),
+    "dense" or "lexical". With `rerank`, a cross-encoder re-scores the best
+    candidates (slower, better ordered). `filters` restricts the articles searched
+    (a `Filters` or a dict of its fields); a filter that matches nothing returns [].
     `index_dir` defaults to ``$RAG_INDEX_DIR`` or ``index/``. A `k` larger than the
-    index returns every passage.
+    index returns every passage. Scores mean: cosine (dense), BM25 (lexical), fused
+    rank (hybrid), cross-encoder logit (reranked).
 
     >>> hits = retrieve("What did Rutte say about Ukraine?", k=3)  # doctest: +SKIP
     >>> hits[0].source                                            # doctest: +SKIP
@@ -52,6 +71,56 @@ def retrieve(query: str, k: int = 5, *, index_dir: str | os.PathLike | None = No
         raise QueryError("the query is empty: ask a question, e.g. \"What did Rutte say about Ukraine?\"")
     if not isinstance(k, int) or isinstance(k, bool) or k < 1:
         raise QueryError(f"k of {k!r} is not a positive whole number: ask for at least 1 passage")
+    if mode not in MODES:
+        raise QueryError(f"mode {mode!r} is not one of {', '.join(MODES)}")
+    query = query.strip()[:MAX_QUERY_CHARS]
+    filters = _filters(filters)
     idx = load_index(index_dir)
-    vector = get_embedder(idx.model).encode_query(query.strip()[:MAX_QUERY_CHARS])
-    return idx.search(vector, k)
+    allowed = idx.allowed(filters) if filters else None
+    if allowed is not None and not allowed.any():
+        return []
+    depth = max(k, RERANK_CANDIDATES if rerank else k) * (2 if mode == "hybrid" else 1)
+    dense = lexical = []
+    if mode in ("hybrid", "dense"):
+        dense = idx.search(get_embedder(idx.model).encode_query(query), depth, allowed=allowed)
+    if mode in ("hybrid", "lexical"):
+        lexical = idx.search_words(query, depth, allowed=allowed)
+    ranked = fuse(dense, lexical) if mode == "hybrid" else (dense or lexical)
+    if rerank:
+        hits = idx.hits(ranked[: max(k, RERANK_CANDIDATES)])
+        from .rerank import get_cross_encoder
+
+        scores = get_cross_encoder().score(query, [f"{h.title}. {h.text}" for h in hits])
+        order = sorted(range(len(hits)), key=lambda i: -scores[i])[:k]
+        return [replace(hits[i], score=float(scores[i])) for i in order]
+    return idx.hits(ranked[:k])
+
+
+def fuse(*rankings: list[tuple[int, float]]) -> list[tuple[int, float]]:
+    """Reciprocal rank fusion of ranked (row, score) lists into one, best first."""
+    fused: dict[int, float] = {}
+    for ranking in rankings:
+        for rank, (row, _) in enumerate(ranking, start=1):
+            fused[row] = fused.get(row, 0.0) + 1.0 / (RRF_K + rank)
+    return sorted(fused.items(), key=lambda item: -item[1])
+
+
+def _filters(value: Filters | dict | None) -> Filters:
+    if value is None:
+        return Filters()
+    if isinstance(value, Filters):
+        return value
+    if isinstance(value, dict):
+        unknown = set(value) - {"sources", "since", "until", "doc_ids", "source"}
+        if unknown:
+            raise QueryError(f"unknown filter(s) {sorted(unknown)}: use sources, since, until, doc_ids")
+        v = dict(value)
+        if "source" in v:
+            v["sources"] = (v.pop("source"),)
+        for key in ("sources", "doc_ids"):
+            if isinstance(v.get(key), str):
+                v[key] = (v[key],)
+            if key in v:
+                v[key] = tuple(v[key])
+        return Filters(**v)
+    raise QueryError(f"filters must be a Filters or a dict, not {type(value).__name__}")

@@ -77,3 +77,32 @@ class BuildReport:
     full_reason: str = ""  # why everything was rebuilt, when it was
     problems: list[Problem] = field(default_factory=list)
     build_id: str = ""
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Which articles a search may return. Empty fields do not filter.
+
+    Dates are ISO prefixes compared by what they say: ``since="2024-11"`` keeps
+    articles published in or after November 2024, and an article dated only
+    ``2024-11`` counts as within ``until="2024-11-04"``.
+    """
+
+    sources: tuple[str, ...] = ()  # publisher names, matched without regard to case
+    since: str = ""
+    until: str = ""
+    doc_ids: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.sources or self.since or self.until or self.doc_ids)
+
+    def admits(self, doc_id: str, source: str, published: str) -> bool:
+        if self.doc_ids and doc_id not in self.doc_ids:
+            return False
+        if self.sources and source.casefold() not in {s.casefold() for s in self.sources}:
+            return False
+        if self.since and (not published or published < self.since[: len(published)]):
+            return False
+        if self.until and (not published or published[: len(self.until)] > self.until):
+            return False
+        return True

@@ -1,0 +1,71 @@
+"""The keyword side of search: BM25 over the passages (``bm25s``, Snowball-stemmed English).
+
+Dense vectors miss exact names, numbers and rare words that news questions turn on;
+BM25 finds them. The index is rebuilt from the stored passage texts with each build
+(seconds for tens of thousands of passages; no re-embedding involved).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+LOG = logging.getLogger(__name__)
+logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every build step at DEBUG
+
+
+@functools.lru_cache(maxsize=1)
+def _stemmer():
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+def tokenize(texts: Sequence[str]) -> list[list[str]]:
+    """Lower-cased, stop-word-free, stemmed word lists."""
+    import bm25s
+
+    return bm25s.tokenize(list(texts), stopwords="en", stemmer=_stemmer(), return_ids=False, show_progress=False)
+
+
+def build(texts: Sequence[str], folder: Path) -> None:
+    """Write a BM25 index of `texts` (row i = passage i) into `folder`."""
+    import bm25s
+
+    retriever = bm25s.BM25()
+    # bm25s cannot index an empty corpus; a placeholder keeps row numbers aligned.
+    retriever.index(tokenize(texts) if texts else [["\x00"]], show_progress=False)
+    retriever.save(str(folder), show_progress=False)
+
+
+class Lexical:
+    """A loaded BM25 index."""
+
+    def __init__(self, folder: Path):
+        import bm25s
+
+        self._bm25 = bm25s.BM25.load(str(folder), mmap=False, show_progress=False)
+
+    def search(self, query: str, k: int, mask: np.ndarray | None = None) -> list[tuple[int, float]]:
+        """Up to `k` (row, score) pairs with a positive score, best first; `mask` (0/1 per row) filters rows."""
+        tokens = tokenize([query])
+        if not tokens[0]:
+            return []
+        n = self._bm25.scores["num_docs"]
+        k = min(k, n)
+        if k <= 0:
+            return []
+        previous = logging.root.manager.disable
+        logging.disable(logging.WARNING)  # bm25s warns about query words it has never seen
+        try:
+            rows, scores = self._bm25.retrieve(
+                tokens, k=k, show_progress=False, n_threads=1,
+                weight_mask=None if mask is None else mask.astype(np.float32),
+            )
+        finally:
+            logging.disable(previous)
+        return [(int(r), float(s)) for r, s in zip(rows[0], scores[0]) if s > 0]
