@@ -29,7 +29,7 @@ from .chunking import split_sentences
 from .errors import QueryError
 from .retrieval import MAX_QUERY_CHARS, load_index, retrieve
 from .rerank import get_cross_encoder
-from .types import Hit
+from .types import Filters, Hit
 
 DEFAULT_K = 6
 # Cross-encoder logit a sentence must reach for the question to count as answered.
@@ -100,12 +100,13 @@ def answer(
     k: int = DEFAULT_K,
     history: Sequence | None = None,
     index_dir: str | os.PathLike | None = None,
+    filters: Filters | dict | None = None,
 ) -> Answer:
     """Answer `question` from the indexed articles, citing every sentence.
 
     `history` holds the earlier turns, as the user's questions, ``(user, assistant)``
     pairs, or Gradio-style ``{"role": ..., "content": ...}`` messages; it is used to read
-    follow-up questions.
+    follow-up questions. `filters` (see `retrieve`) limits the articles answered from.
 
     >>> a = answer("What did Rutte say about Ukraine?")   # doctest: +SKIP
     >>> a.text                                             # doctest: +SKIP
@@ -115,7 +116,9 @@ def answer(
         raise QueryError("the question is empty: ask something, e.g. \"What did Rutte say about Ukraine?\"")
     question = question.strip()[:MAX_QUERY_CHARS]
     query = contextualize(question, user_turns(history))
-    hits = retrieve(query, k=k, index_dir=index_dir)
+    hits = retrieve(query, k=k, index_dir=index_dir, filters=filters)
+    if not hits:
+        return _refusal(question, query, hits)
     idx = load_index(index_dir)
     texts = {h.doc_id: idx.document(h.doc_id).text for h in hits}
 

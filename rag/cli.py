@@ -29,6 +29,9 @@ app = typer.Typer(
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
+SOURCE_HELP = "Only articles from this publisher (repeatable), e.g. --source \"Khaleej Times\"."
+SINCE_HELP = "Only articles published on or after this date (YYYY, YYYY-MM or YYYY-MM-DD)."
+UNTIL_HELP = "Only articles published on or before this date."
 INDEX_HELP = "Index folder. [env: RAG_INDEX_DIR; default: index]"
 CORPUS_HELP = "Articles: a folder of .txt/.md/.jsonl/.csv files, or one such file. [env: RAG_CORPUS_DIR; default: corpus]"
 
@@ -129,6 +132,11 @@ def search_command(
     k: int = typer.Option(5, "-k", help="How many passages."),
     index: Optional[Path] = typer.Option(None, "--index", "-i", help=INDEX_HELP),
     as_json: bool = typer.Option(False, "--json", help="Print the hits as a JSON list."),
+    mode: str = typer.Option("hybrid", "--mode", help="hybrid (keywords + vectors), dense or lexical."),
+    rerank: bool = typer.Option(False, "--rerank", help="Re-score the candidates with the cross-encoder (slower, better order)."),
+    source: list[str] = typer.Option([], "--source", help=SOURCE_HELP),
+    since: str = typer.Option("", "--since", help=SINCE_HELP),
+    until: str = typer.Option("", "--until", help=UNTIL_HELP),
 ) -> None:
     """Show the passages most relevant to a query.
 
@@ -137,16 +145,22 @@ def search_command(
       rag search "What did Rutte say about Ukraine?"
 
       rag search "North Korea" -k 3 --json
+
+      rag search "Ukraine" --source "Khaleej Times" --since 2024-11
     """
     from .retrieval import load_index, retrieve
+    from .types import Filters
 
     try:
-        hits = retrieve(query, k, index_dir=index)
+        filters = Filters(sources=tuple(source), since=since, until=until)
+        hits = retrieve(query, k, index_dir=index, mode=mode, rerank=rerank, filters=filters)
         size = len(load_index(index))
     except RagError as e:
         _fail(e)
     if k > size:
         err.print(f"note: -k {k} is more than the {size} passages in the index; showing all {size}")
+    if not hits and filters:
+        err.print("no article matches these filters; nothing to show")
     if as_json:
         out.print_json(json.dumps([dataclasses.asdict(h) for h in hits], ensure_ascii=False))
         return
@@ -162,6 +176,9 @@ def ask_command(
     k: int = typer.Option(6, "-k", min=1, help="How many passages to read the answer from."),
     index: Optional[Path] = typer.Option(None, "--index", "-i", help=INDEX_HELP),
     as_json: bool = typer.Option(False, "--json", help="Print the answer, its citations and refusal flag as JSON."),
+    source: list[str] = typer.Option([], "--source", help=SOURCE_HELP),
+    since: str = typer.Option("", "--since", help=SINCE_HELP),
+    until: str = typer.Option("", "--until", help=UNTIL_HELP),
 ) -> None:
     """Answer a question; every sentence cites [n] an exact quote of an article.
 
@@ -172,9 +189,10 @@ def ask_command(
       rag ask "Who won the 2024 election?" --json
     """
     from .answering import answer
+    from .types import Filters
 
     try:
-        a = answer(question, k=k, index_dir=index)
+        a = answer(question, k=k, index_dir=index, filters=Filters(sources=tuple(source), since=since, until=until))
     except RagError as e:
         _fail(e)
     if as_json:

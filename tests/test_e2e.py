@@ -140,3 +140,15 @@ def test_index_dir_from_environment(real_index, monkeypatch):
     _, index, _ = real_index
     monkeypatch.setenv("RAG_INDEX_DIR", str(index))
     assert rag.retrieve("Scholz", k=1)[0].doc_id in BOTH
+
+
+def test_filters_from_the_cli(real_index):
+    _, index, _ = real_index
+    hits = json.loads(rag("search", "Ukraine", "--source", "Time.news", "--json", "--index", index).stdout)
+    assert hits and {h["source"] for h in hits} == {"Time.news"}
+    p = rag("search", "Ukraine", "--since", "2030-01-01", "--index", index)
+    assert p.returncode == 0 and "no article matches these filters" in p.stderr
+    a = json.loads(rag("ask", "What did Rutte say about Ukraine?", "--source", "Khaleej Times", "--json", "--index", index).stdout)
+    assert not a["refused"] and {c["source"] for c in a["citations"]} == {"Khaleej Times"}
+    a = json.loads(rag("ask", "What did Rutte say about Ukraine?", "--until", "2020", "--json", "--index", index).stdout)
+    assert a["refused"] and a["citations"] == []

@@ -276,3 +276,51 @@ def test_index_is_cached_and_reloaded_only_when_rebuilt(built, corpus_dir, fake_
     build(corpus_dir, built, fake_embedder)
     b = load_index(built)
     assert b is not a and b.manifest["counts"]["documents"] == 3
+
+
+# --- keywords, fusion, filters ----------------------------------------------
+
+
+def test_modes_and_fusion(built, fake_embedder):
+    from rag.retrieval import fuse
+
+    assert fuse([(1, 0.9), (2, 0.8)], [(2, 5.0), (3, 4.0)])[0][0] == 2  # found by both: first
+    lexical = retrieve("Pyongyang", k=3, index_dir=built, mode="lexical")
+    assert lexical and all("Pyongyang" in h.text for h in lexical)
+    assert retrieve("Pyongyang", k=1, index_dir=built, mode="hybrid")[0].chunk_id == lexical[0].chunk_id
+    assert retrieve("qqqq zzzz", k=3, index_dir=built, mode="lexical") == []
+    with pytest.raises(QueryError, match="mode 'fuzzy'"):
+        retrieve("x", index_dir=built, mode="fuzzy")
+
+
+def test_filters_by_source_date_and_id(built, corpus_dir, fake_embedder):
+    from rag.types import Filters
+
+    write_article(corpus_dir, "old.txt", "Rutte spoke about Ukraine long ago.", source="Archive", published="2019-05-01")
+    build(corpus_dir, built, fake_embedder)
+    everyone = {h.doc_id for h in retrieve("Rutte Ukraine", k=100, index_dir=built)}
+    assert everyone == {"old", "nato-united-whoever-wins-us-election", "nato-future-amid-us-election-uncertainty"}
+    for mode in ("hybrid", "dense", "lexical"):
+        hits = retrieve("Rutte Ukraine", k=100, index_dir=built, mode=mode, filters={"source": "KHALEEJ TIMES"})
+        assert hits and {h.source for h in hits} == {"Khaleej Times"}
+    # "2024-11" (Time.news, day unknown) falls inside a range that covers November 2024.
+    recent = {h.doc_id for h in retrieve("Rutte", k=100, index_dir=built, filters=Filters(since="2024-11-01", until="2024-11-30"))}
+    assert recent == {"nato-united-whoever-wins-us-election", "nato-future-amid-us-election-uncertainty"}
+    assert {h.doc_id for h in retrieve("Rutte", k=100, index_dir=built, filters={"until": "2020"})} == {"old"}
+    assert {h.doc_id for h in retrieve("Rutte", k=100, index_dir=built, filters={"doc_ids": ["old"]})} == {"old"}
+    assert retrieve("Rutte", index_dir=built, filters={"since": "2030"}) == []  # matches nothing: empty, no error
+    with pytest.raises(QueryError, match="unknown filter"):
+        retrieve("Rutte", index_dir=built, filters={"publisher": "x"})
+
+
+def test_an_index_without_keywords_gets_them_without_re_embedding(built, corpus_dir, fake_embedder):
+    import shutil
+
+    shutil.rmtree(Index.load(built).build_dir / rag.index.LEXICAL)
+    rag.retrieval._open.clear()
+    with pytest.raises(IndexCorrupt, match="no keyword index"):
+        retrieve("Rutte", index_dir=built, mode="lexical")
+    fake_embedder.embedded.clear()
+    report = build(corpus_dir, built, fake_embedder)
+    assert report.embedded == 0 and fake_embedder.embedded == []
+    assert retrieve("Pyongyang", k=1, index_dir=built, mode="lexical")
