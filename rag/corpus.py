@@ -13,6 +13,9 @@ Formats, by file extension:
       ---
       Article text...
 
+- ``.html`` / ``.htm``: a saved web page; the article's main text and its metadata
+  (title, site name, date, canonical URL) are extracted with ``trafilatura``, and
+  navigation, ads and footers are dropped.
 - ``.jsonl``: one JSON object per line; ``.csv``: one row per article with a header.
   Fields: ``id``, ``title``, ``text``, ``source``, ``published``, ``url`` (common
   aliases such as ``body``, ``publisher``, ``date``, ``article_id`` are understood).
@@ -41,8 +44,9 @@ from .types import Document, Problem
 LOG = logging.getLogger(__name__)
 
 TEXT_SUFFIXES = {".txt", ".md", ".markdown"}
+HTML_SUFFIXES = {".html", ".htm"}
 ROW_SUFFIXES = {".jsonl", ".csv"}
-SUFFIXES = TEXT_SUFFIXES | ROW_SUFFIXES
+SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | ROW_SUFFIXES
 
 # An article beyond this is almost surely a mis-saved dump, and would take hours to embed.
 DEFAULT_MAX_CHARS = 2_000_000
@@ -132,6 +136,8 @@ def _read_file(file: Path, base: Path, max_chars: int) -> Iterator[Document | Pr
     stem = file.relative_to(base).with_suffix("").as_posix() if file.is_relative_to(base) else file.stem
     if suffix in TEXT_SUFFIXES:
         yield _text_document(content, rel, stem, max_chars)
+    elif suffix in HTML_SUFFIXES:
+        yield _html_document(content, rel, stem, max_chars)
     elif suffix == ".jsonl":
         yield from _jsonl_documents(content, rel, stem, max_chars)
     else:
@@ -154,6 +160,26 @@ def _text_document(content: str, rel: str, stem: str, max_chars: int) -> Documen
     fields["title"] = fields.get("title") or stem.rsplit("/", 1)[-1].replace("-", " ").replace("_", " ").strip().capitalize()
     fields["text"] = body
     return _document(fields, rel, max_chars)
+
+
+def _html_document(content: str, rel: str, stem: str, max_chars: int) -> Document | Problem:
+    import trafilatura  # only when there are web pages to read
+
+    try:
+        page = trafilatura.bare_extraction(content, with_metadata=True, include_comments=False, include_tables=False)
+    except Exception as e:  # lxml and trafilatura raise many types on broken markup
+        return Problem(rel, f"HTML could not be parsed ({type(e).__name__}); save the page again or convert it to .txt")
+    if page is None or not (page.text or "").strip():
+        return Problem(rel, "no article text found in this HTML page; save the article itself, or convert it to .txt")
+    fields = {
+        "id": stem,
+        "text": page.text,
+        "title": page.title or "",
+        "source": page.sitename or page.hostname or "",
+        "published": page.date or "",
+        "url": page.url or "",
+    }
+    return _document({k: _as_text(v) for k, v in fields.items()}, rel, max_chars)
 
 
 def _body_after_front_matter(content: str) -> str:

@@ -146,3 +146,28 @@ def test_single_file_corpus(tmp_path):
 def test_dates_are_stored_as_iso_where_recognisable(tmp_path, given, stored):
     write_article(tmp_path, "a.txt", "Text.", published=f"'{given}'")
     assert load_corpus(tmp_path)[0][0].published == stored
+
+
+PAGE = """<html><head><title>Rutte in Berlin | Example News</title>
+<meta property="og:site_name" content="Example News"><meta name="date" content="2024-11-04">
+<link rel="canonical" href="https://example.com/rutte"></head>
+<body><nav>Home | World | Sport | Subscribe</nav>
+<article><h1>Rutte says NATO will stay united</h1>
+<p>NATO Secretary General Mark Rutte spoke in Berlin on Monday. He said the alliance would work with whoever wins.</p>
+<p>Rutte also warned about North Korean troops in Russia, calling it a serious escalation of the war.</p></article>
+<footer>Copyright 2024 Example News. All rights reserved. Cookie settings.</footer>
+<script>alert("x")</script></body></html>"""
+
+
+def test_html_article_main_text_and_metadata(tmp_path):
+    (tmp_path / "world").mkdir()
+    (tmp_path / "world" / "rutte.html").write_text(PAGE, encoding="utf-8")
+    (tmp_path / "empty.htm").write_text("<html><body><script>var x = 1;</script></body></html>", encoding="utf-8")
+    docs, problems = load_corpus(tmp_path)
+    assert [p.where for p in problems] == ["empty.htm"] and "no article text" in problems[0].message
+    (d,) = docs
+    assert d.doc_id == "world/rutte" and d.title == "Rutte says NATO will stay united"
+    assert (d.source, d.published, d.url) == ("Example News", "2024-11-04", "https://example.com/rutte")
+    assert "North Korean troops" in d.text
+    for boilerplate in ("Subscribe", "Copyright", "alert", "Cookie"):
+        assert boilerplate not in d.text
