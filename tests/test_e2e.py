@@ -152,3 +152,20 @@ def test_filters_from_the_cli(real_index):
     assert not a["refused"] and {c["source"] for c in a["citations"]} == {"Khaleej Times"}
     a = json.loads(rag("ask", "What did Rutte say about Ukraine?", "--until", "2020", "--json", "--index", index).stdout)
     assert a["refused"] and a["citations"] == []
+
+
+def test_eval_runs_any_question_file_on_any_index(real_index, tmp_path):
+    _, index, _ = real_index
+    qfile = tmp_path / "q.jsonl"
+    qfile.write_text(
+        json.dumps({"question": "What did Rutte say about North Korea?", "answerable": True,
+                    "docs": ["nato-united-whoever-wins-us-election"], "facts": ["pyongyang|north korean"]}) + "\n"
+        + json.dumps({"question": "Who won the 2024 election?", "answerable": False}) + "\n",
+        encoding="utf-8",
+    )
+    m = json.loads(rag("eval", "--questions", qfile, "--index", index, "--json").stdout)["metrics"]
+    assert m["questions"] == 2 and m["hit@5"] == 1.0 and m["refusal_recall"] == 1.0 and m["citation_validity"] == 1.0
+    table = rag("eval", "--questions", qfile, "--index", index).stdout
+    assert "key_fact_recall" in table and "mrr" in table
+    p = rag("eval", "--questions", tmp_path / "missing.jsonl", "--index", index, check=False)
+    assert p.returncode == 2 and "does not exist" in p.stderr
