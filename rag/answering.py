@@ -37,7 +37,7 @@ ANSWER_GATE = 0.0
 # Sentences kept: above the gate and within this margin of the best one.
 KEEP_MARGIN = 4.0
 MAX_SENTENCES = 4
-SCORED_SENTENCES = 16  # how many candidates the cross-encoder reads (its cost is per pair)
+SCORED_SENTENCES = 12  # how many candidates the cross-encoder reads (its cost is per pair; 16 scored no better)
 # Two sentences state the same thing when they share this many content words, and
 # this share of the shorter one's.
 SAME_FACT_MIN_WORDS = 4
