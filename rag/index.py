@@ -179,6 +179,10 @@ class Index:
             )
         return doc_of_row, docs
 
+    def sources(self) -> list[str]:
+        """The publishers of the indexed articles, sorted."""
+        return sorted({source for _, source, _ in self._doc_table[1] if source}, key=str.casefold)
+
     def hits(self, ranked: list[tuple[int, float]]) -> list[Hit]:
         """`Hit`s for (row, score) pairs, in the given order."""
         rows = self._rows([i for i, _ in ranked])
