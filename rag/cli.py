@@ -258,6 +258,21 @@ def eval_command(
     out.print(table)
 
 
+@app.command("serve", context_settings={"allow_extra_args": True, "ignore_unknown_options": True, "help_option_names": []})
+def serve_command(ctx: typer.Context) -> None:
+    """Serve the chat page (the same as `python app.py`); `rag serve --help` lists its flags.
+
+    Examples:
+
+      rag serve                                  # corpus/ and index/ in this folder, http://127.0.0.1:7860
+
+      rag serve --index ~/news-index --no-refresh --port 8080
+    """
+    from .ui import main as serve
+
+    serve(list(ctx.args))
+
+
 def main() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-import app
+import rag.ui as app
 from rag.corpus import load_corpus
 
 from .conftest import ROOT, STARTER, write_article
@@ -282,3 +282,33 @@ def test_login_when_configured(server, tmp_path):
         assert r["citations"]
     finally:
         stop(proc)
+
+
+def test_questions_during_a_rebuild_are_answered_from_the_previous_index(starter_index, tmp_path):
+    import threading
+
+    from rag.index import update_index
+
+    index = tmp_path / "index"
+    shutil.copytree(starter_index, index)
+    corpus = tmp_path / "corpus"
+    shutil.copytree(STARTER, corpus)
+    for i in range(6):
+        write_article(corpus, f"extra-{i}.txt", f"Extra article {i} about the NATO summit. " * 40, title=f"Extra {i}")
+    docs, _ = load_corpus(corpus)
+    build = threading.Thread(target=update_index, args=(docs, index))
+    state = app.State(index)
+    build.start()
+    replies = []
+    while build.is_alive() or not replies:
+        replies.append(run(state, "What did Rutte say about Ukraine?")[-1][0][-1]["content"])
+    build.join()
+    assert all("[1]" in r for r in replies), replies
+    from rag.retrieval import load_index
+
+    assert load_index(index).manifest["counts"]["documents"] == 8  # switched to the new build, no restart
+
+
+def test_rag_serve_is_the_app():
+    p = subprocess.run([sys.executable, "-m", "rag", "serve", "--help"], capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0 and "--no-refresh" in p.stdout and "--port" in p.stdout
