@@ -15,7 +15,14 @@ from typing import Sequence
 import numpy as np
 
 LOG = logging.getLogger(__name__)
-logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every build step at DEBUG
+
+
+def _bm25s():
+    """The bm25s module, with its logger (which it sets to DEBUG on import) quietened."""
+    import bm25s
+
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
+    return bm25s
 
 
 @functools.lru_cache(maxsize=1)
@@ -27,16 +34,12 @@ def _stemmer():
 
 def tokenize(texts: Sequence[str]) -> list[list[str]]:
     """Lower-cased, stop-word-free, stemmed word lists."""
-    import bm25s
-
-    return bm25s.tokenize(list(texts), stopwords="en", stemmer=_stemmer(), return_ids=False, show_progress=False)
+    return _bm25s().tokenize(list(texts), stopwords="en", stemmer=_stemmer(), return_ids=False, show_progress=False)
 
 
 def build(texts: Sequence[str], folder: Path) -> None:
     """Write a BM25 index of `texts` (row i = passage i) into `folder`."""
-    import bm25s
-
-    retriever = bm25s.BM25()
+    retriever = _bm25s().BM25()
     # bm25s cannot index an empty corpus; a placeholder keeps row numbers aligned.
     retriever.index(tokenize(texts) if texts else [["\x00"]], show_progress=False)
     retriever.save(str(folder), show_progress=False)
@@ -46,9 +49,7 @@ class Lexical:
     """A loaded BM25 index."""
 
     def __init__(self, folder: Path):
-        import bm25s
-
-        self._bm25 = bm25s.BM25.load(str(folder), mmap=False, show_progress=False)
+        self._bm25 = _bm25s().BM25.load(str(folder), mmap=False, show_progress=False)
 
     def search(self, query: str, k: int, mask: np.ndarray | None = None) -> list[tuple[int, float]]:
         """Up to `k` (row, score) pairs with a positive score, best first; `mask` (0/1 per row) filters rows."""
