@@ -211,11 +211,11 @@ def ask_command(
         for c in a.citations:
             meta = ", ".join(x for x in (c.source, c.published) if x)
             out.print(f"[{c.n}] {c.title} ({meta}), chars {c.start}-{c.end}{' (corroborates)' if c.role != 'quote' else ''}", markup=False)
-            out.print(f"    “{c.quote}”", markup=False)
+            out.print(f"    > {c.quote}", markup=False)
     elif a.related:
         out.print("\nRelated passages, but not an answer:")
         for h in a.related:
-            out.print(f"- {h.title} ({h.source}): {h.text[:160]}…", markup=False)
+            out.print(f"- {h.title} ({h.source}): {' '.join(h.text.split())[:160]}…", markup=False)
 
 
 @app.command("eval")
