@@ -30,21 +30,28 @@ def timed(code: str) -> float:
     return time.perf_counter() - t
 
 
-def app_times() -> tuple[float, float]:
+def start_app(*args: str) -> tuple[subprocess.Popen, str]:
+    """`python app.py` on a free loopback port, returned once its page is served."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     url = f"http://127.0.0.1:{port}/"
-    t = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=ROOT,
+    proc = subprocess.Popen([sys.executable, "app.py", "--port", str(port), *args], cwd=ROOT,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    while True:
+        if proc.poll() is not None:
+            raise SystemExit(f"app.py exited with {proc.returncode}")
+        try:
+            urllib.request.urlopen(url, timeout=1)
+            return proc, url
+        except OSError:
+            time.sleep(0.1)
+
+
+def app_times() -> tuple[float, float]:
+    t = time.perf_counter()
+    proc, url = start_app()
     try:
-        while True:
-            try:
-                urllib.request.urlopen(url, timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
         page = time.perf_counter() - t
         from gradio_client import Client
 

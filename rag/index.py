@@ -28,6 +28,7 @@ import json
 import logging
 import os
 import shutil
+import signal
 import sqlite3
 import threading
 import time
@@ -53,6 +54,18 @@ LEXICAL = "bm25"  # folder of the keyword (BM25) index
 
 # progress(stage, done, total): stage is "chunking", "embedding" or "writing".
 Progress = Callable[[str, int, int], None]
+
+
+CRASH_POINTS = (
+    "locked", "chunked", "embedding", "embedded", "vectors", "faiss", "sqlite", "lexical", "manifest", "renamed",
+    "pointer", "swapped",
+)
+
+
+def _crash_point(name: str) -> None:
+    """Fault injection for the crash-safety tests: die here, as SIGKILL would, when RAG_CRASH_AT names this point."""
+    if os.environ.get("RAG_CRASH_AT") == name:
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def _rebuild_hint(index_dir: Path) -> str:
@@ -330,6 +343,7 @@ def update_index(
     embedder = embedder or get_embedder(model)
     index_dir.mkdir(parents=True, exist_ok=True)
     with _exclusive(index_dir):
+        _crash_point("locked")
         _remove_leftovers(index_dir)
         settings = _settings(model, max_tokens, overlap_tokens, embedder)
         old, reason = None, ""
@@ -367,11 +381,13 @@ def update_index(
             if progress:
                 progress("chunking", n, len(fresh))
         texts = [c.text for cs in new_chunks.values() for c in cs]
+        _crash_point("chunked")
         done = 0
 
         def step(n: int) -> None:
             nonlocal done
             done += n
+            _crash_point("embedding")
             if progress:
                 progress("embedding", done, len(texts))
 
@@ -382,6 +398,7 @@ def update_index(
             if progress:
                 progress("embedding", 0, 0)
 
+        _crash_point("embedded")
         final_docs = docs + keep_failed
         old_chunks = old.chunks_of() if old else {}
         old_vectors = np.load(old.build_dir / "vectors.npy", mmap_mode="r") if old else None
@@ -453,10 +470,12 @@ def _write_build(index_dir: Path, manifest: dict, docs: Iterable[Document], chun
     tmp.mkdir()
 
     np.save(tmp / "vectors.npy", np.ascontiguousarray(vectors, dtype=np.float32))
+    _crash_point("vectors")
     flat = faiss.IndexFlatIP(vectors.shape[1])
     if len(vectors):
         flat.add(np.ascontiguousarray(vectors, dtype=np.float32))
     faiss.write_index(flat, str(tmp / "faiss.index"))
+    _crash_point("faiss")
 
     db = sqlite3.connect(tmp / "meta.sqlite")
     with db:
@@ -478,24 +497,30 @@ def _write_build(index_dir: Path, manifest: dict, docs: Iterable[Document], chun
             ((row, c.chunk_id, c.doc_id, c.text, c.start, c.end, c.n_tokens) for row, c in enumerate(chunks)),
         )
     db.close()
+    _crash_point("sqlite")
 
     from .lexical import build as build_lexical
 
     build_lexical([c.text for c in chunks], tmp / LEXICAL)
+    _crash_point("lexical")
 
     manifest["files"] = {name: (tmp / name).stat().st_size for name in FILES}
     manifest["build_seconds"] = round(time.perf_counter() - t0, 3)
     (tmp / MANIFEST).write_text(json.dumps(manifest, indent=1, ensure_ascii=False), encoding="utf-8")
     for name in (*FILES, MANIFEST):
         _fsync(tmp / name)
+    _crash_point("manifest")
 
     final = index_dir / build_id
     os.rename(tmp, final)
+    _crash_point("renamed")
     pointer = index_dir / f"{CURRENT}.tmp"
     pointer.write_text(build_id + "\n")
     _fsync(pointer)
+    _crash_point("pointer")
     os.replace(pointer, index_dir / CURRENT)
     _fsync(index_dir)
+    _crash_point("swapped")
     _remove_old_builds(index_dir, keep={build_id})
     LOG.info("index %s now serves %s", index_dir, build_id)
     return build_id
@@ -521,6 +546,8 @@ def _remove_leftovers(index_dir: Path) -> None:
             LOG.info("removing %s, left by an interrupted build", p)
             shutil.rmtree(p, ignore_errors=True)
     (index_dir / f"{CURRENT}.tmp").unlink(missing_ok=True)
+    if serving:  # a build killed after its swap never removed the generations before it
+        _remove_old_builds(index_dir, keep={serving})
 
 
 def _remove_old_builds(index_dir: Path, keep: set[str], generations: int = 1) -> None:

@@ -140,8 +140,12 @@ def server(tmp_path_factory):
 
     client = Client(url, verbose=False)
     client.predict("warm up: what did Rutte say?", api_name="/ask")
+    SERVER_PID["app"] = proc.pid
     yield url, corpus, client
     stop(proc)
+
+
+SERVER_PID: dict[str, int] = {}
 
 
 def check_citations(result: dict, corpus: Path):
@@ -312,3 +316,68 @@ def test_questions_during_a_rebuild_are_answered_from_the_previous_index(starter
 def test_rag_serve_is_the_app():
     p = subprocess.run([sys.executable, "-m", "rag", "serve", "--help"], capture_output=True, text=True, timeout=60)
     assert p.returncode == 0 and "--no-refresh" in p.stdout and "--port" in p.stdout
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["gradio_api/file=/etc/passwd", "gradio_api/file=../../../../etc/passwd", "file=/etc/passwd",
+     "gradio_api/file=%2Fetc%2Fpasswd", "static/../../../../etc/passwd", "gradio_api/file=corpus/../../index/CURRENT"],
+)
+def test_no_file_outside_the_app_is_served(server, path):
+    url, _, _ = server
+    try:
+        body = urllib.request.urlopen(url + path, timeout=10).read().decode("utf-8", "replace")
+    except urllib.error.HTTPError as e:
+        assert e.code in (400, 403, 404, 405)
+        return
+    assert "root:" not in body and "build-" not in body
+
+
+def test_corrupt_index_is_one_clear_message_in_the_app_and_api(starter_index, tmp_path):
+    index = tmp_path / "index"
+    shutil.copytree(starter_index, index)
+    from rag.retrieval import load_index
+
+    (load_index(index).build_dir / "faiss.index").write_bytes(b"junk")
+    import rag.retrieval
+
+    rag.retrieval._open.clear()
+    state = app.State(index)
+    assert "rag index --full" in state.status()
+    assert "rag index --full" in app.ask_api(state, "What did Rutte say?")["error"]
+    reply = run(state, "What did Rutte say?")[-1][0][-1]["content"]
+    assert "rag index \\-\\-full" in reply or "rag index --full" in reply
+
+
+def rss_mb(pid: int) -> float:
+    line = next(l for l in Path(f"/proc/{pid}/status").read_text().splitlines() if l.startswith("VmRSS:"))
+    return int(line.split()[1]) / 1024
+
+
+def test_short_load_and_memory(server):
+    """The CI-sized version of `python benchmarks/soak.py` (50 clients for 60 s, 1,000 questions)."""
+    url, _, _ = server
+    from gradio_client import Client
+
+    questions = ["What did Rutte say about Ukraine?", "Who won the 2024 election?", "Where did Rutte speak?",
+                 "What did Trump threaten in February?", "What did Rutte say about North Korea?"]
+    clients = [Client(url, verbose=False) for _ in range(50)]
+    stop_at = time.monotonic() + 10
+    failures, done = [], []
+
+    def worker(i):
+        while time.monotonic() < stop_at:
+            r = clients[i].predict(questions[i % 5], api_name="/ask")
+            (done if "error" not in r and (r["refused"] or r["citations"]) else failures).append(r)
+
+    with concurrent.futures.ThreadPoolExecutor(50) as pool:
+        list(pool.map(worker, range(50)))
+    assert failures == [] and len(done) >= 50
+
+    one = clients[0]
+    for n in range(1, 201):
+        one.predict(questions[n % 5], api_name="/ask")
+        if n == 50:
+            early = rss_mb(SERVER_PID["app"])
+    late = rss_mb(SERVER_PID["app"])
+    assert late <= early * 1.10, f"memory grew from {early:.0f} MB to {late:.0f} MB"
