@@ -381,3 +381,16 @@ def test_short_load_and_memory(server):
             early = rss_mb(SERVER_PID["app"])
     late = rss_mb(SERVER_PID["app"])
     assert late <= early * 1.10, f"memory grew from {early:.0f} MB to {late:.0f} MB"
+
+
+def test_app_listens_on_loopback_only(server):
+    url, _, _ = server
+    port = int(url.rsplit(":", 1)[1].strip("/"))
+    listening = []
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            local, state = line.split()[1], line.split()[3]
+            address, p = local.split(":")
+            if int(p, 16) == port and state == "0A":  # LISTEN
+                listening.append(address)
+    assert listening and set(listening) <= {"0100007F", "00000000000000000000000001000000"}, listening

@@ -169,3 +169,17 @@ def test_eval_runs_any_question_file_on_any_index(real_index, tmp_path):
     assert "key_fact_recall" in table and "mrr" in table
     p = rag("eval", "--questions", tmp_path / "missing.jsonl", "--index", index, check=False)
     assert p.returncode == 2 and "does not exist" in p.stderr
+
+
+def test_corrupt_index_from_the_cli(real_index, tmp_path):
+    import shutil
+
+    _, index, _ = real_index
+    broken = tmp_path / "index"
+    shutil.copytree(index, broken)
+    build = (broken / (broken / "CURRENT").read_text().strip())
+    (build / "faiss.index").write_bytes((build / "faiss.index").read_bytes()[:64])
+    for cmd in (("search", "Rutte"), ("ask", "What did Rutte say?")):
+        p = rag(*cmd, "--index", broken, check=False)
+        assert p.returncode == 2 and "truncated" in p.stderr and "rag index --full" in p.stderr
+        assert "Traceback" not in p.stderr and len(p.stderr.strip().splitlines()) == 1
