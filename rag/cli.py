@@ -33,6 +33,11 @@ SOURCE_HELP = "Only articles from this publisher (repeatable), e.g. --source \"K
 SINCE_HELP = "Only articles published on or after this date (YYYY, YYYY-MM or YYYY-MM-DD)."
 UNTIL_HELP = "Only articles published on or before this date."
 INDEX_HELP = "Index folder. [env: RAG_INDEX_DIR; default: index]"
+# Options shared by the commands that search (typer builds a fresh click option from each use).
+INDEX_OPTION = typer.Option(None, "--index", "-i", help=INDEX_HELP)
+SOURCE_OPTION = typer.Option([], "--source", help=SOURCE_HELP)
+SINCE_OPTION = typer.Option("", "--since", help=SINCE_HELP)
+UNTIL_OPTION = typer.Option("", "--until", help=UNTIL_HELP)
 CORPUS_HELP = "Articles: a folder of .txt/.md/.jsonl/.csv files, or one such file. [env: RAG_CORPUS_DIR; default: corpus]"
 
 
@@ -44,7 +49,7 @@ def _fail(e: RagError, code: int = 2) -> None:
 @app.command("index")
 def index_command(
     corpus: Optional[Path] = typer.Option(None, "--corpus", "-c", help=CORPUS_HELP),
-    index: Optional[Path] = typer.Option(None, "--index", "-i", help=INDEX_HELP),
+    index: Optional[Path] = INDEX_OPTION,
     full: bool = typer.Option(False, "--full", help="Rebuild everything instead of only new and changed articles."),
     model: Optional[str] = typer.Option(None, "--model", help="Embedding model name or local folder. [env: RAG_MODEL]"),
     chunk_tokens: int = typer.Option(160, "--chunk-tokens", min=16, max=250, help="Passage budget in cl100k tokens."),
@@ -130,13 +135,13 @@ class _progress:
 def search_command(
     query: str = typer.Argument(..., help="What to look for, in plain words."),
     k: int = typer.Option(5, "-k", help="How many passages."),
-    index: Optional[Path] = typer.Option(None, "--index", "-i", help=INDEX_HELP),
+    index: Optional[Path] = INDEX_OPTION,
     as_json: bool = typer.Option(False, "--json", help="Print the hits as a JSON list."),
     mode: str = typer.Option("hybrid", "--mode", help="hybrid (keywords + vectors), dense or lexical."),
     rerank: bool = typer.Option(False, "--rerank", help="Re-score the candidates with the cross-encoder (slower, better order)."),
-    source: list[str] = typer.Option([], "--source", help=SOURCE_HELP),
-    since: str = typer.Option("", "--since", help=SINCE_HELP),
-    until: str = typer.Option("", "--until", help=UNTIL_HELP),
+    source: list[str] = SOURCE_OPTION,
+    since: str = SINCE_OPTION,
+    until: str = UNTIL_OPTION,
 ) -> None:
     """Show the passages most relevant to a query.
 
@@ -174,11 +179,11 @@ def search_command(
 def ask_command(
     question: str = typer.Argument(..., help="A question about the articles."),
     k: int = typer.Option(6, "-k", min=1, help="How many passages to read the answer from."),
-    index: Optional[Path] = typer.Option(None, "--index", "-i", help=INDEX_HELP),
+    index: Optional[Path] = INDEX_OPTION,
     as_json: bool = typer.Option(False, "--json", help="Print the answer, its citations and refusal flag as JSON."),
-    source: list[str] = typer.Option([], "--source", help=SOURCE_HELP),
-    since: str = typer.Option("", "--since", help=SINCE_HELP),
-    until: str = typer.Option("", "--until", help=UNTIL_HELP),
+    source: list[str] = SOURCE_OPTION,
+    since: str = SINCE_OPTION,
+    until: str = UNTIL_OPTION,
 ) -> None:
     """Answer a question; every sentence cites [n] an exact quote of an article.
 
@@ -221,7 +226,7 @@ def ask_command(
 @app.command("eval")
 def eval_command(
     questions: Path = typer.Option(Path("tests/data/starter_dev.jsonl"), "--questions", "-q", help="Question file (JSON Lines)."),
-    index: Optional[Path] = typer.Option(None, "--index", "-i", help=INDEX_HELP),
+    index: Optional[Path] = INDEX_OPTION,
     k: int = typer.Option(5, "-k", min=1, help="Cut-off for retrieval hit@k."),
     as_json: bool = typer.Option(False, "--json", help="Print metrics and per-question rows as JSON."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="List every question with its result."),
