@@ -1,7 +1,8 @@
 """Where settings come from: keyword arguments first, then ``RAG_*`` environment variables.
 
-This is the one module that reads the environment; everything below it takes plain
-arguments.
+The library's defaults come from here; everything below takes plain arguments. The
+other environment readers are the edges (`rag.cli`, `rag.ui`: RAG_HOST, RAG_PORT,
+RAG_USERNAME, RAG_PASSWORD) and one test hook (RAG_CRASH_AT in `rag.index`).
 
 | variable | meaning | default |
 | --- | --- | --- |
