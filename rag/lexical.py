@@ -60,13 +60,8 @@ class Lexical:
         k = min(k, n)
         if k <= 0:
             return []
-        previous = logging.root.manager.disable
-        logging.disable(logging.WARNING)  # bm25s warns about query words it has never seen
-        try:
-            rows, scores = self._bm25.retrieve(
-                tokens, k=k, show_progress=False, n_threads=1,
-                weight_mask=None if mask is None else mask.astype(np.float32),
-            )
-        finally:
-            logging.disable(previous)
+        rows, scores = self._bm25.retrieve(
+            tokens, k=k, show_progress=False, n_threads=1,
+            weight_mask=None if mask is None else mask.astype(np.float32),
+        )
         return [(int(r), float(s)) for r, s in zip(rows[0], scores[0]) if s > 0]
