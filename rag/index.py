@@ -449,16 +449,17 @@ def update_index(
         )
 
 
+def _file_of(where: str) -> str:
+    """The file part of a location: "dump.jsonl:12" → "dump.jsonl", "a.txt" → "a.txt"."""
+    file, _, line = where.rpartition(":")
+    return file if file and line.isdigit() else where
+
+
 def _docs_of_failed_files(old: Index, problems: list[Problem], present: set[str]) -> list[Document]:
-    failed = {p.where.rsplit(":", 1)[0] if ":" in p.where and p.where.rsplit(":", 1)[1].isdigit() else p.where for p in problems}
+    failed = {_file_of(p.where) for p in problems}
     if not failed:
         return []
-    kept = []
-    for d in old.documents():
-        file = d.origin.rsplit(":", 1)[0] if d.origin.rsplit(":", 1)[-1].isdigit() else d.origin
-        if d.doc_id not in present and file in failed:
-            kept.append(d)
-    return kept
+    return [d for d in old.documents() if d.doc_id not in present and _file_of(d.origin) in failed]
 
 
 def _write_build(index_dir: Path, manifest: dict, docs: Iterable[Document], chunks: list[Chunk], vectors: np.ndarray, t0: float) -> str:
