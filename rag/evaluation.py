@@ -9,7 +9,9 @@ Question file: JSON Lines, one object per question::
 
 ``facts`` are key facts the answer must contain (case-insensitive; ``|`` separates
 alternatives). A retrieval hit is a top-k passage that contains a key fact (or, for
-questions without facts, comes from one of ``docs``).
+questions without facts, comes from one of ``docs``). ``hit@k`` and ``mrr`` are over the
+passages `answer()` read (after its second, re-ranked look when the first found no
+answer); ``first_pass_hit@k`` is over a single plain `retrieve()`.
 """
 
 from __future__ import annotations
@@ -93,15 +95,6 @@ def evaluate(questions: list[dict], *, index_dir: str | os.PathLike | None = Non
     report = Report()
     for q in questions:
         query = contextualize(q["question"], q.get("history") or [])
-        hits = retrieve(query, k=k, index_dir=index_dir)
-        rank = next(
-            (
-                i
-                for i, h in enumerate(hits, start=1)
-                if (any(has_fact(h.text, f) for f in q["facts"]) if q["facts"] else h.doc_id in q["docs"])
-            ),
-            None,
-        )
         t = time.perf_counter()
         a = answer(q["question"], history=q.get("history") or None, index_dir=index_dir)
         ms = (time.perf_counter() - t) * 1000
@@ -110,7 +103,8 @@ def evaluate(questions: list[dict], *, index_dir: str | os.PathLike | None = Non
             {
                 "question": q["question"],
                 "answerable": bool(q["answerable"]),
-                "rank": rank,
+                "rank": _rank(q, a.hits[:k]),  # among the passages answer() read
+                "first_pass_rank": _rank(q, retrieve(query, k=k, index_dir=index_dir)),
                 "refused": a.refused,
                 "facts": len(q["facts"]),
                 "facts_found": len(found),
@@ -123,6 +117,14 @@ def evaluate(questions: list[dict], *, index_dir: str | os.PathLike | None = Non
     return report
 
 
+def _rank(q: dict, hits: list) -> int | None:
+    """Rank of the first passage holding one of the question's key facts (or from one of its docs)."""
+    for i, h in enumerate(hits, start=1):
+        if any(has_fact(h.text, f) for f in q["facts"]) if q["facts"] else h.doc_id in q["docs"]:
+            return i
+    return None
+
+
 def _metrics(rows: list[dict], k: int) -> dict[str, float]:
     ans = [r for r in rows if r["answerable"]]
     unans = [r for r in rows if not r["answerable"]]
@@ -133,10 +135,12 @@ def _metrics(rows: list[dict], k: int) -> dict[str, float]:
         "answerable": len(ans),
         f"hit@{k}": sum(r["rank"] is not None for r in ans) / len(ans) if ans else 0.0,
         "mrr": sum(1 / r["rank"] for r in ans if r["rank"]) / len(ans) if ans else 0.0,
+        f"first_pass_hit@{k}": sum(r["first_pass_rank"] is not None for r in ans) / len(ans) if ans else 0.0,
         "key_fact_recall": sum(r["facts_found"] for r in ans) / facts if facts else 0.0,
         "citation_validity": sum(not r["citation_problems"] for r in rows) / len(rows) if rows else 0.0,
         "refusal_precision": sum(not r["answerable"] for r in refusals) / len(refusals) if refusals else 1.0,
         "refusal_recall": sum(r["refused"] for r in unans) / len(unans) if unans else 1.0,
         "false_refusals": sum(r["refused"] for r in ans),
         "answer_ms_median": statistics.median(r["ms"] for r in rows) if rows else 0.0,
+        "answer_ms_p90": statistics.quantiles([r["ms"] for r in rows], n=10)[-1] if len(rows) > 1 else 0.0,
     }
