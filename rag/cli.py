@@ -52,6 +52,16 @@ def index_command(
     index: Optional[Path] = INDEX_OPTION,
     full: bool = typer.Option(False, "--full", help="Rebuild everything instead of only new and changed articles."),
     model: Optional[str] = typer.Option(None, "--model", help="Embedding model name or local folder. [env: RAG_MODEL]"),
+    backend: Optional[str] = typer.Option(
+        None, "--backend",
+        help="Embedding backend: onnx-int8 (fastest), onnx-fp32 or torch-fp32; changing it re-embeds everything. "
+        "[env: RAG_BACKEND; default: the index's own, or onnx-int8 for a new index]",
+    ),
+    index_type: Optional[str] = typer.Option(
+        None, "--index-type",
+        help="Vector index: auto (exact up to 100,000 passages, IVF-SQ8 above), flat, ivf-sq8 or hnsw-sq8. "
+        "[env: RAG_INDEX_TYPE; default: the index's own, or auto]",
+    ),
     chunk_tokens: int = typer.Option(160, "--chunk-tokens", min=16, max=250, help="Passage budget in cl100k tokens."),
     overlap_tokens: int = typer.Option(32, "--overlap-tokens", min=0, help="Tokens of trailing sentences repeated in the next passage."),
     max_chars: int = typer.Option(2_000_000, "--max-chars", min=1, help="Largest article accepted, in characters."),
@@ -85,6 +95,7 @@ def index_command(
             report = update_index(
                 docs, index_dir, model=model_name, max_tokens=chunk_tokens, overlap_tokens=overlap_tokens,
                 full=full, problems=problems, progress=progress,
+                backend=settings.backend(backend), index_type=settings.index_type(index_type),
             )
     except RagError as e:
         _fail(e)

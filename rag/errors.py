@@ -30,3 +30,7 @@ class QueryError(RagError):
 
 class ModelError(RagError):
     """The embedding model cannot be found or loaded."""
+
+
+class SettingsError(RagError):
+    """A setting (option or ``RAG_*`` variable) has a value rag does not know."""

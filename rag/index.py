@@ -39,7 +39,8 @@ import numpy as np
 
 from . import __version__
 from .chunking import DEFAULT_MAX_TOKENS, DEFAULT_OVERLAP_TOKENS, ENCODING, chunk_document
-from .embedding import DEFAULT_MODEL, Embedder, get_embedder
+from . import ann
+from .embedding import BACKENDS, DEFAULT_BACKEND, DEFAULT_MODEL, Embedder, get_embedder
 from .errors import CorpusError, IndexBusy, IndexCorrupt, IndexNotFound
 from .types import BuildReport, Chunk, Document, Filters, Hit, Problem
 
@@ -51,6 +52,7 @@ LOCK = ".lock"
 MANIFEST = "manifest.json"
 FILES = ("faiss.index", "vectors.npy", "meta.sqlite")
 LEXICAL = "bm25"  # folder of the keyword (BM25) index
+EXACT_FILTERED_ROWS = 50_000  # a filter this selective is searched exactly, whatever the index type
 
 # progress(stage, done, total): stage is "chunking", "embedding" or "writing".
 Progress = Callable[[str, int, int], None]
@@ -95,6 +97,16 @@ class Index:
     def model(self) -> str:
         return self.manifest["settings"]["model"]
 
+    @property
+    def backend(self) -> str:
+        """The embedding backend that made the vectors; queries must use the same."""
+        return self.manifest["settings"].get("backend", DEFAULT_BACKEND)
+
+    @property
+    def vector_index(self) -> dict:
+        """Type and parameters of the vector index (see `rag.ann`)."""
+        return self.manifest.get("vector_index", {"type": "flat"})
+
     def __len__(self) -> int:
         return int(self._faiss.ntotal)
 
@@ -120,6 +132,12 @@ class Index:
             faiss_index = faiss.read_index(str(build_dir / "faiss.index"))
         except RuntimeError as e:
             raise IndexCorrupt(f"index file {build_dir / 'faiss.index'} is unreadable ({str(e).splitlines()[0]}): {_rebuild_hint(index_dir)}") from e
+        if manifest["settings"].get("backend", DEFAULT_BACKEND) not in BACKENDS:
+            raise IndexCorrupt(
+                f"index {build_dir} was embedded with backend {manifest['settings']['backend']!r}, "
+                f"unknown to this version of rag: {_rebuild_hint(index_dir)}"
+            )
+        ann.configure(faiss_index, manifest.get("vector_index", {"type": "flat"}))
         try:
             db = sqlite3.connect(f"file:{build_dir / 'meta.sqlite'}?mode=ro", uri=True, check_same_thread=False)
             (rows,) = db.execute("SELECT count(*) FROM chunks").fetchone()
@@ -154,14 +172,22 @@ class Index:
                 return []
             scores, ids = self._faiss.search(x, k)
         else:
-            import faiss
-
             rows = np.flatnonzero(allowed).astype(np.int64)
             k = min(k, len(rows))
             if k <= 0:
                 return []
-            scores, ids = self._faiss.search(x, k, params=faiss.SearchParameters(sel=faiss.IDSelectorBatch(rows)))
+            if self.vector_index["type"] != "flat" and len(rows) <= EXACT_FILTERED_ROWS:
+                # An approximate index scans only some cells/neighbours and may find few of
+                # a small filtered set: score those rows exactly from the stored vectors.
+                scores = self._vectors[rows] @ x[0]
+                top = np.argsort(-scores, kind="stable")[:k]
+                return [(int(rows[i]), float(scores[i])) for i in top]
+            scores, ids = self._faiss.search(x, k, params=ann.search_params(self.vector_index, rows))
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
+
+    @functools.cached_property
+    def _vectors(self) -> np.ndarray:
+        return np.load(self.build_dir / "vectors.npy", mmap_mode="r")
 
     def search_words(self, query: str, k: int, *, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
         """The `k` best BM25 rows for `query` as (row, score), best first; rows without a query word are left out."""
@@ -298,13 +324,20 @@ def _exclusive(index_dir: Path):
 def _settings(model: str, max_tokens: int, overlap_tokens: int, embedder: Embedder) -> dict:
     return {
         "model": model,
-        "backend": "torch-fp32",
+        "backend": embedder.backend,
         "tokenizer": ENCODING,
         "max_tokens": max_tokens,
         "overlap_tokens": overlap_tokens,
         "model_max_tokens": embedder.max_tokens,
-        "index_type": "flat-ip",
     }
+
+
+def _existing_manifest(index_dir: Path) -> dict:
+    """The current build's manifest, or {} when there is none or it is unreadable."""
+    try:
+        return read_manifest(current_build_dir(index_dir), index_dir)
+    except (IndexNotFound, IndexCorrupt, OSError):
+        return {}
 
 
 def _describe_change(old: dict, new: dict) -> str:
@@ -323,6 +356,8 @@ def update_index(
     problems: Iterable[Problem] = (),
     progress: Progress | None = None,
     embedder: Embedder | None = None,
+    backend: str | None = None,
+    index_type: str | None = None,
 ) -> BuildReport:
     """Bring the index at `index_dir` in line with `docs`, re-embedding only what changed.
 
@@ -331,6 +366,11 @@ def update_index(
     file is named in `problems` (a file that failed to read keeps its previous
     version rather than vanishing). A different model or chunk setting, a `full`
     request, or an unusable old index rebuild everything, and the report says why.
+
+    `backend` is the embedding backend (see `rag.embedding`): vectors of different
+    backends never share an index, so changing it re-embeds everything. `index_type`
+    is the vector index (see `rag.ann`); changing it re-uses the vectors. Left as
+    None, both stay what the existing index has (defaults for a new index).
     """
     t0 = time.perf_counter()
     index_dir = Path(index_dir)
@@ -340,7 +380,11 @@ def update_index(
             f"no article could be read ({len(problems)} problem(s) reported); fix them and run again. "
             f"The index at {index_dir} was left as it was."
         )
-    embedder = embedder or get_embedder(model)
+    index_dir = Path(index_dir)
+    existing = _existing_manifest(index_dir)
+    backend = backend or existing.get("settings", {}).get("backend") or DEFAULT_BACKEND
+    index_type = ann.check_type(index_type or existing.get("vector_index", {}).get("requested") or "auto")
+    embedder = embedder or get_embedder(model, backend)
     index_dir.mkdir(parents=True, exist_ok=True)
     with _exclusive(index_dir):
         _crash_point("locked")
@@ -368,7 +412,8 @@ def update_index(
         kept_ids = {d.doc_id for d in keep_failed}
         removed = [i for i in old_hashes if i not in current and i not in kept_ids]
         report = dict(added=added, changed=changed, removed=removed, problems=problems, full_reason=reason)
-        if old is not None and not (added or changed or removed) and (old.build_dir / LEXICAL).is_dir():
+        same_type = old is not None and old.vector_index.get("requested", "auto") == index_type
+        if old is not None and not (added or changed or removed) and (old.build_dir / LEXICAL).is_dir() and same_type:
             n = len(old)
             old.close()
             return BuildReport(**report, unchanged=len(docs), chunks=n, seconds=time.perf_counter() - t0, build_id=old.build_id)
@@ -420,6 +465,7 @@ def update_index(
                 parts.append(np.asarray(old_vectors[[r for r, _ in rows]], dtype=np.float32))
         dim = new_vectors.shape[1] if new_vectors is not None else old_vectors.shape[1]
         vectors = np.concatenate(parts) if parts else np.zeros((0, dim), dtype=np.float32)
+        previous = (old._faiss, old.vector_index) if old is not None else (None, None)
         if old is not None:
             old.close()
 
@@ -436,7 +482,7 @@ def update_index(
         }
         if progress:
             progress("writing", 0, 1)
-        build_id = _write_build(index_dir, manifest, final_docs, chunks, vectors, t0)
+        build_id = _write_build(index_dir, manifest, final_docs, chunks, vectors, t0, index_type, previous)
         if progress:
             progress("writing", 1, 1)
         return BuildReport(
@@ -462,7 +508,10 @@ def _docs_of_failed_files(old: Index, problems: list[Problem], present: set[str]
     return [d for d in old.documents() if d.doc_id not in present and _file_of(d.origin) in failed]
 
 
-def _write_build(index_dir: Path, manifest: dict, docs: Iterable[Document], chunks: list[Chunk], vectors: np.ndarray, t0: float) -> str:
+def _write_build(
+    index_dir: Path, manifest: dict, docs: Iterable[Document], chunks: list[Chunk], vectors: np.ndarray, t0: float,
+    index_type: str = "auto", previous: tuple = (None, None),
+) -> str:
     import faiss
 
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
@@ -472,10 +521,9 @@ def _write_build(index_dir: Path, manifest: dict, docs: Iterable[Document], chun
 
     np.save(tmp / "vectors.npy", np.ascontiguousarray(vectors, dtype=np.float32))
     _crash_point("vectors")
-    flat = faiss.IndexFlatIP(vectors.shape[1])
-    if len(vectors):
-        flat.add(np.ascontiguousarray(vectors, dtype=np.float32))
-    faiss.write_index(flat, str(tmp / "faiss.index"))
+    vector_index, entry = ann.build(vectors, index_type, previous=previous[0], previous_params=previous[1])
+    manifest["vector_index"] = {**entry, "requested": index_type}
+    faiss.write_index(vector_index, str(tmp / "faiss.index"))
     _crash_point("faiss")
 
     db = sqlite3.connect(tmp / "meta.sqlite")

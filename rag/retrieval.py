@@ -82,7 +82,7 @@ def retrieve(
     depth = max(k, RERANK_CANDIDATES if rerank else k) * (2 if mode == "hybrid" else 1)
     dense = lexical = []
     if mode in ("hybrid", "dense"):
-        dense = idx.search(get_embedder(idx.model).encode_query(query), depth, allowed=allowed)
+        dense = idx.search(get_embedder(idx.model, idx.backend).encode_query(query), depth, allowed=allowed)
     if mode in ("hybrid", "lexical"):
         lexical = idx.search_words(query, depth, allowed=allowed)
     ranked = fuse(dense, lexical) if mode == "hybrid" else (dense or lexical)

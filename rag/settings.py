@@ -9,6 +9,11 @@ RAG_USERNAME, RAG_PASSWORD) and one test hook (RAG_CRASH_AT in `rag.index`).
 | RAG_INDEX_DIR | index folder | ``index`` |
 | RAG_CORPUS_DIR | articles folder (or file) | ``corpus`` |
 | RAG_MODEL | embedding model: a known name or a local folder | ``all-MiniLM-L6-v2`` |
+| RAG_BACKEND | embedding backend for builds: torch-fp32, onnx-fp32, onnx-int8 | the index's own; ``onnx-int8`` for a new one |
+| RAG_INDEX_TYPE | vector index: auto, flat, ivf-sq8, hnsw-sq8 | the index's own; ``auto`` for a new one |
+| RAG_CACHE_DIR | where ONNX exports of the model are kept (read in `rag.onnx_model`) | ``~/.cache/rag`` |
+
+Queries always use the backend recorded in the index, whatever RAG_BACKEND says.
 """
 
 from __future__ import annotations
@@ -16,7 +21,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .embedding import DEFAULT_MODEL
+from .ann import check_type
+from .embedding import DEFAULT_MODEL, check_backend
 
 
 def index_dir(value: str | os.PathLike | None = None) -> Path:
@@ -29,3 +35,15 @@ def corpus_dir(value: str | os.PathLike | None = None) -> Path:
 
 def model(value: str | None = None) -> str:
     return value or os.environ.get("RAG_MODEL", DEFAULT_MODEL)
+
+
+def backend(value: str | None = None) -> str | None:
+    """The backend asked for, or None: keep the index's own (`DEFAULT_BACKEND` for a new one)."""
+    value = value or os.environ.get("RAG_BACKEND")
+    return check_backend(value) if value else None
+
+
+def index_type(value: str | None = None) -> str | None:
+    """The vector index type asked for, or None: keep the index's own ("auto" for a new one)."""
+    value = value or os.environ.get("RAG_INDEX_TYPE")
+    return check_type(value) if value else None

@@ -279,13 +279,14 @@ def _plain(markdown) -> str:
 
 def refresh_index(corpus_dir: Path, index_dir: Path) -> None:
     """Index new or changed articles before serving."""
+    from . import settings
     from .corpus import load_corpus
     from .index import update_index
 
     docs, problems = load_corpus(corpus_dir)
     for p in problems:
         print(f"skipped {p}", file=sys.stderr)
-    report = update_index(docs, index_dir, problems=problems)
+    report = update_index(docs, index_dir, problems=problems, backend=settings.backend(), index_type=settings.index_type())
     print(
         f"index {index_dir}: {len(report.added)} added, {len(report.changed)} changed, {len(report.removed)} removed, "
         f"{report.chunks} passages, {report.seconds:.1f}s",

@@ -14,10 +14,26 @@ ROOT = Path(__file__).resolve().parent.parent
 STARTER = ROOT / "corpus"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def private_model_cache(tmp_path_factory):
+    """ONNX exports of the model go to a folder of this test run, not the user's ~/.cache/rag
+    (the subprocesses of the CLI and app tests inherit it)."""
+    import os
+
+    old = os.environ.get("RAG_CACHE_DIR")
+    os.environ["RAG_CACHE_DIR"] = str(tmp_path_factory.mktemp("model-cache"))
+    yield
+    if old is None:
+        os.environ.pop("RAG_CACHE_DIR", None)
+    else:
+        os.environ["RAG_CACHE_DIR"] = old
+
+
 class FakeEmbedder:
     """Bag-of-words hashed into 64 dimensions: fast, deterministic, and similar texts score high."""
 
     model = "fake-bow"
+    backend = "torch-fp32"  # stands in for the default backend
     max_tokens = 256
     dimension = 256
 
@@ -53,7 +69,7 @@ def fake_embedder(monkeypatch):
     emb = FakeEmbedder()
     import rag.retrieval
 
-    monkeypatch.setattr(rag.retrieval, "get_embedder", lambda model: emb)
+    monkeypatch.setattr(rag.retrieval, "get_embedder", lambda model, backend=None: emb)
     rag.retrieval._open.clear()
     yield emb
     rag.retrieval._open.clear()

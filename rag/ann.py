@@ -1,0 +1,129 @@
+"""The vector index inside a build: exact for small corpora, approximate for large ones.
+
+Types (``rag index --index-type``, ``RAG_INDEX_TYPE``):
+
+- ``flat``: exact inner-product search over float32 vectors (1.5 KB a passage).
+- ``ivf-sq8``: an inverted file of `nlist` k-means cells with 8-bit scalar-quantized
+  vectors (384 bytes a passage); a query scans the `nprobe` nearest cells.
+- ``hnsw-sq8``: an HNSW graph (M=32) over 8-bit vectors; a query explores
+  `ef_search` candidates. Fastest queries, slowest to build.
+- ``auto`` (default): ``flat`` up to `AUTO_THRESHOLD` passages, ``ivf-sq8`` above.
+
+Every build writes the index anew from the build's vectors, so updates and deletes
+work the same for every type; an IVF index reuses the cells trained by the previous
+build while their number stays within a factor of two of what the corpus calls
+for, so a small update does not pay for k-means again. The type and its parameters go in the
+manifest; search parameters are applied on load.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .errors import IndexCorrupt, SettingsError
+
+TYPES = ("auto", "flat", "ivf-sq8", "hnsw-sq8")
+AUTO_THRESHOLD = 100_000  # passages; flat search over more takes longer than embedding the query
+HNSW_M = 32
+HNSW_EF_CONSTRUCTION = 80
+HNSW_EF_SEARCH = 96
+TRAIN_PER_CELL = 64  # k-means training sample: this many vectors per cell (faiss advises 30–256)
+
+
+def check_type(kind: str) -> str:
+    if kind not in TYPES:
+        raise SettingsError(f"index type {kind!r} is not one of {', '.join(TYPES)}")
+    return kind
+
+
+def resolve(kind: str, n: int) -> str:
+    """The concrete type `kind` means for `n` passages."""
+    check_type(kind)
+    if kind == "auto":
+        return "flat" if n <= AUTO_THRESHOLD else "ivf-sq8"
+    return kind
+
+
+def ivf_cells(n: int) -> int:
+    """Number of IVF cells for `n` vectors: about 4·√n, at most n/39 so each cell trains on enough points."""
+    return max(1, min(int(4 * math.sqrt(n)), n // 39))
+
+
+def ivf_probes(nlist: int) -> int:
+    """Cells scanned per query; 1/32 of them reached recall@10 ≥ 0.95 on the news vectors (benchmarks/ann.py)."""
+    return max(1, min(nlist, max(16, nlist // 32)))
+
+
+def build(vectors: np.ndarray, kind: str, *, previous=None, previous_params: dict | None = None):
+    """A faiss index over `vectors` (normalized float32) and its manifest entry.
+
+    `kind` is one of `TYPES`; `previous` is the last build's faiss index (its trained
+    IVF cells are reused when they still fit).
+    """
+    import faiss
+
+    n, d = vectors.shape
+    concrete = resolve(kind, n)
+    x = np.ascontiguousarray(vectors, dtype=np.float32)
+    params: dict = {}
+    if concrete == "flat" or n < 2:
+        concrete = "flat"
+        index = faiss.IndexFlatIP(d)
+    elif concrete == "ivf-sq8":
+        nlist = ivf_cells(n)
+        before = previous_params or {}
+        if (
+            previous is not None
+            and before.get("type") == "ivf-sq8"
+            and previous.d == d
+            and nlist / 2 <= before.get("nlist", 0) <= nlist * 2
+        ):
+            nlist = before["nlist"]
+            index = faiss.clone_index(previous)
+            index.reset()  # keeps the trained cells and quantizer, drops the vectors
+            params["trained_on"] = before.get("trained_on", n)
+        else:
+            index = faiss.index_factory(d, f"IVF{nlist},SQ8", faiss.METRIC_INNER_PRODUCT)
+            sample = x
+            if n > nlist * TRAIN_PER_CELL:
+                rng = np.random.default_rng(0)
+                sample = x[np.sort(rng.choice(n, nlist * TRAIN_PER_CELL, replace=False))]
+            index.train(sample)
+            params["trained_on"] = n
+        params.update(nlist=nlist, nprobe=ivf_probes(nlist))
+    else:  # hnsw-sq8
+        index = faiss.index_factory(d, f"HNSW{HNSW_M},SQ8", faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+        index.train(x)
+        params.update(m=HNSW_M, ef_construction=HNSW_EF_CONSTRUCTION, ef_search=HNSW_EF_SEARCH)
+    if n:
+        index.add(x)
+    return index, {"type": concrete, **params}
+
+
+def configure(index, entry: dict) -> None:
+    """Apply the manifest's search parameters to a loaded index."""
+    import faiss
+
+    kind = entry.get("type", "flat")
+    if kind == "ivf-sq8":
+        faiss.extract_index_ivf(index).nprobe = int(entry["nprobe"])
+    elif kind == "hnsw-sq8":
+        index.hnsw.efSearch = int(entry["ef_search"])
+    elif kind != "flat":
+        raise IndexCorrupt(f"vector index type {kind!r} is unknown to this version of rag")
+
+
+def search_params(entry: dict, rows: np.ndarray):
+    """faiss search parameters restricting a search to `rows`, with the type's own settings."""
+    import faiss
+
+    sel = faiss.IDSelectorBatch(rows)
+    kind = entry.get("type", "flat")
+    if kind == "ivf-sq8":
+        return faiss.SearchParametersIVF(sel=sel, nprobe=int(entry["nprobe"]))
+    if kind == "hnsw-sq8":
+        return faiss.SearchParametersHNSW(sel=sel, efSearch=int(entry["ef_search"]))
+    return faiss.SearchParameters(sel=sel)
