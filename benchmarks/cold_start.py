@@ -1,9 +1,11 @@
 """Cold start: fresh processes timing `import rag`, the first `retrieve()`, the first `answer()`,
-and `python app.py` until the page is served and until its first answer.
+and `python app.py` until the page is served and until its first answer, per embedding backend.
 
-    python benchmarks/cold_start.py          # uses ./index (built from ./corpus if missing)
+    python benchmarks/cold_start.py [--backends torch-fp32,onnx-int8]
 
-Prints one table (seconds, median of 3 runs).
+Each backend gets a starter-corpus index of its own (benchmarks/out/cold-<backend>;
+the ONNX export is made, and cached, before timing starts). Prints one table
+(seconds, median of 3 runs).
 """
 
 from __future__ import annotations
@@ -19,8 +21,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 SNIPPETS = {
     "import rag": "import rag",
-    "first retrieve()": "import rag; rag.retrieve('What did Rutte say about Ukraine?')",
-    "first answer()": "import rag; rag.answer('What did Rutte say about Ukraine?')",
+    "first retrieve()": "import rag; rag.retrieve('What did Rutte say about Ukraine?', index_dir={index!r})",
+    "first answer()": "import rag; rag.answer('What did Rutte say about Ukraine?', index_dir={index!r})",
 }
 
 
@@ -48,9 +50,9 @@ def start_app(*args: str) -> tuple[subprocess.Popen, str]:
             time.sleep(0.1)
 
 
-def app_times() -> tuple[float, float]:
+def app_times(*args: str) -> tuple[float, float]:
     t = time.perf_counter()
-    proc, url = start_app()
+    proc, url = start_app(*args)
     try:
         page = time.perf_counter() - t
         from gradio_client import Client
@@ -63,14 +65,23 @@ def app_times() -> tuple[float, float]:
 
 
 def main() -> None:
-    subprocess.run([sys.executable, "-m", "rag", "index", "-q"], cwd=ROOT, check=True, capture_output=True)
-    rows = {name: statistics.median(timed(code) for _ in range(3)) for name, code in SNIPPETS.items()}
-    apps = [app_times() for _ in range(3)]
-    rows["app.py: page served"] = statistics.median(a for a, _ in apps)
-    rows["app.py: first answer"] = statistics.median(b for _, b in apps)
-    print("| step (fresh process) | seconds |\n|---|---|")
-    for name, seconds in rows.items():
-        print(f"| {name} | {seconds:.2f} |")
+    import argparse
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--backends", default="torch-fp32,onnx-int8")
+    backends = ap.parse_args().backends.split(",")
+    table: dict[str, dict[str, float]] = {}
+    for backend in backends:
+        index = str(ROOT / "benchmarks" / "out" / f"cold-{backend}")
+        subprocess.run([sys.executable, "-m", "rag", "index", "-q", "--index", index, "--backend", backend], cwd=ROOT, check=True, capture_output=True)
+        rows = {name: statistics.median(timed(code.format(index=index)) for _ in range(3)) for name, code in SNIPPETS.items()}
+        apps = [app_times("--index", index) for _ in range(3)]
+        rows["app.py: page served"] = statistics.median(a for a, _ in apps)
+        rows["app.py: first answer"] = statistics.median(b for _, b in apps)
+        table[backend] = rows
+    print("| step (fresh process) | " + " | ".join(backends) + " |\n|---|" + "---|" * len(backends))
+    for name in table[backends[0]]:
+        print(f"| {name} | " + " | ".join(f"{table[b][name]:.2f}" for b in backends) + " |")
 
 
 if __name__ == "__main__":

@@ -7,7 +7,8 @@ Layout of an index folder::
       .lock                   held by the one process writing this index
       build-20261123T120501Z-4242/
         manifest.json         format, model, settings, per-document hashes, counts, file sizes
-        faiss.index           inner-product index over normalized vectors (row i = passage i)
+        faiss.index           vector index over the normalized vectors (row i = passage i): exact,
+                              IVF-SQ8 or HNSW-SQ8, see `rag.ann`
         vectors.npy           the same vectors, float32, reused by incremental builds
         meta.sqlite           documents (text, title, source, published, url) and passages
         bm25/                 keyword index over the same passages (bm25s)

@@ -49,7 +49,7 @@ class Lexical:
     """A loaded BM25 index."""
 
     def __init__(self, folder: Path):
-        self._bm25 = _bm25s().BM25.load(str(folder), mmap=False, show_progress=False)
+        self._bm25 = _bm25s().BM25.load(str(folder), mmap=True, show_progress=False)  # pages in what queries touch
 
     def search(self, query: str, k: int, mask: np.ndarray | None = None) -> list[tuple[int, float]]:
         """Up to `k` (row, score) pairs with a positive score, best first; `mask` (0/1 per row) filters rows."""
