@@ -33,7 +33,7 @@ _PACKAGED_NAMES = {DEFAULT_MODEL, "sentence-transformers/all-MiniLM-L6-v2"}
 # Passed to the progress callback in steps of this many passages.
 DEFAULT_BATCH_SIZE = 64
 BACKENDS = ("torch-fp32", "onnx-fp32", "onnx-int8")
-DEFAULT_BACKEND = "torch-fp32"
+DEFAULT_BACKEND = "onnx-int8"  # 1.66x torch fp32 on the news build, hit@5 0.963 vs 0.944 (benchmarks/README.md)
 
 
 def check_backend(backend: str) -> str:

@@ -191,6 +191,7 @@ def test_onnx_backends_export_once_and_match_torch(starter_index):
     stamps = [f.stat().st_mtime_ns for f in files]
     assert [onnx_file(path, b).stat().st_mtime_ns for b in ("onnx-fp32", "onnx-int8")] == stamps
     assert not list(files[0].parent.glob("*.tmp"))
-    # a query encodes the same alone as inside a batch of passages
-    q = Embedder(backend="onnx-int8").encode_query(texts[3])
-    assert float(q @ int8[3]) > 0.9999
+    # alone or inside a batch, a text gets (nearly) the same vector: dynamic quantization
+    # scales activations per batch, so INT8 differs slightly; fp32 does not
+    assert float(Embedder(backend="onnx-fp32").encode_query(texts[3]) @ fp32[3]) > 0.9999
+    assert float(Embedder(backend="onnx-int8").encode_query(texts[3]) @ int8[3]) > 0.99
