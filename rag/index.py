@@ -531,19 +531,21 @@ def _write_build(
     with db:
         db.executescript(
             """
-            CREATE TABLE docs (doc_id TEXT PRIMARY KEY, text TEXT, title TEXT, source TEXT,
-                               published TEXT, url TEXT, origin TEXT, hash TEXT);
+            -- long text last: SQLite reads a row's columns in order, so a query for a
+            -- title does not wade through the article's overflow pages first
+            CREATE TABLE docs (doc_id TEXT PRIMARY KEY, title TEXT, source TEXT, published TEXT,
+                               url TEXT, origin TEXT, hash TEXT, text TEXT);
             CREATE TABLE chunks (row INTEGER PRIMARY KEY, chunk_id TEXT UNIQUE, doc_id TEXT,
-                                 text TEXT, start INTEGER, end INTEGER, n_tokens INTEGER);
+                                 start INTEGER, end INTEGER, n_tokens INTEGER, text TEXT);
             CREATE INDEX chunks_doc ON chunks(doc_id);
             """
         )
         db.executemany(
-            "INSERT INTO docs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO docs (doc_id, text, title, source, published, url, origin, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             ((d.doc_id, d.text, d.title, d.source, d.published, d.url, d.origin, d.content_hash) for d in docs),
         )
         db.executemany(
-            "INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO chunks (row, chunk_id, doc_id, text, start, end, n_tokens) VALUES (?, ?, ?, ?, ?, ?, ?)",
             ((row, c.chunk_id, c.doc_id, c.text, c.start, c.end, c.n_tokens) for row, c in enumerate(chunks)),
         )
     db.close()
