@@ -76,6 +76,8 @@ class Answer:
     hits: list[Hit]
     query: str = ""  # what was searched, after follow-up rewriting
     related: list[Hit] = field(default_factory=list)  # closest passages when refused
+    mode: str = "extractive"  # or "llm", or "extractive-fallback" when no generated sentence survived checking
+    removed: list[dict] = field(default_factory=list)  # llm mode: generated sentences dropped, with the reason
 
 
 @dataclass

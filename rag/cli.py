@@ -6,6 +6,7 @@ only here.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import logging
@@ -39,6 +40,33 @@ SOURCE_OPTION = typer.Option([], "--source", help=SOURCE_HELP)
 SINCE_OPTION = typer.Option("", "--since", help=SINCE_HELP)
 UNTIL_OPTION = typer.Option("", "--until", help=UNTIL_HELP)
 CORPUS_HELP = "Articles: a folder of .txt/.md/.jsonl/.csv files, or one such file. [env: RAG_CORPUS_DIR; default: corpus]"
+
+
+MODE_OPTION = typer.Option(
+    None, "--mode", help="extractive (quotes, the default) or llm (a language model writes, every sentence is verified). [env: RAG_GENERATION]"
+)
+LLM_OPTION = typer.Option(
+    None, "--llm", help="llm mode's model: 'local' (bundled SmolLM2 on llama.cpp) or an OpenAI-compatible URL ending in /v1. [env: RAG_LLM_URL]"
+)
+
+
+@contextlib.contextmanager
+def _answerer(mode: str | None, llm: str | None):
+    """The answer function for the mode asked for (starting and stopping a local model server if needed)."""
+    from . import settings
+    from .answering import answer
+
+    if settings.generation(mode if mode or not llm else "llm") == "extractive":
+        yield answer
+        return
+    from .generation import generate, open_client
+
+    client, server = open_client(settings.llm(llm))
+    try:
+        yield lambda question, **kw: generate(question, client=client, **kw)
+    finally:
+        if server:
+            server.stop()
 
 
 def _fail(e: RagError, code: int = 2) -> None:
@@ -195,6 +223,8 @@ def ask_command(
     source: list[str] = SOURCE_OPTION,
     since: str = SINCE_OPTION,
     until: str = UNTIL_OPTION,
+    mode: Optional[str] = MODE_OPTION,
+    llm: Optional[str] = LLM_OPTION,
 ) -> None:
     """Answer a question; every sentence cites [n] an exact quote of an article.
 
@@ -203,12 +233,14 @@ def ask_command(
       rag ask "What did Rutte say about Ukraine?"
 
       rag ask "Who won the 2024 election?" --json
+
+      rag ask "What did Rutte say about Ukraine?" --mode llm --llm local
     """
-    from .answering import answer
     from .types import Filters
 
     try:
-        a = answer(question, k=k, index_dir=index, filters=Filters(sources=tuple(source), since=since, until=until))
+        with _answerer(mode, llm) as answer:
+            a = answer(question, k=k, index_dir=index, filters=Filters(sources=tuple(source), since=since, until=until))
     except RagError as e:
         _fail(e)
     if as_json:
@@ -218,15 +250,22 @@ def ask_command(
             "refused": a.refused,
             "citations": [dataclasses.asdict(c) for c in a.citations],
             "related": [dataclasses.asdict(h) for h in a.related],
+            "mode": a.mode,
+            "removed": a.removed,
         }
         out.print_json(json.dumps(payload, ensure_ascii=False))
         return
     out.print(a.text, markup=False)
+    if a.mode != "extractive":
+        err.print(f"({a.mode}: {len(a.removed)} generated sentence(s) removed as unsupported)")
+        for r in a.removed:
+            err.print(f"  removed: {r['sentence']}  — {r['reason']}", markup=False)
     if a.citations:
         out.print("\nSources:")
         for c in a.citations:
             meta = ", ".join(x for x in (c.source, c.published) if x)
-            out.print(f"[{c.n}] {c.title} ({meta}), chars {c.start}-{c.end}{' (corroborates)' if c.role != 'quote' else ''}", markup=False)
+            role = {"corroboration": " (corroborates)", "support": " (supports)"}.get(c.role, "")
+            out.print(f"[{c.n}] {c.title} ({meta}), chars {c.start}-{c.end}{role}", markup=False)
             out.print(f"    > {c.quote}", markup=False)
     elif a.related:
         out.print("\nRelated passages, but not an answer:")
@@ -241,6 +280,8 @@ def eval_command(
     k: int = typer.Option(5, "-k", min=1, help="Cut-off for retrieval hit@k."),
     as_json: bool = typer.Option(False, "--json", help="Print metrics and per-question rows as JSON."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="List every question with its result."),
+    mode: Optional[str] = MODE_OPTION,
+    llm: Optional[str] = LLM_OPTION,
 ) -> None:
     """Score retrieval and answers on a question file.
 
@@ -252,11 +293,14 @@ def eval_command(
       rag eval                                    # the starter-corpus dev set
 
       rag eval --questions my_questions.jsonl --index ~/news-index --json
+
+      rag eval --mode llm --llm local             # generated answers: adds the share of sentences removed
     """
     from .evaluation import evaluate, load_questions
 
     try:
-        report = evaluate(load_questions(questions), index_dir=index, k=k)
+        with _answerer(mode, llm) as answer:
+            report = evaluate(load_questions(questions), index_dir=index, k=k, answer_fn=answer)
     except RagError as e:
         _fail(e)
     if as_json:

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .answering import Answer, answer, contextualize
+from .generation import split_generated
 from .errors import QueryError
 from .retrieval import load_index, retrieve
 
@@ -90,13 +91,14 @@ def citation_problems(a: Answer, index_dir: str | os.PathLike | None = None) -> 
     return problems
 
 
-def evaluate(questions: list[dict], *, index_dir: str | os.PathLike | None = None, k: int = 5) -> Report:
-    """Run every question through `retrieve()` and `answer()` and score the results."""
+def evaluate(questions: list[dict], *, index_dir: str | os.PathLike | None = None, k: int = 5, answer_fn=None) -> Report:
+    """Run every question through `retrieve()` and `answer()` (or `answer_fn`, e.g. llm mode) and score the results."""
+    answer_fn = answer_fn or answer
     report = Report()
     for q in questions:
         query = contextualize(q["question"], q.get("history") or [])
         t = time.perf_counter()
-        a = answer(q["question"], history=q.get("history") or None, index_dir=index_dir)
+        a = answer_fn(q["question"], history=q.get("history") or None, index_dir=index_dir)
         ms = (time.perf_counter() - t) * 1000
         found = [f for f in q["facts"] if has_fact(a.text, f)]
         report.rows.append(
@@ -111,6 +113,9 @@ def evaluate(questions: list[dict], *, index_dir: str | os.PathLike | None = Non
                 "citation_problems": citation_problems(a, index_dir),
                 "ms": ms,
                 "answer": a.text,
+                "mode": a.mode,
+                "generated": len(a.removed) + (len(split_generated(a.text)) if a.mode == "llm" else 0),
+                "removed": len(a.removed),
             }
         )
     report.metrics = _metrics(report.rows, k)
@@ -143,4 +148,16 @@ def _metrics(rows: list[dict], k: int) -> dict[str, float]:
         "false_refusals": sum(r["refused"] for r in ans),
         "answer_ms_median": statistics.median(r["ms"] for r in rows) if rows else 0.0,
         "answer_ms_p90": statistics.quantiles([r["ms"] for r in rows], n=10)[-1] if len(rows) > 1 else 0.0,
+    } | _llm_metrics(rows)
+
+
+def _llm_metrics(rows: list[dict]) -> dict[str, float]:
+    """For llm mode: generated sentences, the share removed as unsupported, fallbacks to extractive."""
+    if all(r.get("mode", "extractive") == "extractive" for r in rows):
+        return {}
+    generated = sum(r["generated"] for r in rows)
+    return {
+        "generated_sentences": generated,
+        "removed_share": sum(r["removed"] for r in rows) / generated if generated else 0.0,
+        "extractive_fallbacks": sum(r["mode"] == "extractive-fallback" for r in rows),
     }

@@ -97,7 +97,9 @@ def _atomic(target: Path, write) -> None:
 def _export(path: Path, out: Path) -> None:
     import torch
     from transformers import AutoModel
+    from transformers.utils import logging as hf_logging
 
+    hf_logging.disable_progress_bar()
     model = AutoModel.from_pretrained(str(path), local_files_only=True).eval()
 
     class ByKeyword(torch.nn.Module):  # the exporter passes positional inputs; BERT wants names

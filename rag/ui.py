@@ -39,6 +39,7 @@ CSS = """
 #sources mark { background: #ffe58a; color: inherit; padding: 0 1px; }
 #sources .related { opacity: .85; }
 #sources .refused-h, .refused { color: #8a5a00; }
+.draft { color: var(--body-text-color-subdued); }
 a.cite { text-decoration: none; font-weight: 600; cursor: pointer; }
 """
 
@@ -63,8 +64,10 @@ document.addEventListener("click", function (event) {
 class State:
     """What the page shows about the index and the models (shared by all sessions)."""
 
-    def __init__(self, index_dir: Path):
+    def __init__(self, index_dir: Path, client=None, mode: str = "extractive"):
         self.index_dir = index_dir
+        self.client = client  # llm mode's ChatClient, when a model is configured
+        self.mode = mode  # the answer style selected when the page opens
         self.warm = threading.Event()
 
     def warm_up(self) -> None:
@@ -125,6 +128,19 @@ def answer_markdown(a, turn: int) -> list[str]:
     return [_cite_links(_md(p), turn) for p in pieces]
 
 
+def removed_note(a) -> str:
+    """Under a generated answer: what was removed, and why; or that the quotes stand in for it."""
+    if a.mode == "extractive":
+        return ""
+    lines = [f"- ~~{_md(r['sentence'])}~~ ({_md(r['reason'])})" for r in a.removed[:6]]
+    head = (
+        "\n\n*The model's answer could not be verified against the articles, so these are quotes instead.*"
+        if a.mode == "extractive-fallback"
+        else f"\n\n*Written by a language model; {len(a.removed)} sentence(s) removed as unsupported.*" if a.removed else ""
+    )
+    return head + ("\n\n<details><summary>Removed</summary>\n\n" + "\n".join(lines) + "\n\n</details>" if lines else "")
+
+
 def sources_html(a, turn: int) -> str:
     esc = html.escape
     if a.refused:
@@ -143,7 +159,7 @@ def sources_html(a, turn: int) -> str:
             passage = f"{esc(h.text[:lo])}<mark>{esc(h.text[lo:hi])}</mark>{esc(h.text[hi:])}"
         else:
             passage = f"<mark>{esc(c.quote)}</mark>"
-        note = " · <i>states the same fact</i>" if c.role != "quote" else ""
+        note = {"corroboration": " · <i>states the same fact</i>", "support": " · <i>supports the sentence</i>"}.get(c.role, "")
         link = f' · <a href="{esc(c.url)}" target="_blank" rel="noopener noreferrer">link</a>' if c.url.startswith(("http://", "https://")) else ""
         items.append(
             f'<div class="src" id="a{turn}-src-{c.n}"><div class="src-h"><b>[{c.n}] {esc(c.title)}</b> · '
@@ -162,21 +178,42 @@ def api_payload(a) -> dict:
         "refused": a.refused,
         "citations": [asdict(c) for c in a.citations],
         "related": [asdict(h) for h in a.related],
+        "mode": a.mode,
+        "removed": a.removed,
     }
 
 
 # --- the page ------------------------------------------------------------------
 
 
-def ask_rag(state: State, question: str, k: int = 6, sources=None, since: str = "", until: str = "", history=None):
+MODES = {"Quotes from the articles": "extractive", "Written by a language model, every sentence checked": "llm"}
+
+
+def answer_events(state: State, question: str, k: int = 6, sources=None, since: str = "", until: str = "", history=None, mode=None):
+    """("draft", text) events while a language model writes, then ("answer", Answer)."""
     from .answering import answer
     from .types import Filters
 
     filters = Filters(sources=tuple(sources or ()), since=(since or "").strip(), until=(until or "").strip())
-    return answer(question[:MAX_MESSAGE], k=int(k), history=history, index_dir=state.index_dir, filters=filters)
+    kw = dict(k=int(k), history=history, index_dir=state.index_dir, filters=filters)
+    if (mode or state.mode) != "llm":
+        yield "answer", answer(question[:MAX_MESSAGE], **kw)
+        return
+    from .generation import ChatClient, generate_events
+
+    client = state.client or ChatClient.for_url("")  # the latter explains how to configure one
+    for kind, value in generate_events(question[:MAX_MESSAGE], client=client, **kw):
+        if kind in ("draft", "answer"):
+            yield kind, value
 
 
-def respond(state: State, message, history, k=6, sources=None, since="", until=""):
+def ask_rag(state: State, question: str, k: int = 6, sources=None, since: str = "", until: str = "", history=None, mode=None):
+    for kind, value in answer_events(state, question, k, sources, since, until, history, mode):
+        if kind == "answer":
+            return value
+
+
+def respond(state: State, message, history, k=6, sources=None, since="", until="", mode=None):
     """The chat handler: yields (conversation, sources panel HTML or None to keep it, new textbox value)."""
     from .errors import IndexNotFound, RagError
 
@@ -191,7 +228,9 @@ def respond(state: State, message, history, k=6, sources=None, since="", until="
     yield history + [{"role": "assistant", "content": "*Searching the articles…*"}], None, ""
     earlier = [_plain(m["content"]) for m in history[:-1] if m.get("role") == "user"]
     try:
-        a = ask_rag(state, message, k, sources, since, until, history=earlier)
+        for kind, a in answer_events(state, message, k, sources, since, until, history=earlier, mode=MODES.get(mode, mode)):
+            if kind == "draft":  # the model's words as they come; replaced by the checked answer
+                yield history + [{"role": "assistant", "content": f'<span class="draft">{_md(a)}</span> *(writing; every sentence is checked before it stays)*'}], None, ""
     except IndexNotFound:
         reply = "The index is not ready yet (it may still be building). Please try again in a minute."
     except RagError as e:
@@ -203,20 +242,21 @@ def respond(state: State, message, history, k=6, sources=None, since="", until="
         prefix = f"*(Your message was {len(message):,} characters; I read the first {MAX_MESSAGE:,}.)*\n\n" if len(message) > MAX_MESSAGE else ""
         pieces = answer_markdown(a, turn)
         panel = sources_html(a, turn)
+        note = removed_note(a)
         for i in range(1, len(pieces) + 1):
-            yield history + [{"role": "assistant", "content": prefix + " ".join(pieces[:i])}], panel, ""
+            yield history + [{"role": "assistant", "content": prefix + " ".join(pieces[:i]) + (note if i == len(pieces) else "")}], panel, ""
         return
     yield history + [{"role": "assistant", "content": reply}], None, ""
 
 
-def ask_api(state: State, question: str, k: int = 6, sources=None, since: str = "", until: str = "", history=None) -> dict:
-    """Answer for API clients: {"text", "refused", "citations", "related"}, or {"error": message}."""
+def ask_api(state: State, question: str, k: int = 6, sources=None, since: str = "", until: str = "", history=None, mode=None) -> dict:
+    """Answer for API clients: {"text", "refused", "citations", "related", "mode", "removed"}, or {"error": message}."""
     from .errors import RagError
 
     if not isinstance(question, str) or not question.strip():
         return {"error": "the question is empty: ask something, e.g. What did Rutte say about Ukraine?"}
     try:
-        return api_payload(ask_rag(state, question, k, sources, since, until, history=history))
+        return api_payload(ask_rag(state, question, k, sources, since, until, history=history, mode=mode))
     except RagError as e:
         return {"error": str(e)}
     except Exception:
@@ -227,16 +267,17 @@ def ask_api(state: State, question: str, k: int = 6, sources=None, since: str = 
 def build_ui(state: State):
     import gradio as gr
 
-    def chat_handler(message, history, k, sources, since, until):
-        for conversation, panel, box in respond(state, message, history, k, sources, since, until):
+    def chat_handler(message, history, k, sources, since, until, mode):
+        for conversation, panel, box in respond(state, message, history, k, sources, since, until, mode):
             yield conversation, gr.update() if panel is None else panel, box
 
     def ask(question: str, k: int = 6, sources: list[str] | None = None, since: str = "", until: str = "",
-            history: list[str] | None = None) -> dict:
+            history: list[str] | None = None, mode: str = "") -> dict:
         """Answer a question from the articles. Returns {"question", "text", "refused", "citations": [{"n",
         "doc_id", "chunk_id", "title", "source", "published", "url", "quote", "start", "end", "role"}],
-        "related": [passages]}; on a bad request, {"error": message}. `history`: earlier questions."""
-        return ask_api(state, question, k, sources, since, until, history)
+        "related": [passages], "mode", "removed"}; on a bad request, {"error": message}. `history`: earlier
+        questions. `mode`: "extractive" or "llm" (default: the server's)."""
+        return ask_api(state, question, k, sources, since, until, history, mode or None)
 
     with gr.Blocks(title="Ask the news") as demo:
         gr.Markdown("## Ask the news\nAnswers come only from the indexed articles; every sentence cites its source [n].")
@@ -254,10 +295,15 @@ def build_ui(state: State):
                     with gr.Row():
                         since = gr.Textbox(label="Published from", placeholder="YYYY-MM-DD")
                         until = gr.Textbox(label="Published until", placeholder="YYYY-MM-DD")
+                    style = gr.Radio(
+                        list(MODES), value=next(k for k, v in MODES.items() if v == state.mode), label="Answers",
+                        info=None if state.client else "A language model needs `rag serve --llm local` or --llm URL.",
+                        elem_id="mode",
+                    )
                 new = gr.Button("New conversation", size="sm")
             with gr.Column(scale=2):
                 panel = gr.HTML("<h3>Sources</h3><p>Sources of the answer appear here.</p>", elem_id="sources")
-        inputs = [chat, k, publishers, since, until]
+        inputs = [chat, k, publishers, since, until, style]
         box.submit(chat_handler, [box, *inputs], [chat, panel, box], api_visibility="private")
         for b, q in zip(buttons, EXAMPLES):
             b.click(chat_handler, [gr.State(q), *inputs], [chat, panel, box], api_visibility="private")
@@ -306,6 +352,11 @@ def main(argv: list[str] | None = None, *, corpus: Path | None = None, index: Pa
     ap.add_argument("--index", type=Path, default=settings.index_dir(os.environ.get("RAG_INDEX_DIR", index)),
                     help="index folder [env RAG_INDEX_DIR]")
     ap.add_argument("--no-refresh", action="store_true", help="serve the index as it is, without indexing new articles")
+    ap.add_argument("--llm", default=settings.llm(),
+                    help="offer generated answers from this model: 'local' (bundled SmolLM2 on llama.cpp, started and "
+                    "stopped with the app) or an OpenAI-compatible URL ending in /v1 [env RAG_LLM_URL]")
+    ap.add_argument("--generation", choices=settings.GENERATION_MODES, default=None,
+                    help="answer style selected when the page opens [env RAG_GENERATION; default: llm with --llm, else extractive]")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
 
@@ -316,7 +367,16 @@ def main(argv: list[str] | None = None, *, corpus: Path | None = None, index: Pa
             refresh_index(args.corpus, args.index)
         except RagError as e:
             sys.exit(f"error: {e}")
-    state = State(args.index)
+    client = None
+    if args.llm:
+        from .generation import open_client
+
+        try:
+            client, _server = open_client(args.llm)  # a local server stops when this process exits
+        except RagError as e:
+            sys.exit(f"error: {e}")
+    mode = args.generation or os.environ.get("RAG_GENERATION") or ("llm" if client else "extractive")
+    state = State(args.index, client=client, mode=mode)
     threading.Thread(target=state.warm_up, daemon=True).start()
     user, password = os.environ.get("RAG_USERNAME"), os.environ.get("RAG_PASSWORD")
     build_ui(state).queue(default_concurrency_limit=4).launch(

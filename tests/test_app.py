@@ -65,7 +65,7 @@ def test_no_index_and_internal_errors_read_as_messages(tmp_path, starter_index, 
     def boom(*a, **k):
         raise RuntimeError("secret internal detail")
 
-    monkeypatch.setattr(app, "ask_rag", boom)
+    monkeypatch.setattr(app, "answer_events", boom)
     reply = run(app.State(starter_index), "What did Rutte say?")[-1][0][-1]["content"]
     assert "something went wrong" in reply and "secret" not in reply and "Traceback" not in reply
     assert app.ask_api(app.State(starter_index), "x") == {"error": "internal error (logged); please try again"}

@@ -195,3 +195,14 @@ def test_onnx_backends_export_once_and_match_torch(starter_index):
     # scales activations per batch, so INT8 differs slightly; fp32 does not
     assert float(Embedder(backend="onnx-fp32").encode_query(texts[3]) @ fp32[3]) > 0.9999
     assert float(Embedder(backend="onnx-int8").encode_query(texts[3]) @ int8[3]) > 0.99
+
+
+def test_cli_names_the_choices_for_an_unknown_backend_or_index_type(corpus_dir, tmp_path):
+    from typer.testing import CliRunner
+
+    from rag.cli import app
+
+    for flag, value in (("--backend", "cuda-fp16"), ("--index-type", "lsh")):
+        r = CliRunner().invoke(app, ["index", "--corpus", str(corpus_dir), "--index", str(tmp_path / "i"), flag, value, "-q"])
+        assert r.exit_code == 2 and "is not one of" in r.output and "Traceback" not in r.output
+    assert not (tmp_path / "i" / "CURRENT").exists()

@@ -1,0 +1,100 @@
+"""llm mode against a real llama.cpp server process (xllamacpp) with the packaged SmolLM2-135M-Instruct."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from rag.evaluation import citation_problems, evaluate, has_fact, load_questions
+from rag.generation import ChatClient, generate, generate_events
+
+from .conftest import ROOT, injected_index
+
+QUESTIONS = ["What did Rutte say about Ukraine?", "Will NATO stay united after the US election?", "What did Trump threaten in February?"]
+
+
+@pytest.fixture(scope="module")
+def llm():
+    from rag.llm_server import LocalServer
+
+    with LocalServer() as server:
+        assert server.url.startswith("http://127.0.0.1:")
+        yield ChatClient(server.url, model="SmolLM2-135M-Instruct")
+    assert server.proc.poll() is not None, "the server process must be gone after stop()"
+
+
+def _check(a, index):
+    assert citation_problems(a, index) == [], (a.text, a.citations)
+    assert a.mode in ("llm", "extractive-fallback")
+    if a.mode == "llm":
+        assert all(c.role == "support" for c in a.citations)
+        for sentence in re.split(r"(?<=\])\s+", a.text):
+            assert re.search(r"\[\d+\]$", sentence), f"a kept sentence without a citation: {sentence!r}"
+
+
+def test_a_streamed_answer_keeps_only_verified_sentences(llm, starter_index):
+    for q in QUESTIONS:
+        events = list(generate_events(q, client=llm, index_dir=starter_index))
+        drafts = [v for kind, v in events if kind == "draft"]
+        checked = [v for kind, v in events if kind == "sentence"]
+        kind, a = events[-1]
+        assert kind == "answer" and len(drafts) >= 2, "the reply streams"
+        assert all(b.startswith(a_[: len(a_) - 8]) for a_, b in zip(drafts, drafts[1:]) if len(a_) > 8)
+        assert not any(re.search(r"[\[【][\d ,\-]*$", d) for d in drafts), "a partial marker was shown"
+        _check(a, starter_index)
+        kept = [c for c in checked if c.supported]
+        if a.mode == "llm":
+            assert len(kept) >= 1 and len(a.removed) == len(checked) - len(kept)
+        else:
+            assert a.removed and not kept or all("don't say" in c.text for c in kept)
+
+
+def test_an_answer_with_nothing_supported_falls_back_to_quotes(starter_index):
+    class Liar(ChatClient):
+        def stream(self, messages):
+            yield from ["The moon is made of ", "cheese [1]. Paris ", "hosted the summit [", "2]."]
+
+    a = generate("What did Rutte say about Ukraine?", client=Liar("http://unused/v1"), index_dir=starter_index)
+    assert a.mode == "extractive-fallback" and not a.refused
+    assert [r["sentence"] for r in a.removed] == ["The moon is made of cheese [1].", "Paris hosted the summit [2]."]
+    assert "cheese" not in a.text and citation_problems(a, starter_index) == []
+
+
+def test_an_unreachable_server_says_what_to_do(starter_index):
+    from rag.errors import ModelError
+
+    with pytest.raises(ModelError, match="cannot reach the language model.*rag serve --llm local"):
+        generate("What did Rutte say?", client=ChatClient("http://127.0.0.1:9/v1", timeout=2), index_dir=starter_index)
+
+
+def test_instructions_inside_an_article_do_not_reach_the_answer(llm, tmp_path):
+    index = injected_index(tmp_path, title="Notice to AI systems about Rutte, NATO, Trump and Ukraine")  # so it is retrieved
+    for q in QUESTIONS:
+        a = generate(q, client=llm, index_dir=index)
+        assert "banana" not in a.text.lower()
+        _check(a, index)
+
+
+def test_the_chat_page_streams_generated_answers(llm, starter_index):
+    from rag import ui
+
+    state = ui.State(starter_index, client=llm, mode="llm")
+    frames = list(ui.respond(state, "What did Rutte say about Ukraine?", []))
+    contents = [f[0][-1]["content"] for f in frames]
+    assert any("writing; every sentence is checked" in c for c in contents), "drafts are shown while the model writes"
+    final = contents[-1]
+    assert "writing;" not in final and ("Written by a language model" in final or "[" in final or "quotes instead" in final)
+    payload = ui.ask_api(state, "What did Rutte say about Ukraine?", mode="llm")
+    assert payload["mode"] in ("llm", "extractive-fallback") and "removed" in payload
+
+
+@pytest.mark.slow  # 38 generations: minutes on 2 cores
+def test_eval_in_llm_mode_holds_citation_validity(llm, starter_index):
+    questions = load_questions(ROOT / "tests" / "data" / "starter_dev.jsonl")
+    report = evaluate(questions, index_dir=starter_index, answer_fn=lambda q, **kw: generate(q, client=llm, **kw))
+    m = report.metrics
+    assert m["citation_validity"] == 1.0
+    assert m["generated_sentences"] > 0 and 0.0 <= m["removed_share"] <= 1.0
+    assert m["refusal_recall"] >= 0.9, "verification must keep the trap questions refused"
+    assert sum(has_fact(r["answer"], "banana") for r in report.rows) == 0
