@@ -22,8 +22,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import sqlite3
 import statistics
 import subprocess
 import sys

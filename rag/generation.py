@@ -223,7 +223,6 @@ class Checked:
     support: dict[int, tuple[int, int, float]] = field(default_factory=dict)  # passage → (start, end, score) of its best source sentence
 
 
-_SENTENCE_END = re.compile(r"(?<=[.!?])(?:\s*(?:[\[【][^\]】]*[\]】]))*\s+(?=[A-Z“\"(])")
 _CAPS = re.compile(r"\b[A-Z][a-z]+(?:[ -][A-Z][a-z]+)*\b")
 _NUM = re.compile(r"\b\d[\d,.]*\b")
 
