@@ -108,11 +108,12 @@ def main() -> None:
     params.use_jinja = True  # the GGUF's own chat template
     params.verbosity = 1
     params.cpuparams.n_threads = os.cpu_count() or 1
+    parent = os.getppid()
     server = xllamacpp.Server(params)  # serves HTTP from its own threads  # noqa: F841
     stop = []
     signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
     signal.signal(signal.SIGINT, lambda *_: stop.append(1))
-    while not stop:
+    while not stop and os.getppid() == parent:  # a parent killed without cleaning up takes the server with it
         time.sleep(0.2)
 
 

@@ -375,6 +375,9 @@ def main(argv: list[str] | None = None, *, corpus: Path | None = None, index: Pa
             client, _server = open_client(args.llm)  # a local server stops when this process exits
         except RagError as e:
             sys.exit(f"error: {e}")
+        import signal
+
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # exit through atexit, which stops the model server
     mode = args.generation or os.environ.get("RAG_GENERATION") or ("llm" if client else "extractive")
     state = State(args.index, client=client, mode=mode)
     threading.Thread(target=state.warm_up, daemon=True).start()

@@ -98,3 +98,34 @@ def test_eval_in_llm_mode_holds_citation_validity(llm, starter_index):
     assert m["generated_sentences"] > 0 and 0.0 <= m["removed_share"] <= 1.0
     assert m["refusal_recall"] >= 0.9, "verification must keep the trap questions refused"
     assert sum(has_fact(r["answer"], "banana") for r in report.rows) == 0
+
+
+def test_rag_serve_llm_local_starts_the_model_server_and_stops_it_on_exit(starter_index, tmp_path):
+    import os
+    import urllib.request
+    from pathlib import Path
+
+    from gradio_client import Client
+
+    from .conftest import STARTER
+    from .test_app import start_app, stop
+
+    proc, url = start_app(STARTER, starter_index, "--no-refresh", "--llm", "local")
+    try:
+        children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
+        servers = [int(c) for c in children if b"rag.llm_server" in Path(f"/proc/{c}/cmdline").read_bytes()]
+        assert len(servers) == 1, "one llama.cpp server child"
+        cmd = Path(f"/proc/{servers[0]}/cmdline").read_bytes().split(b"\0")
+        port = int(cmd[cmd.index(b"--port") + 1])
+        assert urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=5).status == 200
+        result = Client(url, verbose=False).predict("What did Rutte say about Ukraine?", api_name="/ask")
+        assert result["mode"] in ("llm", "extractive-fallback") and result["citations"]
+    finally:
+        stop(proc)
+    for _ in range(50):
+        if not os.path.exists(f"/proc/{servers[0]}"):
+            break
+        import time
+
+        time.sleep(0.2)
+    assert not os.path.exists(f"/proc/{servers[0]}"), "the model server outlived the app"
