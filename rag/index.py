@@ -101,7 +101,7 @@ class Index:
     @property
     def backend(self) -> str:
         """The embedding backend that made the vectors; queries must use the same."""
-        return self.manifest["settings"].get("backend", DEFAULT_BACKEND)
+        return _backend_of(self.manifest["settings"])
 
     @property
     def vector_index(self) -> dict:
@@ -136,7 +136,7 @@ class Index:
             faiss_index = faiss.read_index(str(build_dir / "faiss.index"))
         except RuntimeError as e:
             raise IndexCorrupt(f"index file {build_dir / 'faiss.index'} is unreadable ({str(e).splitlines()[0]}): {_rebuild_hint(index_dir)}") from e
-        if manifest["settings"].get("backend", DEFAULT_BACKEND) not in BACKENDS:
+        if _backend_of(manifest["settings"]) not in BACKENDS:
             raise IndexCorrupt(
                 f"index {build_dir} was embedded with backend {manifest['settings']['backend']!r}, "
                 f"unknown to this version of rag: {_rebuild_hint(index_dir)}"
@@ -336,6 +336,11 @@ def _settings(model: str, max_tokens: int, overlap_tokens: int, embedder: Embedd
     }
 
 
+def _backend_of(settings: dict) -> str:
+    """The backend a build's settings name; builds from before backends existed were torch-fp32."""
+    return settings.get("backend", "torch-fp32")
+
+
 def _existing_manifest(index_dir: Path) -> dict:
     """The current build's manifest, or {} when there is none or it is unreadable."""
     try:
@@ -386,7 +391,7 @@ def update_index(
         )
     index_dir = Path(index_dir)
     existing = _existing_manifest(index_dir)
-    backend = backend or existing.get("settings", {}).get("backend") or DEFAULT_BACKEND
+    backend = backend or (_backend_of(existing["settings"]) if "settings" in existing else DEFAULT_BACKEND)
     index_type = ann.check_type(index_type or existing.get("vector_index", {}).get("requested") or "auto")
     embedder = embedder or get_embedder(model, backend)
     index_dir.mkdir(parents=True, exist_ok=True)
