@@ -143,24 +143,51 @@ class Embedder:
             return st.encode(texts)
         return st.encode(list(texts), batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
 
+    @property
+    def group_size(self) -> int:
+        """Passages per model call in builds: 8 for ONNX (one single-threaded session per core), else `batch_size`."""
+        if self.backend == "torch-fp32":
+            return self.batch_size
+        from .onnx_model import OnnxEncoder
+
+        return OnnxEncoder.BATCH
+
+    def plan(self, texts: Sequence[str]) -> list[list[int]]:
+        """How a build splits `texts` into model calls: length-sorted groups of `group_size` (indices).
+
+        Sorting keeps padding (wasted work) low. Every builder, local or distributed,
+        follows this plan, so a text gets the same vector wherever it was embedded
+        (INT8 quantizes activations per call: the call's company matters).
+        """
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        return [order[lo : lo + self.group_size] for lo in range(0, len(order), self.group_size)]
+
+    def encode_groups(self, texts: Sequence[str]) -> np.ndarray:
+        """Vectors for consecutive groups of a build plan, joined (ONNX: each group on one core)."""
+        st = self._model()
+        if self.backend != "torch-fp32":
+            return st.encode_parallel(texts)
+        return self._encode(texts)
+
     def encode_documents(
         self, texts: Sequence[str], *, progress: Callable[[int], None] | None = None
     ) -> np.ndarray:
-        """Vectors for passages, shape ``(len(texts), dimension)``; `progress(n)` after each batch."""
+        """Vectors for passages, shape ``(len(texts), dimension)``; `progress(n)` as groups finish."""
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        st = self._model()
-        encode = st.encode_parallel if self.backend != "torch-fp32" else self._encode
-        out = []
-        # Sorting by length keeps padding (wasted work) low within a batch.
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        for lo in range(0, len(order), self.batch_size):
-            batch = [texts[i] for i in order[lo : lo + self.batch_size]]
-            out.append(encode(batch))
+        groups = self.plan(texts)
+        vectors = None
+        # Up to 64 passages per step: the ONNX encoder spreads a step's groups of 8 over its cores.
+        per_step = max(1, self.batch_size // self.group_size)
+        for lo in range(0, len(groups), per_step):
+            step = groups[lo : lo + per_step]
+            batch = [texts[i] for g in step for i in g]
+            out = self.encode_groups(batch)
+            if vectors is None:
+                vectors = np.empty((len(texts), out.shape[1]), dtype=np.float32)
+            vectors[[i for g in step for i in g]] = out
             if progress:
                 progress(len(batch))
-        vectors = np.empty((len(texts), out[0].shape[1]), dtype=np.float32)
-        vectors[order] = np.concatenate(out).astype(np.float32, copy=False)
         return vectors
 
     def encode_query(self, text: str) -> np.ndarray:

@@ -77,6 +77,7 @@ class BuildReport:
     full_reason: str = ""  # why everything was rebuilt, when it was
     problems: list[Problem] = field(default_factory=list)
     build_id: str = ""
+    nodes: dict[str, int] = field(default_factory=dict)  # passages embedded per Ray node, for --ray builds
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,176 @@
+"""Chunking and embedding on a Ray cluster (``rag index --ray ADDRESS``), for corpora one machine is slow on.
+
+Two Ray Data stages, with the driver (the ``rag index`` process) in between:
+
+1. chunking: tasks split batches of articles into passages (the same `chunk_document`
+   as a local build);
+2. embedding: one actor per CPU of the cluster, each with the model loaded once,
+   embeds groups of passages.
+
+Between them the driver lays out the groups with `Embedder.plan`, exactly as a
+local build would, so every passage is embedded in the same company of passages
+and gets the same vector bit for bit (INT8 scales activations per model call).
+The index written afterwards is the local build's: same chunks, same vectors,
+same manifest. Ray is only where the work ran, so a Ray build and a local build
+update each other incrementally.
+
+Every node needs the same Python environment with rag installed (``pip install
+'rag[scale]'``); the package ``ray`` is imported only here.
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import os
+from typing import Callable
+
+import numpy as np
+
+from .errors import SettingsError
+from .types import Chunk, Document
+
+LOG = logging.getLogger(__name__)
+
+DOCS_PER_TASK = 64
+GROUPS_PER_CALL = 8  # groups handed to an embedding actor at once (64 passages for ONNX)
+# What the workers must see of the driver's environment: where ONNX exports are kept, no hub downloads.
+FORWARDED_ENV = ("RAG_CACHE_DIR", "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
+
+
+def _ray():
+    try:
+        import ray
+    except ImportError as e:
+        raise SettingsError(f"--ray needs Ray ({e}): pip install 'rag[scale]'") from e
+    return ray
+
+
+def connect(address: str):
+    """Join the cluster at `address` ("auto": the one started on this machine; "local": a private one)."""
+    ray = _ray()
+    env = {k: os.environ[k] for k in FORWARDED_ENV if k in os.environ}
+    env.setdefault("HF_HUB_OFFLINE", "1")
+    try:
+        ray.init(
+            address=None if address == "local" else address,
+            runtime_env={"env_vars": env},
+            log_to_driver=False,
+            logging_level=logging.WARNING,
+            ignore_reinit_error=True,
+        )
+    except (ConnectionError, RuntimeError, ValueError) as e:
+        raise SettingsError(
+            f"cannot reach a Ray cluster at {address!r} ({str(e).splitlines()[0]}): start one with "
+            "`ray start --head`, or pass its address (host:6379), or --ray local for a private one"
+        ) from e
+    ray.data.DataContext.get_current().enable_progress_bars = False  # rag shows its own
+    logging.getLogger("ray.data").setLevel(logging.WARNING)
+    return ray
+
+
+class _Chunker:
+    def __init__(self, model: str, backend: str, max_tokens: int, overlap_tokens: int):
+        from .embedding import get_embedder
+
+        self.fits = get_embedder(model, backend).fits  # the tokenizer only: no weights are loaded
+        self.max_tokens, self.overlap_tokens = max_tokens, overlap_tokens
+
+    def __call__(self, batch: dict) -> dict:
+        from .chunking import chunk_document
+
+        out = collections.defaultdict(list)
+        for i in range(len(batch["doc_id"])):
+            doc = Document(**{f: batch[f][i] for f in ("doc_id", "text", "title", "source", "published", "url", "origin")})
+            for c in chunk_document(doc, max_tokens=self.max_tokens, overlap_tokens=self.overlap_tokens, fits=self.fits):
+                for f in ("chunk_id", "doc_id", "text", "start", "end", "n_tokens"):
+                    out[f].append(getattr(c, f))
+        return {
+            f: np.array(out[f], dtype=object if f in ("chunk_id", "doc_id", "text") else np.int64)
+            for f in ("chunk_id", "doc_id", "text", "start", "end", "n_tokens")
+        }
+
+
+class _Encoder:
+    def __init__(self, model: str, backend: str):
+        import ray
+
+        from .embedding import get_embedder
+
+        self.embedder = get_embedder(model, backend)
+        self.node = ray.get_runtime_context().get_node_id()
+
+    def __call__(self, batch: dict) -> dict:
+        vectors = [self.embedder.encode_groups(list(texts)) for texts in batch["texts"]]
+        return {
+            "indices": batch["indices"],
+            "vectors": np.array([v.astype(np.float32) for v in vectors], dtype=object),
+            "node": np.array([self.node] * len(vectors), dtype=object),
+        }
+
+
+def chunk_and_embed(
+    docs: list[Document],
+    *,
+    address: str,
+    model: str,
+    backend: str,
+    max_tokens: int,
+    overlap_tokens: int,
+    plan: Callable[[list[str]], list[list[int]]],
+    progress: Callable[[str, int, int], None] | None = None,
+) -> tuple[dict[str, list[Chunk]], np.ndarray | None, dict[str, int]]:
+    """Chunks per document (in `docs` order), their vectors in that order, and passages embedded per Ray node."""
+    ray = connect(address)
+    try:
+        cpus = max(1, int(ray.cluster_resources().get("CPU", 1)))
+        items = [
+            {"doc_id": d.doc_id, "text": d.text, "title": d.title, "source": d.source,
+             "published": d.published, "url": d.url, "origin": d.origin}
+            for d in docs
+        ]
+        if progress:
+            progress("chunking", 0, len(docs))
+        rows = (
+            ray.data.from_items(items, override_num_blocks=max(1, min(len(items) // DOCS_PER_TASK + 1, 4 * cpus)))
+            .map_batches(
+                _Chunker, fn_constructor_args=(model, backend, max_tokens, overlap_tokens),
+                batch_size=DOCS_PER_TASK, batch_format="numpy", compute=ray.data.ActorPoolStrategy(size=cpus), num_cpus=1,
+            )
+            .take_all()
+        )
+        if progress:
+            progress("chunking", len(docs), len(docs))
+        by_doc: dict[str, list[Chunk]] = {d.doc_id: [] for d in docs}
+        for r in rows:
+            by_doc[str(r["doc_id"])].append(
+                Chunk(str(r["chunk_id"]), str(r["doc_id"]), str(r["text"]), int(r["start"]), int(r["end"]), int(r["n_tokens"]))
+            )
+        for cs in by_doc.values():  # tasks may finish in any order; a document's passages came from one
+            cs.sort(key=lambda c: c.start)
+        texts = [c.text for cs in by_doc.values() for c in cs]
+        if not texts:
+            return by_doc, None, {}
+        groups = plan(texts)
+        work = [{"indices": g, "texts": [texts[i] for i in g]} for g in groups]
+        per_call = max(1, min(GROUPS_PER_CALL, len(work) // cpus))  # a small job still reaches every actor
+        ds = ray.data.from_items(work, override_num_blocks=max(1, min(len(work) // per_call, 8 * cpus))).map_batches(
+            _Encoder, fn_constructor_args=(model, backend), batch_size=per_call, batch_format="numpy",
+            compute=ray.data.ActorPoolStrategy(size=cpus), num_cpus=1,  # one actor per CPU, model loaded once each
+        )
+        vectors = None
+        per_node: dict[str, int] = collections.Counter()
+        done = 0
+        for batch in ds.iter_batches(batch_size=None, batch_format="numpy"):
+            for idx, vec, node in zip(batch["indices"], batch["vectors"], batch["node"]):
+                if vectors is None:
+                    vectors = np.empty((len(texts), vec.shape[1]), dtype=np.float32)
+                vectors[list(idx)] = vec
+                per_node[str(node)] += len(idx)
+                done += len(idx)
+            if progress:
+                progress("embedding", done, len(texts))
+        LOG.info("embedded %d passages on %d Ray node(s): %s", len(texts), len(per_node), dict(per_node))
+        return by_doc, vectors, dict(per_node)
+    finally:
+        ray.shutdown()
