@@ -90,6 +90,20 @@ def index_command(
         help="Vector index: auto (exact up to 100,000 passages, IVF-SQ8 above), flat, ivf-sq8 or hnsw-sq8. "
         "[env: RAG_INDEX_TYPE; default: the index's own, or auto]",
     ),
+    store: Optional[str] = typer.Option(
+        None, "--store",
+        help="Where the index lives: faiss (files in the index folder) or milvus (see --milvus-uri). "
+        "[env: RAG_STORE; default: the index folder's own, or faiss]",
+    ),
+    milvus_uri: Optional[str] = typer.Option(
+        None, "--milvus-uri",
+        help="Milvus to write to: a Milvus Lite file or http://host:19530. [env: RAG_MILVUS_URI; default: <index>/milvus.db]",
+    ),
+    ray: Optional[str] = typer.Option(
+        None, "--ray",
+        help="Chunk and embed on a Ray cluster: auto (the one started on this machine), host:6379, ray://host:10001, "
+        "or local (a private one). Same index as a local build. [env: RAG_RAY_ADDRESS]",
+    ),
     chunk_tokens: int = typer.Option(160, "--chunk-tokens", min=16, max=250, help="Passage budget in cl100k tokens."),
     overlap_tokens: int = typer.Option(32, "--overlap-tokens", min=0, help="Tokens of trailing sentences repeated in the next passage."),
     max_chars: int = typer.Option(2_000_000, "--max-chars", min=1, help="Largest article accepted, in characters."),
@@ -104,6 +118,8 @@ def index_command(
       rag index --corpus ~/news --index ~/news-index
 
       rag index --full                        # re-embed everything
+
+      rag index --ray auto --store milvus --milvus-uri http://milvus:19530
     """
     from .corpus import load_corpus
     from .index import update_index
@@ -124,6 +140,7 @@ def index_command(
                 docs, index_dir, model=model_name, max_tokens=chunk_tokens, overlap_tokens=overlap_tokens,
                 full=full, problems=problems, progress=progress,
                 backend=settings.backend(backend), index_type=settings.index_type(index_type),
+                ray_address=settings.ray_address(ray), store=store, store_uri=milvus_uri,
             )
     except RagError as e:
         _fail(e)
@@ -135,6 +152,9 @@ def index_command(
         f"index {index_dir}: {len(report.added)} added, {len(report.changed)} changed, {len(report.removed)} removed, "
         f"{report.unchanged} unchanged; {report.chunks} passages ({report.embedded} embedded) in {report.seconds:.1f}s"
     )
+    if report.nodes:
+        spread = ", ".join(f"{node[:8]} {n:,}" for node, n in sorted(report.nodes.items()))
+        err.print(f"embedded on {len(report.nodes)} Ray node(s): {spread} passages")
     if problems:
         err.print(f"[red]{len(problems)} article(s) could not be indexed[/red]: fix them and run `rag index` again")
         raise typer.Exit(1)

@@ -189,6 +189,16 @@ class Index:
             scores, ids = self._faiss.search(x, k, params=ann.search_params(self.vector_index, rows))
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
 
+    def candidates(self, query: str, vector: np.ndarray | None, *, mode: str, depth: int, n: int, filters: Filters) -> list[Hit]:
+        """The `n` best passages for `retrieve()`: dense and/or BM25 rankings of `depth` rows, fused for "hybrid"."""
+        allowed = self.allowed(filters) if filters else None
+        if allowed is not None and not allowed.any():
+            return []
+        dense = self.search(vector, depth, allowed=allowed) if mode != "lexical" else []
+        lexical = self.search_words(query, depth, allowed=allowed) if mode != "dense" else []
+        ranked = fuse(dense, lexical) if mode == "hybrid" else (dense or lexical)
+        return self.hits(ranked[:n])
+
     @functools.cached_property
     def _vectors(self) -> np.ndarray:
         return np.load(self.build_dir / "vectors.npy", mmap_mode="r")
@@ -268,6 +278,18 @@ class Index:
         with self._db_lock:
             rows = self._db.execute("SELECT doc_id, text, title, source, published, url, origin, hash FROM docs").fetchall()
         return [Document(*r) for r in rows]
+
+
+RRF_K = 60  # the usual reciprocal-rank-fusion constant: rank 1 counts 1/61, rank 10 1/70
+
+
+def fuse(*rankings: list[tuple[int, float]]) -> list[tuple[int, float]]:
+    """Reciprocal rank fusion of ranked (row, score) lists into one, best first."""
+    fused: dict[int, float] = {}
+    for ranking in rankings:
+        for rank, (row, _) in enumerate(ranking, start=1):
+            fused[row] = fused.get(row, 0.0) + 1.0 / (RRF_K + rank)
+    return sorted(fused.items(), key=lambda item: -item[1])
 
 
 def current_build_dir(index_dir: Path) -> Path:
@@ -367,6 +389,9 @@ def update_index(
     embedder: Embedder | None = None,
     backend: str | None = None,
     index_type: str | None = None,
+    ray_address: str | None = None,
+    store: str | None = None,
+    store_uri: str | None = None,
 ) -> BuildReport:
     """Bring the index at `index_dir` in line with `docs`, re-embedding only what changed.
 
@@ -380,6 +405,11 @@ def update_index(
     backends never share an index, so changing it re-embeds everything. `index_type`
     is the vector index (see `rag.ann`); changing it re-uses the vectors. Left as
     None, both stay what the existing index has (defaults for a new index).
+
+    `ray_address` runs chunking and embedding on that Ray cluster (see
+    `rag.distributed`); the index written is the same as a local build's.
+    `store` "milvus" writes the index into Milvus at `store_uri` instead of FAISS
+    files (see `rag.milvus_store`); left as None, the index folder keeps its own.
     """
     t0 = time.perf_counter()
     index_dir = Path(index_dir)
@@ -390,15 +420,44 @@ def update_index(
             f"The index at {index_dir} was left as it was."
         )
     index_dir = Path(index_dir)
-    existing = _existing_manifest(index_dir)
+    from . import settings as configured
+
+    store = configured.store(store, index_dir)
+    milvus = None
+    if store == "milvus":
+        from .milvus_store import MilvusStore
+
+        where = configured.milvus(index_dir, store_uri)
+        index_dir.mkdir(parents=True, exist_ok=True)  # the default Milvus Lite file lives in it
+        milvus = MilvusStore(where["uri"], collection=where["collection"], token=where["token"])
+        existing = milvus.read_manifest() or {}
+    else:
+        existing = _existing_manifest(index_dir)
     backend = backend or (_backend_of(existing["settings"]) if "settings" in existing else DEFAULT_BACKEND)
     index_type = ann.check_type(index_type or existing.get("vector_index", {}).get("requested") or "auto")
     embedder = embedder or get_embedder(model, backend)
     index_dir.mkdir(parents=True, exist_ok=True)
     with _exclusive(index_dir):
         _crash_point("locked")
-        _remove_leftovers(index_dir)
         settings = _settings(model, max_tokens, overlap_tokens, embedder)
+        if milvus is not None:
+            from .milvus_store import update_store, write_pointer
+
+            def chunk_and_embed(fresh: list[Document]):
+                return _reusing_local_build(
+                    index_dir, settings, fresh, lambda todo: _chunk_and_embed(todo, embedder, max_tokens, overlap_tokens, progress, ray_address)
+                )
+
+            try:
+                report = update_store(
+                    docs, milvus, settings=settings, embedder=embedder, index_type=index_type, full=full, problems=problems,
+                    chunk_and_embed=chunk_and_embed, progress=progress,
+                )
+            finally:
+                milvus.close()
+            write_pointer(index_dir, where["uri"], where["collection"])
+            return report
+        _remove_leftovers(index_dir)
         old, reason = None, ""
         if full:
             reason = "full rebuild requested"
@@ -425,32 +484,13 @@ def update_index(
         if old is not None and not (added or changed or removed) and (old.build_dir / LEXICAL).is_dir() and same_type:
             n = len(old)
             old.close()
+            (index_dir / "store.json").unlink(missing_ok=True)  # asked for FAISS: served by FAISS
             return BuildReport(**report, unchanged=len(docs), chunks=n, seconds=time.perf_counter() - t0, build_id=old.build_id)
 
         # Chunk and embed what is new; everything else is reused as it is.
         fresh = [current[i] for i in added + changed]
-        new_chunks: dict[str, list[Chunk]] = {}
-        for n, d in enumerate(fresh, start=1):
-            new_chunks[d.doc_id] = chunk_document(d, max_tokens=max_tokens, overlap_tokens=overlap_tokens, fits=embedder.fits)
-            if progress:
-                progress("chunking", n, len(fresh))
+        new_chunks, new_vectors, nodes = _chunk_and_embed(fresh, embedder, max_tokens, overlap_tokens, progress, ray_address)
         texts = [c.text for cs in new_chunks.values() for c in cs]
-        _crash_point("chunked")
-        done = 0
-
-        def step(n: int) -> None:
-            nonlocal done
-            done += n
-            _crash_point("embedding")
-            if progress:
-                progress("embedding", done, len(texts))
-
-        if texts:
-            new_vectors = embedder.encode_documents(texts, progress=step)
-        else:  # nothing to embed: do not even load the model
-            new_vectors = None
-            if progress:
-                progress("embedding", 0, 0)
 
         _crash_point("embedded")
         final_docs = docs + keep_failed
@@ -501,7 +541,89 @@ def update_index(
             embedded=len(texts),
             seconds=time.perf_counter() - t0,
             build_id=build_id,
+            nodes=nodes,
         )
+
+
+def _chunk_and_embed(
+    fresh: list[Document], embedder: Embedder, max_tokens: int, overlap_tokens: int, progress: Progress | None,
+    ray_address: str | None,
+) -> tuple[dict[str, list[Chunk]], np.ndarray | None, dict[str, int]]:
+    """Passages of `fresh` per document and their vectors (None when there are none), here or on Ray."""
+    if ray_address and fresh:
+        from .distributed import chunk_and_embed
+
+        def ray_progress(stage: str, done: int, total: int) -> None:
+            if stage == "embedding":
+                _crash_point("embedding")
+            if progress:
+                progress(stage, done, total)
+
+        return chunk_and_embed(
+            fresh, address=ray_address, model=embedder.model, backend=embedder.backend, max_tokens=max_tokens,
+            overlap_tokens=overlap_tokens, plan=embedder.plan, progress=ray_progress,
+        )
+    new_chunks: dict[str, list[Chunk]] = {}
+    for n, d in enumerate(fresh, start=1):
+        new_chunks[d.doc_id] = chunk_document(d, max_tokens=max_tokens, overlap_tokens=overlap_tokens, fits=embedder.fits)
+        if progress:
+            progress("chunking", n, len(fresh))
+    texts = [c.text for cs in new_chunks.values() for c in cs]
+    _crash_point("chunked")
+    done = 0
+
+    def step(n: int) -> None:
+        nonlocal done
+        done += n
+        _crash_point("embedding")
+        if progress:
+            progress("embedding", done, len(texts))
+
+    if not texts:  # nothing to embed: do not even load the model
+        if progress:
+            progress("embedding", 0, 0)
+        return new_chunks, None, {}
+    return new_chunks, embedder.encode_documents(texts, progress=step), {}
+
+
+def _reusing_local_build(index_dir: Path, settings: dict, fresh: list[Document], chunk_and_embed):
+    """`chunk_and_embed(fresh)`, but passages of unchanged articles come from the folder's FAISS build, if any.
+
+    So moving an index into Milvus (`rag index --store milvus` on a FAISS folder) embeds nothing again.
+    Returns (chunks per document in `fresh` order, their vectors, passages per Ray node, passages embedded).
+    """
+    try:
+        local = Index.load(index_dir)
+    except (IndexNotFound, IndexCorrupt):
+        local = None
+    if local is not None and local.manifest["settings"] != settings:
+        local.close()
+        local = None
+    hashes = local.manifest["documents"] if local else {}
+    todo = [d for d in fresh if hashes.get(d.doc_id) != d.content_hash]
+    chunks, vectors, nodes = chunk_and_embed(todo)
+    embedded = sum(len(cs) for cs in chunks.values())
+    if local is None or len(todo) == len(fresh):
+        if local is not None:
+            local.close()
+        return chunks, vectors, nodes, embedded
+    old_chunks, old_vectors = local.chunks_of(), local._vectors
+    new_at, pos = {}, 0
+    for doc_id, cs in chunks.items():
+        new_at[doc_id] = pos
+        pos += len(cs)
+    out_chunks, parts = {}, []
+    for d in fresh:
+        if d.doc_id in chunks:
+            cs = chunks[d.doc_id]
+            parts.append(vectors[new_at[d.doc_id] : new_at[d.doc_id] + len(cs)])
+        else:
+            rows = old_chunks.get(d.doc_id, [])
+            cs = [c for _, c in rows]
+            parts.append(np.asarray(old_vectors[[r for r, _ in rows]], dtype=np.float32))
+        out_chunks[d.doc_id] = cs
+    local.close()
+    return out_chunks, np.concatenate(parts), nodes, embedded
 
 
 def _file_of(where: str) -> str:
@@ -579,6 +701,7 @@ def _write_build(
     _fsync(pointer)
     _crash_point("pointer")
     os.replace(pointer, index_dir / CURRENT)
+    (index_dir / "store.json").unlink(missing_ok=True)  # a folder once served by Milvus is FAISS's again
     _fsync(index_dir)
     _crash_point("swapped")
     _remove_old_builds(index_dir, keep={build_id})

@@ -1,8 +1,9 @@
-"""`retrieve()`: the passages most relevant to a question, from the index on disk.
+"""`retrieve()`: the passages most relevant to a question, from the index on disk or in Milvus.
 
 The loaded index and the embedding model are cached across calls. Each call checks
 the index folder's ``CURRENT`` pointer (one small file read), so a rebuild finished
-by another process is picked up without a restart.
+by another process is picked up without a restart. An index kept in Milvus
+(`rag.milvus_store`) is always current: Milvus serves what was last written.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from pathlib import Path
 from . import settings
 from .embedding import get_embedder
 from .errors import QueryError
-from .index import Index, current_build_dir
+from .index import RRF_K, Index, current_build_dir, fuse  # noqa: F401  (fuse, RRF_K: part of this module's API)
 from .types import Filters, Hit
 
 MAX_QUERY_CHARS = 2000  # the model reads ~256 word pieces; more text only adds noise
@@ -25,8 +26,14 @@ _open_lock = threading.Lock()
 
 
 def load_index(index_dir: str | os.PathLike | None = None) -> Index:
-    """The current build of the index at `index_dir`, loaded once and reused until it changes."""
+    """The current build of the index at `index_dir`, loaded once and reused until it changes.
+
+    When the folder is served by Milvus (its ``store.json``, or RAG_STORE=milvus), a
+    `rag.milvus_store.MilvusStore`, which answers the same calls.
+    """
     path = settings.index_dir(index_dir).resolve()
+    if settings.store(None, path) == "milvus":
+        return _milvus(path)
     build = current_build_dir(path)
     idx = _open.get(path)
     if idx is not None and idx.build_dir == build:
@@ -39,8 +46,19 @@ def load_index(index_dir: str | os.PathLike | None = None) -> Index:
     return idx
 
 
+def _milvus(path: Path):
+    from .milvus_store import MilvusStore
+
+    where = settings.milvus(path)
+    key = Path(f"milvus:{where['uri']}#{where['collection']}")
+    with _open_lock:
+        store = _open.get(key)
+        if store is None:
+            store = _open[key] = MilvusStore(where["uri"], collection=where["collection"], token=where["token"])
+    return store
+
+
 MODES = ("hybrid", "dense", "lexical")
-RRF_K = 60  # the usual reciprocal-rank-fusion constant: rank 1 counts 1/61, rank 10 1/70
 RERANK_CANDIDATES = 20
 
 
@@ -76,33 +94,16 @@ def retrieve(
     query = query.strip()[:MAX_QUERY_CHARS]
     filters = _filters(filters)
     idx = load_index(index_dir)
-    allowed = idx.allowed(filters) if filters else None
-    if allowed is not None and not allowed.any():
-        return []
     depth = max(k, RERANK_CANDIDATES if rerank else k) * (2 if mode == "hybrid" else 1)
-    dense = lexical = []
-    if mode in ("hybrid", "dense"):
-        dense = idx.search(get_embedder(idx.model, idx.backend).encode_query(query), depth, allowed=allowed)
-    if mode in ("hybrid", "lexical"):
-        lexical = idx.search_words(query, depth, allowed=allowed)
-    ranked = fuse(dense, lexical) if mode == "hybrid" else (dense or lexical)
-    if rerank:
-        hits = idx.hits(ranked[: max(k, RERANK_CANDIDATES)])
+    vector = get_embedder(idx.model, idx.backend).encode_query(query) if mode != "lexical" else None
+    hits = idx.candidates(query, vector, mode=mode, depth=depth, n=max(k, RERANK_CANDIDATES) if rerank else k, filters=filters)
+    if rerank and hits:
         from .rerank import get_cross_encoder
 
         scores = get_cross_encoder().score(query, [f"{h.title}. {h.text}" for h in hits])
         order = sorted(range(len(hits)), key=lambda i: -scores[i])[:k]
         return [replace(hits[i], score=float(scores[i])) for i in order]
-    return idx.hits(ranked[:k])
-
-
-def fuse(*rankings: list[tuple[int, float]]) -> list[tuple[int, float]]:
-    """Reciprocal rank fusion of ranked (row, score) lists into one, best first."""
-    fused: dict[int, float] = {}
-    for ranking in rankings:
-        for rank, (row, _) in enumerate(ranking, start=1):
-            fused[row] = fused.get(row, 0.0) + 1.0 / (RRF_K + rank)
-    return sorted(fused.items(), key=lambda item: -item[1])
+    return hits
 
 
 def _filters(value: Filters | dict | None) -> Filters:

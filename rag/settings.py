@@ -15,6 +15,10 @@ RAG_USERNAME, RAG_PASSWORD) and one test hook (RAG_CRASH_AT in `rag.index`).
 | RAG_GENERATION | answers: ``extractive`` (quotes) or ``llm`` (generated, then verified) | ``extractive`` |
 | RAG_LLM_URL | llm mode: OpenAI-compatible base URL (…/v1), or ``local`` for the bundled model | — |
 | RAG_LLM_MODEL, RAG_LLM_API_KEY, RAG_LLM_CONTEXT | llm mode: model name, key, context tokens | ``local``, none, 2048 |
+| RAG_STORE | where the index lives: ``faiss`` (files in the index folder) or ``milvus`` | the index folder's own; ``faiss`` |
+| RAG_MILVUS_URI | Milvus: a Lite file, or a server/cluster ``http://host:19530`` | the index folder's own; ``<index>/milvus.db`` |
+| RAG_MILVUS_TOKEN, RAG_MILVUS_COLLECTION | Milvus: credentials (``user:password``), collection prefix | none, ``rag`` |
+| RAG_RAY_ADDRESS | build on a Ray cluster: ``auto`` (this machine's), ``host:6379``, ``ray://host:10001``, ``local`` | none: build here |
 
 Queries always use the backend recorded in the index, whatever RAG_BACKEND says.
 """
@@ -67,3 +71,33 @@ def generation(value: str | None = None) -> str:
 def llm(value: str | None = None) -> str:
     """Where llm mode's model is: a base URL, "local", or "" (not configured)."""
     return value or os.environ.get("RAG_LLM_URL", "")
+
+
+STORES = ("faiss", "milvus")
+
+
+def store(value: str | None = None, index_dir: Path | None = None) -> str:
+    """"faiss" or "milvus": asked for, else what the index folder's store.json says, else "faiss"."""
+    from .errors import SettingsError
+    from .milvus_store import read_pointer
+
+    value = value or os.environ.get("RAG_STORE") or (read_pointer(index_dir).get("store") if index_dir else None) or "faiss"
+    if value not in STORES:
+        raise SettingsError(f"store {value!r} is not one of {', '.join(STORES)}")
+    return value
+
+
+def milvus(index_dir: Path, uri: str | None = None) -> dict:
+    """Where the Milvus store is: uri, collection (prefix) and token."""
+    from .milvus_store import DEFAULT_COLLECTION, default_uri, read_pointer
+
+    pointer = read_pointer(index_dir)
+    return {
+        "uri": uri or os.environ.get("RAG_MILVUS_URI") or pointer.get("uri") or default_uri(index_dir),
+        "collection": os.environ.get("RAG_MILVUS_COLLECTION") or pointer.get("collection") or DEFAULT_COLLECTION,
+        "token": os.environ.get("RAG_MILVUS_TOKEN", ""),
+    }
+
+
+def ray_address(value: str | None = None) -> str | None:
+    return value or os.environ.get("RAG_RAY_ADDRESS") or None

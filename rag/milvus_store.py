@@ -1,0 +1,395 @@
+"""Milvus as the store (``rag index --store milvus``): passages, vectors, BM25 and articles in Milvus.
+
+For archives past one machine, or many readers at once: any number of query
+processes read one Milvus (Lite file, standalone server or cluster; only the URI
+changes), and searching happens inside it:
+
+- dense: the passage vectors (inner product of normalized vectors = cosine);
+- keywords: Milvus's BM25 function over the passage's analyzed terms. rag does the
+  analysis (lower-case, English stop words, Snowball stems: `rag.lexical.tokenize`)
+  and Milvus indexes and scores the terms, so BM25 ranks as in the local index;
+- hybrid: both requests fused inside Milvus by reciprocal rank (RRF, k = 60);
+- filters: `Filters` become Milvus filter expressions (see `expression`).
+
+Three collections, named after a prefix (``rag`` by default): ``<prefix>_passages``
+(one row per passage, with its article's metadata), ``<prefix>_articles`` (article
+texts in pieces that fit Milvus's 65,535-byte strings; citations point into them)
+and ``<prefix>_meta`` (the manifest). Updates are per article: an article's old
+rows are deleted before its new ones are inserted, and its article row — holding
+the content hash that incremental builds compare — is written last, so an
+interrupted update re-does the articles it had not finished.
+
+The ``pymilvus`` package is imported only here (install ``rag[scale]``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import json
+import logging
+import os
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+from . import __version__
+from .errors import IndexCorrupt, IndexNotFound, SettingsError
+from .types import BuildReport, Chunk, Document, Filters, Hit, Problem
+
+LOG = logging.getLogger(__name__)
+
+POINTER = "store.json"  # in the index folder: which store serves it
+DEFAULT_COLLECTION = "rag"
+PIECE_CHARS = 16_000  # ≤ 64,000 bytes of UTF-8: under Milvus's 65,535-byte strings
+TEXT = 65_535
+WRITE_BATCH = 512
+HIT_FIELDS = ["chunk_id", "doc_id", "text", "start", "end", "title", "source", "published", "url"]
+# rag's vector index types in Milvus terms ("auto": Milvus chooses; HNSW in Lite and in a server)
+INDEX_TYPES = {"auto": "AUTOINDEX", "flat": "FLAT", "ivf-sq8": "IVF_SQ8", "hnsw-sq8": "HNSW_SQ"}
+RRF_K = 60  # as `rag.index.RRF_K`
+BM25_K1, BM25_B = 1.5, 0.75  # bm25s's defaults (Lucene's formula), so that keyword ranks match the local index
+
+
+def _pymilvus():
+    try:
+        import pymilvus
+    except ImportError as e:
+        raise SettingsError(f"the Milvus store needs pymilvus ({e}): pip install 'rag[scale]'") from e
+    logging.getLogger("pymilvus").setLevel(logging.CRITICAL)  # it logs every failed call; rag reports them
+    return pymilvus
+
+
+def default_uri(index_dir: Path) -> str:
+    """A Milvus Lite file inside the index folder."""
+    return str((Path(index_dir) / "milvus.db").resolve())
+
+
+def read_pointer(index_dir: Path) -> dict:
+    """What the index folder's ``store.json`` says ({} when the folder is a local FAISS index)."""
+    try:
+        return json.loads((Path(index_dir) / POINTER).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as e:
+        raise IndexCorrupt(f"{Path(index_dir) / POINTER} is unreadable ({e}): rebuild with `rag index --store milvus`") from e
+
+
+def _literal(value: str) -> str:
+    """A Milvus string literal (double-quoted, C escapes)."""
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t")
+    return f'"{escaped}"'
+
+
+def expression(filters: Filters) -> str:
+    """A Milvus filter expression admitting exactly what `filters.admits` admits ("" for no filter).
+
+    Publishers match without regard to case through a stored case-folded copy. Dates
+    are ISO prefixes: "since" admits an article whose date, extended by "~" (above
+    any digit or "-"), is ≥ since — so "2024-11" counts as within since="2024-11-04";
+    "until" admits a date ≤ until + "~".
+    """
+    parts = []
+    if filters.doc_ids:
+        parts.append(f"doc_id in [{', '.join(_literal(d) for d in filters.doc_ids)}]")
+    if filters.sources:
+        parts.append(f"source_key in [{', '.join(_literal(s.casefold()) for s in filters.sources)}]")
+    if filters.since:
+        parts.append(f'published != "" and published_hi >= {_literal(filters.since)}')
+    if filters.until:
+        parts.append(f'published != "" and published <= {_literal(filters.until + "~")}')
+    return " and ".join(f"({p})" for p in parts)
+
+
+class MilvusStore:
+    """One Milvus database holding a rag index; the query side of `rag.index.Index` over it."""
+
+    def __init__(self, uri: str, *, collection: str = DEFAULT_COLLECTION, token: str = ""):
+        pymilvus = _pymilvus()
+        self.uri, self.prefix = uri, collection
+        self.passages, self.articles, self.meta = f"{collection}_passages", f"{collection}_articles", f"{collection}_meta"
+        try:
+            self.client = pymilvus.MilvusClient(uri=uri, token=token)
+        except Exception as e:  # pymilvus raises several types for an unreachable or unusable URI
+            raise IndexNotFound(f"cannot open Milvus at {uri!r} ({str(e).splitlines()[0]}): check RAG_MILVUS_URI") from e
+        self._lock = threading.Lock()
+        self.build_dir = None  # the local cache in `rag.retrieval` keys on it; Milvus is always current
+
+    def __repr__(self) -> str:
+        return f"MilvusStore({self.uri!r}, collection={self.prefix!r})"
+
+    # --- what the rest of rag reads -------------------------------------------
+
+    def read_manifest(self) -> dict | None:
+        if not self.client.has_collection(self.meta):
+            return None
+        for name in (self.meta, self.articles, self.passages):
+            # Collections written by another process (or before a restart) are "released" until loaded.
+            if self.client.has_collection(name):
+                self.client.load_collection(name)
+        rows = self.client.query(self.meta, filter='key == "manifest"', output_fields=["value"])
+        return json.loads(rows[0]["value"]) if rows else None
+
+    @functools.cached_property
+    def manifest(self) -> dict:
+        m = self.read_manifest()
+        if m is None:
+            raise IndexNotFound(f"Milvus at {self.uri} holds no rag index {self.prefix!r}: build one with `rag index --store milvus`")
+        return m
+
+    @property
+    def model(self) -> str:
+        return self.manifest["settings"]["model"]
+
+    @property
+    def backend(self) -> str:
+        return self.manifest["settings"]["backend"]
+
+    @property
+    def vector_index(self) -> dict:
+        return self.manifest.get("vector_index", {})
+
+    def __len__(self) -> int:
+        return int(self.manifest["counts"]["chunks"])
+
+    def sources(self) -> list[str]:
+        return list(self.manifest.get("sources", []))
+
+    def document(self, doc_id: str) -> Document:
+        rows = self.client.query(
+            self.articles, filter=f"doc_id == {_literal(doc_id)}",
+            output_fields=["part", "text", "title", "source", "published", "url", "origin", "hash"],
+        )
+        if not rows:
+            raise KeyError(doc_id)
+        rows.sort(key=lambda r: r["part"])
+        r = rows[0]
+        return Document(doc_id, "".join(p["text"] for p in rows), r["title"], r["source"], r["published"], r["url"], r["origin"], r["hash"])
+
+    def candidates(self, query: str, vector: np.ndarray | None, *, mode: str, depth: int, n: int, filters: Filters) -> list[Hit]:
+        """The `n` best passages, searched and (for "hybrid") fused inside Milvus; each side reads `depth`."""
+        pymilvus = _pymilvus()
+        from .lexical import tokenize
+
+        expr = expression(filters) if filters else ""
+        terms = " ".join(tokenize([query])[0]) if mode != "dense" else ""
+        dense = pymilvus.AnnSearchRequest(data=[vector.tolist()], anns_field="dense", param={}, limit=depth, expr=expr or None) if vector is not None else None
+        words = pymilvus.AnnSearchRequest(data=[terms], anns_field="sparse", param={}, limit=depth, expr=expr or None) if terms else None
+        if mode == "hybrid" and dense is not None and words is not None:
+            res = self.client.hybrid_search(self.passages, [dense, words], ranker=pymilvus.RRFRanker(RRF_K), limit=n, output_fields=HIT_FIELDS)
+            return [self._hit(h, h["distance"]) for h in res[0]]
+        request = dense if mode != "lexical" else words
+        if request is None:  # a query of stop words only: no keyword side
+            return []
+        res = self.client.search(
+            self.passages, data=request.data, anns_field=request.anns_field, limit=n if mode != "hybrid" else depth,
+            filter=expr, output_fields=HIT_FIELDS,
+        )
+        hits = res[0]
+        if mode == "hybrid":  # one side only: its ranks, scored as the fusion would
+            return [self._hit(h, 1.0 / (RRF_K + rank)) for rank, h in enumerate(hits[:n], start=1)]
+        # BM25: Milvus Lite reports a negated distance, a server the score itself; both multiply
+        # the term weights by (k1 + 1), which bm25s leaves out. Divided, the scores are the local index's.
+        return [self._hit(h, abs(h["distance"]) / (BM25_K1 + 1) if mode == "lexical" else h["distance"]) for h in hits]
+
+    @staticmethod
+    def _hit(h: dict, score: float) -> Hit:
+        e = h["entity"]
+        return Hit(score=float(score), **{f: e[f] for f in HIT_FIELDS})
+
+    # --- writing -----------------------------------------------------------------
+
+    def hashes(self) -> dict[str, tuple[str, str]]:
+        """doc_id → (content hash, origin) of every complete article in the store."""
+        out: dict[str, tuple[str, str]] = {}
+        if not self.client.has_collection(self.articles):
+            return out
+        it = self.client.query_iterator(self.articles, batch_size=4096, filter="part == 0", output_fields=["doc_id", "hash", "origin"])
+        try:
+            while rows := it.next():
+                out.update((r["doc_id"], (r["hash"], r["origin"])) for r in rows)
+        finally:
+            it.close()
+        return out
+
+    def reset(self, dim: int, index_type: str) -> None:
+        """Drop the store's collections and create them empty for vectors of `dim` dimensions."""
+        pymilvus = _pymilvus()
+        DataType = pymilvus.DataType
+        # Milvus Lite's in-process server logs a traceback for a call it lacks (AllocTimestamp) while indexes are made.
+        logging.getLogger("grpc._server").setLevel(logging.CRITICAL)
+        for name in (self.meta, self.articles, self.passages):  # manifest first: a half-reset store reads as absent
+            if self.client.has_collection(name):
+                self.client.drop_collection(name)
+
+        s = self.client.create_schema(auto_id=False)
+        s.add_field("chunk_id", DataType.VARCHAR, is_primary=True, max_length=TEXT)
+        s.add_field("doc_id", DataType.VARCHAR, max_length=TEXT)
+        s.add_field("text", DataType.VARCHAR, max_length=TEXT)
+        s.add_field("terms", DataType.VARCHAR, max_length=TEXT, enable_analyzer=True)
+        s.add_field("sparse", DataType.SPARSE_FLOAT_VECTOR)
+        s.add_field("dense", DataType.FLOAT_VECTOR, dim=dim)
+        for f in ("start", "end", "n_tokens"):
+            s.add_field(f, DataType.INT64)
+        for f in ("title", "source", "source_key", "published", "published_hi", "url"):
+            s.add_field(f, DataType.VARCHAR, max_length=TEXT)
+        s.add_function(pymilvus.Function(name="bm25", function_type=pymilvus.FunctionType.BM25, input_field_names=["terms"], output_field_names=["sparse"]))
+        ip = self.client.prepare_index_params()
+        ip.add_index("dense", index_type=INDEX_TYPES[index_type], metric_type="IP")
+        ip.add_index("sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25", params={"bm25_k1": BM25_K1, "bm25_b": BM25_B})
+        for f in ("doc_id", "source_key", "published"):
+            ip.add_index(f, index_type="INVERTED")
+        self.client.create_collection(self.passages, schema=s, index_params=ip, consistency_level="Strong")
+
+        s = self.client.create_schema(auto_id=False)
+        s.add_field("piece_id", DataType.VARCHAR, is_primary=True, max_length=TEXT)
+        s.add_field("doc_id", DataType.VARCHAR, max_length=TEXT)
+        s.add_field("part", DataType.INT64)
+        for f in ("title", "source", "published", "url", "origin", "hash", "text"):
+            s.add_field(f, DataType.VARCHAR, max_length=TEXT)
+        s.add_field("_v", DataType.FLOAT_VECTOR, dim=2)  # Milvus wants a vector field in every collection
+        ip = self.client.prepare_index_params()
+        ip.add_index("_v", index_type="FLAT", metric_type="L2")
+        ip.add_index("doc_id", index_type="INVERTED")
+        self.client.create_collection(self.articles, schema=s, index_params=ip, consistency_level="Strong")
+
+        s = self.client.create_schema(auto_id=False)
+        s.add_field("key", DataType.VARCHAR, is_primary=True, max_length=64)
+        s.add_field("value", DataType.VARCHAR, max_length=TEXT)
+        s.add_field("_v", DataType.FLOAT_VECTOR, dim=2)
+        ip = self.client.prepare_index_params()
+        ip.add_index("_v", index_type="FLAT", metric_type="L2")
+        self.client.create_collection(self.meta, schema=s, index_params=ip, consistency_level="Strong")
+
+    def remove(self, doc_ids: list[str]) -> None:
+        """Delete these articles: their article rows first (so they read as absent), then their passages."""
+        for lo in range(0, len(doc_ids), 1000):
+            expr = f"doc_id in [{', '.join(_literal(d) for d in doc_ids[lo : lo + 1000])}]"
+            self.client.delete(self.articles, filter=expr)
+            self.client.delete(self.passages, filter=expr)
+
+    def add(self, docs: list[Document], chunks: dict[str, list[Chunk]], vectors: np.ndarray, progress=None) -> None:
+        """Insert these articles' passages and vectors (in `chunks` order), then the articles themselves."""
+        from .lexical import tokenize
+
+        meta = {d.doc_id: d for d in docs}
+        flat = [c for cs in chunks.values() for c in cs]
+        total = len(flat) + len(docs)
+        for lo in range(0, len(flat), WRITE_BATCH):
+            part = flat[lo : lo + WRITE_BATCH]
+            terms = tokenize([c.text for c in part])
+            rows = []
+            for c, t, v in zip(part, terms, vectors[lo : lo + WRITE_BATCH]):
+                d = meta[c.doc_id]
+                rows.append({
+                    "chunk_id": c.chunk_id, "doc_id": c.doc_id, "text": c.text, "terms": " ".join(t),
+                    "dense": v.tolist(), "start": c.start, "end": c.end, "n_tokens": c.n_tokens,
+                    "title": d.title, "source": d.source, "source_key": d.source.casefold(),
+                    "published": d.published, "published_hi": d.published + "~" if d.published else "", "url": d.url,
+                })
+            self.client.insert(self.passages, rows)
+            if progress:
+                progress("writing", lo + len(part), total)
+        rows = []
+        for d in docs:
+            pieces = [d.text[i : i + PIECE_CHARS] for i in range(0, len(d.text), PIECE_CHARS)] or [""]
+            for i, piece in enumerate(pieces):
+                rows.append({
+                    "piece_id": f"{d.doc_id}#{i}", "doc_id": d.doc_id, "part": i, "title": d.title, "source": d.source,
+                    "published": d.published, "url": d.url, "origin": d.origin, "hash": d.content_hash,
+                    "text": piece, "_v": [0.0, 0.0],
+                })
+        # Pieces before part 0: an article counts as present (`hashes`) only once all of it is in.
+        rows.sort(key=lambda r: -r["part"])
+        for lo in range(0, len(rows), WRITE_BATCH):
+            self.client.insert(self.articles, rows[lo : lo + WRITE_BATCH])
+        if progress:
+            progress("writing", total, total)
+
+    def write_manifest(self, manifest: dict) -> None:
+        self.client.upsert(self.meta, [{"key": "manifest", "value": json.dumps(manifest, ensure_ascii=False), "_v": [0.0, 0.0]}])
+        self.__dict__.pop("manifest", None)
+
+    def count(self, collection: str, expr: str = "") -> int:
+        rows = self.client.query(collection, filter=expr, output_fields=["count(*)"])
+        return int(rows[0]["count(*)"])
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def update_store(
+    docs: list[Document],
+    store: MilvusStore,
+    *,
+    settings: dict,
+    embedder,
+    index_type: str,
+    full: bool,
+    problems: list[Problem],
+    chunk_and_embed,
+    progress=None,
+) -> BuildReport:
+    """`rag.index.update_index` for the Milvus store (called by it, under the index folder's lock)."""
+    from .index import _describe_change, _file_of
+
+    t0 = time.perf_counter()
+    old = store.read_manifest()
+    reason = ""
+    if full:
+        reason = "full rebuild requested"
+    elif old is None:
+        reason = "new index"
+    elif old["settings"] != settings:
+        reason = _describe_change(old["settings"], settings)
+    elif old.get("vector_index", {}).get("requested") != index_type:
+        reason = f"vector index type {old.get('vector_index', {}).get('requested')!r} → {index_type!r}: Milvus re-indexes from scratch"
+    present = {} if reason else store.hashes()
+    current = {d.doc_id: d for d in docs}
+    failed = {_file_of(p.where) for p in problems}
+    added = [d.doc_id for d in docs if d.doc_id not in present]
+    changed = [d.doc_id for d in docs if d.doc_id in present and present[d.doc_id][0] != d.content_hash]
+    kept = {i for i, (_, origin) in present.items() if i not in current and _file_of(origin) in failed}
+    removed = [i for i in present if i not in current and i not in kept]
+    report = dict(added=added, changed=changed, removed=removed, problems=problems, full_reason=reason)
+    if not (reason or added or changed or removed):
+        return BuildReport(**report, unchanged=len(docs), chunks=len(store), seconds=time.perf_counter() - t0, build_id=store.uri)
+
+    fresh = [current[i] for i in added + changed]
+    chunks, vectors, nodes, embedded = chunk_and_embed(fresh)
+    if reason:
+        store.reset(vectors.shape[1] if vectors is not None else embedder.dimension, index_type)
+    # Added ones too: an interrupted update may have left some of their passages.
+    store.remove(changed + removed + added)
+    if fresh:
+        store.add(fresh, chunks, vectors, progress)
+    counts = {"documents": store.count(store.articles, "part == 0"), "chunks": store.count(store.passages)}
+    sources = sorted({d.source for d in docs if d.source} | set((old or {}).get("sources", []) if kept else ()), key=str.casefold)
+    manifest = {
+        "format_version": 1,
+        "package_version": __version__,
+        "store": "milvus",
+        "settings": settings,
+        "dimension": int(vectors.shape[1]) if vectors is not None else (old or {}).get("dimension"),
+        "counts": counts,
+        "lexical": "milvus-bm25",
+        "vector_index": {"type": INDEX_TYPES[index_type], "requested": index_type},
+        "sources": sources,
+        "built_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "build_seconds": round(time.perf_counter() - t0, 3),
+    }
+    store.write_manifest(manifest)
+    return BuildReport(
+        **report, unchanged=len(docs) - len(added) - len(changed), chunks=counts["chunks"], embedded=embedded,
+        seconds=time.perf_counter() - t0, build_id=store.uri, nodes=nodes,
+    )
+
+
+def write_pointer(index_dir: Path, uri: str, collection: str) -> None:
+    """Record in the index folder that Milvus serves it, so `rag ask`/`serve` find it without settings."""
+    index_dir.mkdir(parents=True, exist_ok=True)
+    tmp = index_dir / f"{POINTER}.tmp"
+    tmp.write_text(json.dumps({"store": "milvus", "uri": uri, "collection": collection}, indent=1) + "\n", encoding="utf-8")
+    os.replace(tmp, index_dir / POINTER)
