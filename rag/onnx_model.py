@@ -5,7 +5,7 @@
 `"onnx-int8"` also quantizes its weights to 8-bit integers (onnxruntime's dynamic
 quantization). Files are cached under ``$RAG_CACHE_DIR`` (default ``~/.cache/rag``)
 by model folder and weight file, written to a temporary name and renamed, so a
-crash or a second process never leaves half a model.
+crash never leaves half a model, and concurrent processes wait for one export.
 
 `OnnxEncoder` runs a file with onnxruntime: word pieces from the model's own
 ``tokenizer.json``, mean pooling over the tokens, L2 normalization — the same
@@ -15,6 +15,7 @@ tests).
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import logging
@@ -72,10 +73,13 @@ def onnx_file(path: Path, backend: str) -> Path:
     target = fp32 if backend == "onnx-fp32" else folder / "model-int8.onnx"
     if target.is_file():
         return target
-    with _export_lock:
+    folder.mkdir(parents=True, exist_ok=True)
+    # One exporter at a time, across threads and processes (e.g. the embedding actors of a Ray
+    # node starting together): quantization writes a fixed-name scratch file beside its input.
+    with _export_lock, open(folder / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
         if target.is_file():
             return target
-        folder.mkdir(parents=True, exist_ok=True)
         if not fp32.is_file():
             LOG.info("exporting %s to ONNX (once; cached in %s)", path, folder)
             _atomic(fp32, lambda tmp: _export(path, tmp))

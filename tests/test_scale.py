@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -206,3 +211,16 @@ def test_cli_names_the_choices_for_an_unknown_backend_or_index_type(corpus_dir, 
         r = CliRunner().invoke(app, ["index", "--corpus", str(corpus_dir), "--index", str(tmp_path / "i"), flag, value, "-q"])
         assert r.exit_code == 2 and "is not one of" in r.output and "Traceback" not in r.output
     assert not (tmp_path / "i" / "CURRENT").exists()
+
+
+def test_processes_exporting_at_once_wait_for_one_export(tmp_path):
+    """The embedding actors of a Ray node start together on an empty cache: both get the INT8 file, neither fails."""
+    code = "from rag.embedding import Embedder; from rag.onnx_model import onnx_file; print(onnx_file(Embedder().path, 'onnx-int8'))"
+    env = {**os.environ, "RAG_CACHE_DIR": str(tmp_path / "cache")}
+    procs = [subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    outs = [p.communicate(timeout=600) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], [e[-2000:] for _, e in outs]
+    files = {o.strip() for o, _ in outs}
+    assert len(files) == 1
+    folder = Path(files.pop()).parent
+    assert sorted(p.name for p in folder.iterdir() if not p.name.startswith(".")) == ["model-fp32.onnx", "model-int8.onnx"]
