@@ -101,11 +101,15 @@ class _Encoder:
         self.node = ray.get_runtime_context().get_node_id()
 
     def __call__(self, batch: dict) -> dict:
-        vectors = [self.embedder.encode_groups(list(texts)) for texts in batch["texts"]]
+        """Groups in, one row per passage out: its index in the build's text list, its vector, this node."""
+        indices, vectors = [], []
+        for idx, texts in zip(batch["indices"], batch["texts"]):
+            indices.extend(int(i) for i in idx)
+            vectors.append(self.embedder.encode_groups(list(texts)).astype(np.float32, copy=False))
         return {
-            "indices": batch["indices"],
-            "vectors": np.array([v.astype(np.float32) for v in vectors], dtype=object),
-            "node": np.array([self.node] * len(vectors), dtype=object),
+            "index": np.array(indices, dtype=np.int64),
+            "vector": np.concatenate(vectors),
+            "node": np.array([self.node] * len(indices), dtype=object),
         }
 
 
@@ -132,7 +136,7 @@ def chunk_and_embed(
         if progress:
             progress("chunking", 0, len(docs))
         rows = (
-            ray.data.from_items(items, override_num_blocks=max(1, min(len(items) // DOCS_PER_TASK + 1, 4 * cpus)))
+            ray.data.from_items(items, override_num_blocks=min(len(items), max(cpus, -(-len(items) // DOCS_PER_TASK))))
             .map_batches(
                 _Chunker, fn_constructor_args=(model, backend, max_tokens, overlap_tokens),
                 batch_size=DOCS_PER_TASK, batch_format="numpy", compute=ray.data.ActorPoolStrategy(size=cpus), num_cpus=1,
@@ -162,12 +166,11 @@ def chunk_and_embed(
         per_node: dict[str, int] = collections.Counter()
         done = 0
         for batch in ds.iter_batches(batch_size=None, batch_format="numpy"):
-            for idx, vec, node in zip(batch["indices"], batch["vectors"], batch["node"]):
-                if vectors is None:
-                    vectors = np.empty((len(texts), vec.shape[1]), dtype=np.float32)
-                vectors[list(idx)] = vec
-                per_node[str(node)] += len(idx)
-                done += len(idx)
+            if vectors is None:
+                vectors = np.empty((len(texts), batch["vector"].shape[1]), dtype=np.float32)
+            vectors[batch["index"]] = batch["vector"]
+            per_node.update(str(n) for n in batch["node"])
+            done += len(batch["index"])
             if progress:
                 progress("embedding", done, len(texts))
         LOG.info("embedded %d passages on %d Ray node(s): %s", len(texts), len(per_node), dict(per_node))
