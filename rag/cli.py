@@ -152,6 +152,9 @@ def index_command(
         f"index {index_dir}: {len(report.added)} added, {len(report.changed)} changed, {len(report.removed)} removed, "
         f"{report.unchanged} unchanged; {report.chunks} passages ({report.embedded} embedded) in {report.seconds:.1f}s"
     )
+    if settings.store(None, index_dir) == "milvus":
+        where = settings.milvus(index_dir)
+        err.print(f"stored in Milvus at {where['uri']} (collections {where['collection']}_*); {index_dir / 'store.json'} points to it")
     if report.nodes:
         spread = ", ".join(f"{node[:8]} {n:,}" for node, n in sorted(report.nodes.items()))
         err.print(f"embedded on {len(report.nodes)} Ray node(s): {spread} passages")

@@ -34,3 +34,7 @@ class ModelError(RagError):
 
 class SettingsError(RagError):
     """A setting (option or ``RAG_*`` variable) has a value rag does not know."""
+
+
+class StoreError(RagError):
+    """The index's store (Milvus) failed or refused a request."""

@@ -449,10 +449,11 @@ def update_index(
                 )
 
             try:
-                report = update_store(
-                    docs, milvus, settings=settings, embedder=embedder, index_type=index_type, full=full, problems=problems,
-                    chunk_and_embed=chunk_and_embed, progress=progress,
-                )
+                with milvus.errors("updating the index"):
+                    report = update_store(
+                        docs, milvus, settings=settings, embedder=embedder, index_type=index_type, full=full, problems=problems,
+                        chunk_and_embed=chunk_and_embed, progress=progress,
+                    )
             finally:
                 milvus.close()
             write_pointer(index_dir, where["uri"], where["collection"])

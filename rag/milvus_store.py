@@ -24,6 +24,7 @@ The ``pymilvus`` package is imported only here (install ``rag[scale]``).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import json
@@ -36,7 +37,7 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__
-from .errors import IndexCorrupt, IndexNotFound, SettingsError
+from .errors import IndexCorrupt, IndexNotFound, SettingsError, StoreError
 from .types import BuildReport, Chunk, Document, Filters, Hit, Problem
 
 LOG = logging.getLogger(__name__)
@@ -113,16 +114,31 @@ class MilvusStore:
         try:
             self.client = pymilvus.MilvusClient(uri=uri, token=token)
         except Exception as e:  # pymilvus raises several types for an unreachable or unusable URI
-            raise IndexNotFound(f"cannot open Milvus at {uri!r} ({str(e).splitlines()[0]}): check RAG_MILVUS_URI") from e
+            raise StoreError(f"cannot open Milvus at {uri!r} ({str(e).splitlines()[0]}): check that it is running, and RAG_MILVUS_URI") from e
         self._lock = threading.Lock()
         self.build_dir = None  # the local cache in `rag.retrieval` keys on it; Milvus is always current
 
     def __repr__(self) -> str:
         return f"MilvusStore({self.uri!r}, collection={self.prefix!r})"
 
+    @contextlib.contextmanager
+    def errors(self, doing: str):
+        """Milvus's exceptions as a `StoreError` that names the store and what was being done."""
+        try:
+            yield
+        except _pymilvus().MilvusException as e:
+            raise StoreError(
+                f"Milvus at {self.uri} failed while {doing}: {getattr(e, 'message', None) or e}. "
+                "Check that it is running and reachable (RAG_MILVUS_URI, RAG_MILVUS_TOKEN)"
+            ) from e
+
     # --- what the rest of rag reads -------------------------------------------
 
     def read_manifest(self) -> dict | None:
+        with self.errors("reading the manifest"):
+            return self._read_manifest()
+
+    def _read_manifest(self) -> dict | None:
         if not self.client.has_collection(self.meta):
             return None
         for name in (self.meta, self.articles, self.passages):
@@ -158,18 +174,26 @@ class MilvusStore:
         return list(self.manifest.get("sources", []))
 
     def document(self, doc_id: str) -> Document:
-        rows = self.client.query(
-            self.articles, filter=f"doc_id == {_literal(doc_id)}",
-            output_fields=["part", "text", "title", "source", "published", "url", "origin", "hash"],
-        )
+        with self.errors(f"reading article {doc_id!r}"):
+            rows = self._document_rows(doc_id)
         if not rows:
             raise KeyError(doc_id)
         rows.sort(key=lambda r: r["part"])
         r = rows[0]
         return Document(doc_id, "".join(p["text"] for p in rows), r["title"], r["source"], r["published"], r["url"], r["origin"], r["hash"])
 
+    def _document_rows(self, doc_id: str) -> list[dict]:
+        return self.client.query(
+            self.articles, filter=f"doc_id == {_literal(doc_id)}",
+            output_fields=["part", "text", "title", "source", "published", "url", "origin", "hash"],
+        )
+
     def candidates(self, query: str, vector: np.ndarray | None, *, mode: str, depth: int, n: int, filters: Filters) -> list[Hit]:
         """The `n` best passages, searched and (for "hybrid") fused inside Milvus; each side reads `depth`."""
+        with self.errors("searching"):
+            return self._candidates(query, vector, mode=mode, depth=depth, n=n, filters=filters)
+
+    def _candidates(self, query: str, vector: np.ndarray | None, *, mode: str, depth: int, n: int, filters: Filters) -> list[Hit]:
         pymilvus = _pymilvus()
         from .lexical import tokenize
 
@@ -312,6 +336,11 @@ class MilvusStore:
         self.client.upsert(self.meta, [{"key": "manifest", "value": json.dumps(manifest, ensure_ascii=False), "_v": [0.0, 0.0]}])
         self.__dict__.pop("manifest", None)
 
+    def flush(self) -> None:
+        """Seal what was written into indexed segments (Milvus Lite otherwise scans fresh rows one by one)."""
+        for name in (self.passages, self.articles, self.meta):
+            self.client.flush(name)
+
     def count(self, collection: str, expr: str = "") -> int:
         rows = self.client.query(collection, filter=expr, output_fields=["count(*)"])
         return int(rows[0]["count(*)"])
@@ -381,6 +410,7 @@ def update_store(
         "build_seconds": round(time.perf_counter() - t0, 3),
     }
     store.write_manifest(manifest)
+    store.flush()
     return BuildReport(
         **report, unchanged=len(docs) - len(added) - len(changed), chunks=counts["chunks"], embedded=embedded,
         seconds=time.perf_counter() - t0, build_id=store.uri, nodes=nodes,
