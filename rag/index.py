@@ -423,22 +423,21 @@ def update_index(
     from . import settings as configured
 
     store = configured.store(store, index_dir)
-    milvus = None
-    if store == "milvus":
-        from .milvus_store import MilvusStore
-
-        where = configured.milvus(index_dir, store_uri)
-        index_dir.mkdir(parents=True, exist_ok=True)  # the default Milvus Lite file lives in it
-        milvus = MilvusStore(where["uri"], collection=where["collection"], token=where["token"])
-        existing = milvus.read_manifest() or {}
-    else:
-        existing = _existing_manifest(index_dir)
-    backend = backend or (_backend_of(existing["settings"]) if "settings" in existing else DEFAULT_BACKEND)
-    index_type = ann.check_type(index_type or existing.get("vector_index", {}).get("requested") or "auto")
-    embedder = embedder or get_embedder(model, backend)
-    index_dir.mkdir(parents=True, exist_ok=True)
-    with _exclusive(index_dir):
+    index_dir.mkdir(parents=True, exist_ok=True)  # also where the default Milvus Lite file lives
+    with _exclusive(index_dir), contextlib.ExitStack() as opened:
         _crash_point("locked")
+        milvus = None
+        if store == "milvus":
+            from .milvus_store import MilvusStore
+
+            where = configured.milvus(index_dir, store_uri)
+            milvus = opened.enter_context(contextlib.closing(MilvusStore(where["uri"], collection=where["collection"], token=where["token"])))
+            existing = milvus.read_manifest() or {}
+        else:
+            existing = _existing_manifest(index_dir)
+        backend = backend or (_backend_of(existing["settings"]) if "settings" in existing else DEFAULT_BACKEND)
+        index_type = ann.check_type(index_type or existing.get("vector_index", {}).get("requested") or "auto")
+        embedder = embedder or get_embedder(model, backend)
         settings = _settings(model, max_tokens, overlap_tokens, embedder)
         if milvus is not None:
             from .milvus_store import update_store, write_pointer
@@ -448,14 +447,11 @@ def update_index(
                     index_dir, settings, fresh, lambda todo: _chunk_and_embed(todo, embedder, max_tokens, overlap_tokens, progress, ray_address)
                 )
 
-            try:
-                with milvus.errors("updating the index"):
-                    report = update_store(
-                        docs, milvus, settings=settings, embedder=embedder, index_type=index_type, full=full, problems=problems,
-                        chunk_and_embed=chunk_and_embed, progress=progress,
-                    )
-            finally:
-                milvus.close()
+            with milvus.errors("updating the index"):
+                report = update_store(
+                    docs, milvus, settings=settings, embedder=embedder, index_type=index_type, full=full, problems=problems,
+                    chunk_and_embed=chunk_and_embed, progress=progress,
+                )
             write_pointer(index_dir, where["uri"], where["collection"])
             return report
         _remove_leftovers(index_dir)
