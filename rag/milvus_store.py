@@ -38,6 +38,7 @@ import numpy as np
 
 from . import __version__
 from .errors import IndexCorrupt, IndexNotFound, SettingsError, StoreError
+from .index import RRF_K
 from .types import BuildReport, Chunk, Document, Filters, Hit, Problem
 
 LOG = logging.getLogger(__name__)
@@ -50,7 +51,6 @@ WRITE_BATCH = 512
 HIT_FIELDS = ["chunk_id", "doc_id", "text", "start", "end", "title", "source", "published", "url"]
 # rag's vector index types in Milvus terms ("auto": Milvus chooses; HNSW in Lite and in a server)
 INDEX_TYPES = {"auto": "AUTOINDEX", "flat": "FLAT", "ivf-sq8": "IVF_SQ8", "hnsw-sq8": "HNSW_SQ"}
-RRF_K = 60  # as `rag.index.RRF_K`
 BM25_K1, BM25_B = 1.5, 0.75  # bm25s's defaults (Lucene's formula), so that keyword ranks match the local index
 
 
@@ -208,12 +208,11 @@ class MilvusStore:
         if request is None:  # a query of stop words only: no keyword side
             return []
         res = self.client.search(
-            self.passages, data=request.data, anns_field=request.anns_field, limit=n if mode != "hybrid" else depth,
-            filter=expr, output_fields=HIT_FIELDS,
+            self.passages, data=request.data, anns_field=request.anns_field, limit=n, filter=expr, output_fields=HIT_FIELDS,
         )
         hits = res[0]
         if mode == "hybrid":  # one side only: its ranks, scored as the fusion would
-            return [self._hit(h, 1.0 / (RRF_K + rank)) for rank, h in enumerate(hits[:n], start=1)]
+            return [self._hit(h, 1.0 / (RRF_K + rank)) for rank, h in enumerate(hits, start=1)]
         # BM25: Milvus Lite reports a negated distance, a server the score itself; both multiply
         # the term weights by (k1 + 1), which bm25s leaves out. Divided, the scores are the local index's.
         return [self._hit(h, abs(h["distance"]) / (BM25_K1 + 1) if mode == "lexical" else h["distance"]) for h in hits]
