@@ -2,7 +2,7 @@
 
 Two Ray Data stages, with the driver (the ``rag index`` process) in between:
 
-1. chunking: tasks split batches of articles into passages (the same `chunk_document`
+1. chunking: one actor per CPU splits batches of 64 articles into passages (the same `chunk_document`
    as a local build);
 2. embedding: one actor per CPU of the cluster, each with the model loaded once,
    embeds groups of passages.
