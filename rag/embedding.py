@@ -180,12 +180,12 @@ class Embedder:
         # Up to 64 passages per step: the ONNX encoder spreads a step's groups of 8 over its cores.
         per_step = max(1, self.batch_size // self.group_size)
         for lo in range(0, len(groups), per_step):
-            step = groups[lo : lo + per_step]
-            batch = [texts[i] for g in step for i in g]
+            rows = [i for g in groups[lo : lo + per_step] for i in g]
+            batch = [texts[i] for i in rows]
             out = self.encode_groups(batch)
             if vectors is None:
                 vectors = np.empty((len(texts), out.shape[1]), dtype=np.float32)
-            vectors[[i for g in step for i in g]] = out
+            vectors[rows] = out
             if progress:
                 progress(len(batch))
         return vectors

@@ -472,10 +472,7 @@ def update_index(
         old_hashes: dict[str, str] = old.manifest["documents"] if old else {}
         keep_failed = _docs_of_failed_files(old, problems, {d.doc_id for d in docs}) if old else []
         current = {d.doc_id: d for d in docs}
-        added = [d.doc_id for d in docs if d.doc_id not in old_hashes]
-        changed = [d.doc_id for d in docs if d.doc_id in old_hashes and old_hashes[d.doc_id] != d.content_hash]
-        kept_ids = {d.doc_id for d in keep_failed}
-        removed = [i for i in old_hashes if i not in current and i not in kept_ids]
+        added, changed, removed = changes(docs, old_hashes, kept={d.doc_id for d in keep_failed})
         report = dict(added=added, changed=changed, removed=removed, problems=problems, full_reason=reason)
         same_type = old is not None and old.vector_index.get("requested", "auto") == index_type
         if old is not None and not (added or changed or removed) and (old.build_dir / LEXICAL).is_dir() and same_type:
@@ -493,24 +490,9 @@ def update_index(
         final_docs = docs + keep_failed
         old_chunks = old.chunks_of() if old else {}
         old_vectors = np.load(old.build_dir / "vectors.npy", mmap_mode="r") if old else None
-        chunks: list[Chunk] = []
-        parts: list[np.ndarray] = []
-        offsets = {}
-        pos = 0
-        for doc_id, cs in new_chunks.items():
-            offsets[doc_id] = pos
-            pos += len(cs)
-        for d in final_docs:
-            if d.doc_id in new_chunks:
-                cs = new_chunks[d.doc_id]
-                chunks.extend(cs)
-                parts.append(new_vectors[offsets[d.doc_id] : offsets[d.doc_id] + len(cs)])
-            else:
-                rows = old_chunks.get(d.doc_id, [])
-                chunks.extend(c for _, c in rows)
-                parts.append(np.asarray(old_vectors[[r for r, _ in rows]], dtype=np.float32))
-        dim = new_vectors.shape[1] if new_vectors is not None else old_vectors.shape[1]
-        vectors = np.concatenate(parts) if parts else np.zeros((0, dim), dtype=np.float32)
+        merged, vectors = _merge(final_docs, new_chunks, new_vectors, old_chunks, old_vectors)
+        chunks: list[Chunk] = [c for cs in merged.values() for c in cs]
+        dim = vectors.shape[1]
         previous = (old._faiss, old.vector_index) if old is not None else (None, None)
         if old is not None:
             old.close()
@@ -604,23 +586,43 @@ def _reusing_local_build(index_dir: Path, settings: dict, fresh: list[Document],
         if local is not None:
             local.close()
         return chunks, vectors, nodes, embedded
-    old_chunks, old_vectors = local.chunks_of(), local._vectors
-    new_at, pos = {}, 0
-    for doc_id, cs in chunks.items():
-        new_at[doc_id] = pos
+    merged, merged_vectors = _merge(fresh, chunks, vectors, local.chunks_of(), local._vectors)
+    local.close()
+    return merged, merged_vectors, nodes, embedded
+
+
+def _merge(
+    docs: list[Document], new_chunks: dict[str, list[Chunk]], new_vectors: np.ndarray | None,
+    old_chunks: dict[str, list[tuple[int, Chunk]]], old_vectors: np.ndarray | None,
+) -> tuple[dict[str, list[Chunk]], np.ndarray]:
+    """Passages per document in `docs` order and their vectors: a document's new passages when it has
+    them (`new_vectors` row-aligned with `new_chunks`), else its old ones (`old_chunks`' rows of `old_vectors`)."""
+    at, pos = {}, 0
+    for doc_id, cs in new_chunks.items():
+        at[doc_id] = pos
         pos += len(cs)
-    out_chunks, parts = {}, []
-    for d in fresh:
-        if d.doc_id in chunks:
-            cs = chunks[d.doc_id]
-            parts.append(vectors[new_at[d.doc_id] : new_at[d.doc_id] + len(cs)])
+    merged: dict[str, list[Chunk]] = {}
+    parts: list[np.ndarray] = []
+    for d in docs:
+        if d.doc_id in new_chunks:
+            merged[d.doc_id] = new_chunks[d.doc_id]
+            parts.append(new_vectors[at[d.doc_id] : at[d.doc_id] + len(merged[d.doc_id])])
         else:
             rows = old_chunks.get(d.doc_id, [])
-            cs = [c for _, c in rows]
+            merged[d.doc_id] = [c for _, c in rows]
             parts.append(np.asarray(old_vectors[[r for r, _ in rows]], dtype=np.float32))
-        out_chunks[d.doc_id] = cs
-    local.close()
-    return out_chunks, np.concatenate(parts), nodes, embedded
+    dim = (new_vectors if new_vectors is not None else old_vectors).shape[1]
+    return merged, np.concatenate(parts) if parts else np.zeros((0, dim), dtype=np.float32)
+
+
+def changes(docs: list[Document], indexed: dict[str, str], kept: set[str]) -> tuple[list[str], list[str], list[str]]:
+    """(added, changed, removed) article ids: `docs` against the content hashes `indexed`; ids in `kept`
+    (articles whose file failed to read this time) are not removed."""
+    current = {d.doc_id for d in docs}
+    added = [d.doc_id for d in docs if d.doc_id not in indexed]
+    changed = [d.doc_id for d in docs if d.doc_id in indexed and indexed[d.doc_id] != d.content_hash]
+    removed = [i for i in indexed if i not in current and i not in kept]
+    return added, changed, removed
 
 
 def _file_of(where: str) -> str:

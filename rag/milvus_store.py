@@ -361,7 +361,7 @@ def update_store(
     progress=None,
 ) -> BuildReport:
     """`rag.index.update_index` for the Milvus store (called by it, under the index folder's lock)."""
-    from .index import _describe_change, _file_of
+    from .index import _describe_change, _file_of, changes
 
     t0 = time.perf_counter()
     old = store.read_manifest()
@@ -377,10 +377,8 @@ def update_store(
     present = {} if reason else store.hashes()
     current = {d.doc_id: d for d in docs}
     failed = {_file_of(p.where) for p in problems}
-    added = [d.doc_id for d in docs if d.doc_id not in present]
-    changed = [d.doc_id for d in docs if d.doc_id in present and present[d.doc_id][0] != d.content_hash]
     kept = {i for i, (_, origin) in present.items() if i not in current and _file_of(origin) in failed}
-    removed = [i for i in present if i not in current and i not in kept]
+    added, changed, removed = changes(docs, {i: h for i, (h, _) in present.items()}, kept)
     report = dict(added=added, changed=changed, removed=removed, problems=problems, full_reason=reason)
     if not (reason or added or changed or removed):
         return BuildReport(**report, unchanged=len(docs), chunks=len(store), seconds=time.perf_counter() - t0, build_id=store.uri)
