@@ -222,7 +222,7 @@ def _row_document(row: dict, where: str, fallback_id: str, max_chars: int) -> Do
     fields = _fields(row)
     if not fields.get("text"):
         return Problem(where, "has no text (expected a 'text' field); skipped")
-    fields["id"] = fields.get("id") or fields.get("url") or fallback_id
+    fields["id"] = next((v.strip() for v in (fields.get("id"), fields.get("url")) if v and _visible(v)), fallback_id)
     return _document(fields, where, max_chars)
 
 
@@ -246,7 +246,7 @@ def _as_text(value) -> str:
 
 def _document(fields: dict[str, str], where: str, max_chars: int) -> Document | Problem:
     text = fields["text"].replace("\r\n", "\n").replace("\r", "\n")
-    if not text.strip():
+    if not _visible(text):
         return Problem(where, "is empty; add the article text or remove the file")
     if len(text) > max_chars:
         return Problem(
@@ -265,6 +265,11 @@ def _document(fields: dict[str, str], where: str, max_chars: int) -> Document | 
         origin=where,
     )
     return _with_hash(doc)
+
+
+def _visible(text: str) -> bool:
+    """Whether `text` has a character a reader can see: not only spaces and zero-width or control characters."""
+    return any(c.isprintable() and not c.isspace() for c in text)
 
 
 def _host(url: str) -> str:
