@@ -102,6 +102,22 @@ def _trim(text: str, s: int, e: int) -> tuple[int, int] | None:
 # --- passages ----------------------------------------------------------------
 
 
+def indexed_text(title: str, text: str) -> str:
+    """What is embedded and keyword-indexed for a passage: its article's headline, then the passage.
+
+    A passage deep in an article rarely repeats what the article is about; the
+    headline says it. Only search sees this text: the passage's own text and
+    offsets stay exact.
+
+    >>> indexed_text("Rutte in Berlin", "He spoke on Monday.")
+    'Rutte in Berlin\\nHe spoke on Monday.'
+    >>> indexed_text("", "He spoke on Monday.")
+    'He spoke on Monday.'
+    """
+    title = " ".join(title.split())
+    return f"{title}\n{text}" if title else text
+
+
 class _Unit(NamedTuple):
     start: int
     end: int
@@ -121,13 +137,16 @@ def chunk_document(
     A sentence longer than the budget is cut at token boundaries (preferring
     white space). Every non-space character of the text lies in some passage, and
     ``doc.text[c.start:c.end] == c.text`` for every passage ``c``. When `fits` is
-    given, every passage also satisfies ``fits(c.text)``.
+    given, every passage also satisfies ``fits(indexed_text(doc.title, c.text))``:
+    what is embedded is the passage with its article's headline in front.
     """
     if max_tokens < 1:
         raise ValueError(f"max_tokens must be at least 1, got {max_tokens}")
     if not 0 <= overlap_tokens < max_tokens:
         raise ValueError(f"overlap_tokens must be in [0, max_tokens), got {overlap_tokens}")
     text = doc.text
+    if fits is not None and doc.title:
+        bare, fits = fits, lambda piece: bare(indexed_text(doc.title, piece))
     units: list[_Unit] = []
     for s, e in split_sentences(text):
         units.extend(_fit_units(text, s, e, max_tokens, fits))

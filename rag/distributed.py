@@ -27,6 +27,7 @@ from typing import Callable
 
 import numpy as np
 
+from .chunking import indexed_text
 from .errors import SettingsError
 from .types import Chunk, Document
 
@@ -152,7 +153,8 @@ def chunk_and_embed(
             )
         for cs in by_doc.values():  # tasks may finish in any order; a document's passages came from one
             cs.sort(key=lambda c: c.start)
-        texts = [c.text for cs in by_doc.values() for c in cs]
+        titles = {d.doc_id: d.title for d in docs}
+        texts = [indexed_text(titles[c.doc_id], c.text) for cs in by_doc.values() for c in cs]
         if not texts:
             return by_doc, None, {}
         groups = plan(texts)

@@ -39,7 +39,7 @@ from typing import Callable, Iterable
 import numpy as np
 
 from . import __version__
-from .chunking import DEFAULT_MAX_TOKENS, DEFAULT_OVERLAP_TOKENS, ENCODING, chunk_document
+from .chunking import DEFAULT_MAX_TOKENS, DEFAULT_OVERLAP_TOKENS, ENCODING, chunk_document, indexed_text
 from . import ann
 from .embedding import BACKENDS, DEFAULT_BACKEND, DEFAULT_MODEL, Embedder, get_embedder
 from .errors import CorpusError, IndexBusy, IndexCorrupt, IndexNotFound
@@ -355,6 +355,7 @@ def _settings(model: str, max_tokens: int, overlap_tokens: int, embedder: Embedd
         "max_tokens": max_tokens,
         "overlap_tokens": overlap_tokens,
         "model_max_tokens": embedder.max_tokens,
+        "passage_context": "title",  # what is embedded and keyword-indexed: `chunking.indexed_text`
     }
 
 
@@ -547,7 +548,8 @@ def _chunk_and_embed(
         new_chunks[d.doc_id] = chunk_document(d, max_tokens=max_tokens, overlap_tokens=overlap_tokens, fits=embedder.fits)
         if progress:
             progress("chunking", n, len(fresh))
-    texts = [c.text for cs in new_chunks.values() for c in cs]
+    titles = {d.doc_id: d.title for d in fresh}
+    texts = [indexed_text(titles[c.doc_id], c.text) for cs in new_chunks.values() for c in cs]
     _crash_point("chunked")
     done = 0
 
@@ -682,7 +684,8 @@ def _write_build(
 
     from .lexical import build as build_lexical
 
-    build_lexical([c.text for c in chunks], tmp / LEXICAL)
+    titles = {d.doc_id: d.title for d in docs}
+    build_lexical([indexed_text(titles[c.doc_id], c.text) for c in chunks], tmp / LEXICAL)
     _crash_point("lexical")
 
     manifest["files"] = {name: (tmp / name).stat().st_size for name in FILES}

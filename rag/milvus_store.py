@@ -38,6 +38,7 @@ import numpy as np
 
 from . import __version__
 from .errors import IndexCorrupt, IndexNotFound, SettingsError, StoreError
+from .chunking import indexed_text
 from .index import RRF_K
 from .types import BuildReport, Chunk, Document, Filters, Hit, Problem
 
@@ -302,7 +303,7 @@ class MilvusStore:
         total = len(flat) + len(docs)
         for lo in range(0, len(flat), WRITE_BATCH):
             part = flat[lo : lo + WRITE_BATCH]
-            terms = tokenize([c.text for c in part])
+            terms = tokenize([indexed_text(meta[c.doc_id].title, c.text) for c in part])
             rows = []
             for c, t, v in zip(part, terms, vectors[lo : lo + WRITE_BATCH]):
                 d = meta[c.doc_id]

@@ -324,3 +324,30 @@ def test_an_index_without_keywords_gets_them_without_re_embedding(built, corpus_
     report = build(corpus_dir, built, fake_embedder)
     assert report.embedded == 0 and fake_embedder.embedded == []
     assert retrieve("Pyongyang", k=1, index_dir=built, mode="lexical")
+
+
+def test_the_headline_is_searched_with_every_passage_but_never_quoted(tmp_path, fake_embedder):
+    corpus, index = tmp_path / "corpus", tmp_path / "index"
+    corpus.mkdir()
+    body = "Officials said the vote would take place in the spring. " * 3 + "\n" + "Turnout was expected to be high. " * 3
+    write_article(corpus, "vote.txt", body, title="Zanzibar referendum called")
+    write_article(corpus, "other.txt", "Officials said the budget would be published in the spring.", title="Budget news")
+    build(corpus, index, fake_embedder)
+    assert all(t.startswith("Zanzibar referendum called\n") for t in fake_embedder.embedded if "vote" in t or "Turnout" in t)
+    n = len(load_index(index).chunks_of()["vote"])
+    for mode in ("lexical", "dense"):
+        hits = retrieve("Zanzibar", k=5, index_dir=index, mode=mode)[:n]
+        assert [h.doc_id for h in hits] == ["vote"] * n, mode  # every passage of the article, by its headline alone
+        assert all("Zanzibar" not in h.text and load_index(index).document("vote").text[h.start : h.end] == h.text for h in hits)
+
+
+def test_an_index_built_without_headline_context_is_rebuilt_and_says_why(corpus_dir, tmp_path, fake_embedder):
+    index = tmp_path / "index"
+    build(corpus_dir, index, fake_embedder)
+    manifest_path = Index.load(index).build_dir / "manifest.json"
+    m = json.loads(manifest_path.read_text())
+    del m["settings"]["passage_context"]  # what builds before the headline counted wrote
+    manifest_path.write_text(json.dumps(m))
+    rag.retrieval._open.clear()
+    report = build(corpus_dir, index, fake_embedder)
+    assert "passage_context None → 'title'" in report.full_reason and report.embedded == report.chunks
