@@ -271,6 +271,8 @@ def ask_command(
             "question": a.question,
             "text": a.text,
             "refused": a.refused,
+            "short": dataclasses.asdict(a.short) if a.short else None,
+            "kind": a.kind,
             "citations": [dataclasses.asdict(c) for c in a.citations],
             "related": [dataclasses.asdict(h) for h in a.related],
             "mode": a.mode,
@@ -278,6 +280,8 @@ def ask_command(
         }
         out.print_json(json.dumps(payload, ensure_ascii=False))
         return
+    if a.short:
+        out.print(f"Answer: {a.short.text} [{a.short.n}]\n", markup=False)
     out.print(a.text, markup=False)
     if a.mode != "extractive":
         err.print(f"({a.mode}: {len(a.removed)} generated sentence(s) removed as unsupported)")
@@ -305,11 +309,15 @@ def eval_command(
     verbose: bool = typer.Option(False, "--verbose", "-v", help="List every question with its result."),
     mode: Optional[str] = MODE_OPTION,
     llm: Optional[str] = LLM_OPTION,
+    split: Optional[str] = typer.Option(None, "--split", help="Only the questions whose \"split\" field has this value (e.g. tune, report)."),
+    by_type: bool = typer.Option(False, "--by-type", help="One column of metrics per expected answer type, and one for all."),
 ) -> None:
     """Score retrieval and answers on a question file.
 
     Each line: {"question": ..., "answerable": true/false, "docs": [doc ids],
-    "facts": ["key fact|alternative", ...], "history": [earlier questions]}.
+    "facts": ["key fact|alternative", ...], "history": [earlier questions]};
+    optional: "type" (expected answer type), "short" (the short answer, "|" between
+    forms), "near_miss", "split".
 
     Examples:
 
@@ -318,14 +326,18 @@ def eval_command(
       rag eval --questions my_questions.jsonl --index ~/news-index --json
 
       rag eval --mode llm --llm local             # generated answers: adds the share of sentences removed
+
+      rag eval -q benchmarks/news_answers.jsonl --index benchmarks/out/news-index --split report --by-type
     """
-    from .evaluation import evaluate, load_questions
+    from .evaluation import evaluate, load_questions, metrics_by_type
 
     try:
         with _answerer(mode, llm) as answer:
-            report = evaluate(load_questions(questions), index_dir=index, k=k, answer_fn=answer)
+            report = evaluate(load_questions(questions, split=split), index_dir=index, k=k, answer_fn=answer)
     except RagError as e:
         _fail(e)
+    if by_type:
+        report.metrics = metrics_by_type(report.rows, k)
     if as_json:
         out.print_json(json.dumps({"metrics": report.metrics, "rows": report.rows}, ensure_ascii=False))
         return
@@ -335,10 +347,17 @@ def eval_command(
             out.print(f"{'ok ' if ok else 'BAD'} rank={r['rank']} facts={r['facts_found']}/{r['facts']} {r['question']}", markup=False)
     from rich.table import Table
 
-    table = Table("metric", "value", title=f"rag eval: {questions}")
-    for name, value in report.metrics.items():
-        table.add_row(name, f"{value:.3f}" if isinstance(value, float) and value <= 1 else f"{value:.0f}" if isinstance(value, float) else str(value))
+    columns = report.metrics if by_type else {"value": report.metrics}
+    table = Table("metric", *columns, title=f"rag eval: {questions}" + (f" ({split} half)" if split else ""))
+    for name in next(iter(columns.values())):
+        table.add_row(name, *(_figure(m.get(name)) for m in columns.values()))
     out.print(table)
+
+
+def _figure(value) -> str:
+    if isinstance(value, float):
+        return f"{value:.3f}" if value <= 1 else f"{value:.0f}"
+    return "" if value is None else str(value)
 
 
 @app.command("serve", context_settings={"allow_extra_args": True, "ignore_unknown_options": True, "help_option_names": []})

@@ -8,10 +8,20 @@ Question file: JSON Lines, one object per question::
      "history": ["What did Rutte say about Ukraine?"]}       # optional earlier turns
 
 ``facts`` are key facts the answer must contain (case-insensitive; ``|`` separates
-alternatives). A retrieval hit is a top-k passage that contains a key fact (or, for
-questions without facts, comes from one of ``docs``). ``hit@k`` and ``mrr`` are over the
-passages `answer()` read (after its second, re-ranked look when the first found no
-answer); ``first_pass_hit@k`` is over a single plain `retrieve()`.
+alternatives; ``must`` is accepted as another name for it). A retrieval hit is a top-k
+passage that contains a key fact (or, for questions without facts, comes from one of
+``docs``). ``hit@k`` and ``mrr`` are over the passages `answer()` read (after its second,
+re-ranked look when the first found no answer); ``first_pass_hit@k`` is over a single
+plain `retrieve()`, and ``doc_hit@1`` / ``doc_hit@5`` say whether an article of ``docs``
+came first / in the first five there.
+
+Optional fields: ``type`` (the expected answer type, see `rag.reading.ANSWER_TYPES`;
+detected from the question when absent), ``short`` (the short answer, ``|`` between
+accepted forms), ``near_miss`` (an unanswerable question on a topic the articles do
+cover), ``split`` (which half of a dev set the question is in; `load_questions` can keep
+one). ``lead_recall`` is the share of key facts found in the answer's first sentence,
+``short_match`` the share of questions with a ``short`` whose `Answer.short` is one of
+its forms (compared without case, punctuation or a leading article).
 """
 
 from __future__ import annotations
@@ -24,7 +34,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .answering import Answer, answer, contextualize
+from .answering import Answer, answer, contextualize, lead_sentence
+from .reading import answer_type
 from .generation import split_generated
 from .errors import QueryError
 from .retrieval import load_index, retrieve
@@ -36,8 +47,8 @@ class Report:
     metrics: dict[str, float] = field(default_factory=dict)
 
 
-def load_questions(path: str | os.PathLike) -> list[dict]:
-    """Read and check a question file; errors name the line."""
+def load_questions(path: str | os.PathLike, *, split: str | None = None) -> list[dict]:
+    """Read and check a question file, keeping only the questions of `split` when given; errors name the line."""
     path = Path(path)
     if not path.is_file():
         raise QueryError(f"question file {path} does not exist: pass --questions FILE (JSON Lines, see `rag eval --help`)")
@@ -51,7 +62,13 @@ def load_questions(path: str | os.PathLike) -> list[dict]:
             raise QueryError(f"{path}:{n} is not valid JSON ({e.msg})") from None
         if not isinstance(q, dict) or not isinstance(q.get("question"), str) or "answerable" not in q:
             raise QueryError(f"{path}:{n} needs at least \"question\" and \"answerable\"")
-        out.append({"docs": [], "facts": [], "history": [], **q})
+        if "must" in q and "facts" not in q:
+            q["facts"] = q.pop("must")
+        out.append({"docs": [], "facts": [], "history": [], "type": answer_type(q["question"]), **q})
+    if split is not None:
+        out = [q for q in out if q.get("split") == split]
+        if not out:
+            raise QueryError(f"no question of {path} is in split {split!r}: use a value of the file's \"split\" field")
     return out
 
 
@@ -101,15 +118,23 @@ def evaluate(questions: list[dict], *, index_dir: str | os.PathLike | None = Non
         a = answer_fn(q["question"], history=q.get("history") or None, index_dir=index_dir)
         ms = (time.perf_counter() - t) * 1000
         found = [f for f in q["facts"] if has_fact(a.text, f)]
+        first_pass = retrieve(query, k=k, index_dir=index_dir)
         report.rows.append(
             {
                 "question": q["question"],
+                "type": q["type"],
+                "near_miss": bool(q.get("near_miss")),
                 "answerable": bool(q["answerable"]),
                 "rank": _rank(q, a.hits[:k]),  # among the passages answer() read
-                "first_pass_rank": _rank(q, retrieve(query, k=k, index_dir=index_dir)),
+                "first_pass_rank": _rank(q, first_pass),
+                "has_docs": bool(q["docs"]),
+                "doc_rank": next((i for i, h in enumerate(first_pass, start=1) if h.doc_id in q["docs"]), None),
                 "refused": a.refused,
                 "facts": len(q["facts"]),
                 "facts_found": len(found),
+                "lead_facts_found": sum(has_fact(lead_sentence(a.text), f) for f in q["facts"]) if not a.refused else 0,
+                "short": a.short.text if getattr(a, "short", None) else "",
+                "short_match": _short_match(a, q.get("short")),
                 "citation_problems": citation_problems(a, index_dir),
                 "ms": ms,
                 "answer": a.text,
@@ -120,6 +145,18 @@ def evaluate(questions: list[dict], *, index_dir: str | os.PathLike | None = Non
         )
     report.metrics = _metrics(report.rows, k)
     return report
+
+
+def _loose(text: str) -> str:
+    words = re.findall(r"\w+", _norm(text))
+    return " ".join(words[1:] if words[:1] in (["the"], ["a"], ["an"]) else words)
+
+
+def _short_match(a: Answer, expected: str | None) -> bool | None:
+    """Whether the short answer is one of the accepted forms; None when the question has none."""
+    if not expected:
+        return None
+    return bool(getattr(a, "short", None)) and any(_loose(a.short.text) == _loose(alt) for alt in expected.split("|"))
 
 
 def _rank(q: dict, hits: list) -> int | None:
@@ -135,20 +172,33 @@ def _metrics(rows: list[dict], k: int) -> dict[str, float]:
     unans = [r for r in rows if not r["answerable"]]
     refusals = [r for r in rows if r["refused"]]
     facts = sum(r["facts"] for r in ans)
+    with_docs = [r for r in ans if r["has_docs"]]
+    shorts = [r for r in ans if r["short_match"] is not None]
     return {
         "questions": len(rows),
         "answerable": len(ans),
         f"hit@{k}": sum(r["rank"] is not None for r in ans) / len(ans) if ans else 0.0,
         "mrr": sum(1 / r["rank"] for r in ans if r["rank"]) / len(ans) if ans else 0.0,
         f"first_pass_hit@{k}": sum(r["first_pass_rank"] is not None for r in ans) / len(ans) if ans else 0.0,
+        "doc_hit@1": sum(r["doc_rank"] == 1 for r in with_docs) / len(with_docs) if with_docs else 0.0,
+        "doc_hit@5": sum(r["doc_rank"] is not None and r["doc_rank"] <= 5 for r in with_docs) / len(with_docs) if with_docs else 0.0,
         "key_fact_recall": sum(r["facts_found"] for r in ans) / facts if facts else 0.0,
+        "lead_recall": sum(r["lead_facts_found"] for r in ans) / facts if facts else 0.0,
+        "short_match": sum(bool(r["short_match"]) for r in shorts) / len(shorts) if shorts else 0.0,
         "citation_validity": sum(not r["citation_problems"] for r in rows) / len(rows) if rows else 0.0,
         "refusal_precision": sum(not r["answerable"] for r in refusals) / len(refusals) if refusals else 1.0,
         "refusal_recall": sum(r["refused"] for r in unans) / len(unans) if unans else 1.0,
         "false_refusals": sum(r["refused"] for r in ans),
+        "false_refusal_rate": sum(r["refused"] for r in ans) / len(ans) if ans else 0.0,
         "answer_ms_median": statistics.median(r["ms"] for r in rows) if rows else 0.0,
         "answer_ms_p90": statistics.quantiles([r["ms"] for r in rows], n=10)[-1] if len(rows) > 1 else 0.0,
     } | _llm_metrics(rows)
+
+
+def metrics_by_type(rows: list[dict], k: int = 5) -> dict[str, dict[str, float]]:
+    """`_metrics` per expected answer type, and "all"."""
+    types = sorted({r["type"] for r in rows})
+    return {t: _metrics([r for r in rows if r["type"] == t], k) for t in types} | {"all": _metrics(rows, k)}
 
 
 def _llm_metrics(rows: list[dict]) -> dict[str, float]:

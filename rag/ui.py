@@ -37,6 +37,8 @@ CSS = """
 #sources .src.active { border-color: #e0a800; box-shadow: 0 0 0 3px rgba(224,168,0,.35); }
 #sources .src-h { font-size: .9em; margin-bottom: 4px; }
 #sources mark { background: #ffe58a; color: inherit; padding: 0 1px; }
+mark.short { background: #ffe58a; color: inherit; padding: 0 2px; border-radius: 2px; }
+.short-answer { font-size: 1.05em; }
 #sources .related { opacity: .85; }
 #sources .refused-h, .refused { color: #8a5a00; }
 .draft { color: var(--body-text-color-subdued); }
@@ -125,7 +127,14 @@ def answer_markdown(a, turn: int) -> list[str]:
     if a.refused:
         return [f'<span class="refused">**{_md(a.text)}**</span> The closest passages are listed beside the chat as related, but they do not answer this.']
     pieces = re.split(r"(?<=\])\s+(?=[^\[])", a.text)
-    return [_cite_links(_md(p), turn) for p in pieces]
+    short = getattr(a, "short", None)
+    if not short or short.text not in pieces[0]:
+        return [_cite_links(_md(p), turn) for p in pieces]
+    # The short answer first, then the sentence it is in, with the span highlighted.
+    before, _, after = pieces[0].partition(short.text)
+    lead = f'{_md(before)}<mark class="short">{_md(short.text)}</mark>{_md(after)}'
+    head = f'<span class="short-answer">**{_md(short.text)}**</span> \\[{short.n}\\]\n\n'
+    return [_cite_links(head + lead, turn)] + [_cite_links(_md(p), turn) for p in pieces[1:]]
 
 
 def removed_note(a) -> str:
@@ -176,6 +185,8 @@ def api_payload(a) -> dict:
         "question": a.question,
         "text": a.text,
         "refused": a.refused,
+        "short": asdict(a.short) if getattr(a, "short", None) else None,
+        "kind": getattr(a, "kind", "other"),
         "citations": [asdict(c) for c in a.citations],
         "related": [asdict(h) for h in a.related],
         "mode": a.mode,
