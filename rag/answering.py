@@ -560,9 +560,14 @@ def _standalone(question: str, context: str) -> str:
     return question
 
 
+def answer_sentences(text: str) -> list[str]:
+    """The sentences of an answer's text, each with its ``[n]`` markers."""
+    return re.split(r"(?<=\])\s+(?=[^\[])", text.strip())
+
+
 def lead_sentence(text: str) -> str:
     """The first sentence of an answer's text, with its markers: what a reader sees first."""
-    return re.split(r"(?<=\])\s+(?=[^\[])", text.strip(), maxsplit=1)[0]
+    return answer_sentences(text)[0]
 
 
 def _date_of(hit: Hit) -> str:

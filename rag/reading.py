@@ -85,11 +85,13 @@ def answer_type(question: str) -> str:
     ...                            "Did Aslef accept the deal?", "What did the toddler mistake for a robot?")]
     ['person', 'organisation', 'place', 'date', 'reason', 'statement', 'yesno', 'other']
     """
-    q = _LEAD_IN.sub("", question.strip().lower().replace("’", "'"), count=1)
-    for kind, rule in _TYPE_RULES:
-        if rule.search(q):
-            return kind
-    return "other"
+    return _first_match(_TYPE_RULES, question, "other")
+
+
+def _first_match(rules: list[tuple[str, re.Pattern]], question: str, default: str) -> str:
+    """The name of the first rule that matches the question, read without its lead-in ("And in which ...")."""
+    q = _LEAD_IN.sub("", _fold(question).strip(), count=1)
+    return next((name for name, rule in rules if rule.search(q)), default)
 
 
 # --- candidate spans -----------------------------------------------------------
@@ -210,8 +212,7 @@ def measure(question: str) -> str:
     >>> [measure(q) for q in ("How many people attended?", "What share does the state own?", "How much did it cost?")]
     ['count', 'percent', 'money']
     """
-    q = _LEAD_IN.sub("", _fold(question).strip(), count=1)
-    return next((name for name, rule in _MEASURES if rule.search(q)), "")
+    return _first_match(_MEASURES, question, "")
 
 
 def _fits_measure(c: Candidate, wanted: str) -> bool:

@@ -126,7 +126,9 @@ def answer_markdown(a, turn: int) -> list[str]:
     """The answer as Markdown, one piece per sentence, so it can stream."""
     if a.refused:
         return [f'<span class="refused">**{_md(a.text)}**</span> The closest passages are listed beside the chat as related, but they do not answer this.']
-    pieces = re.split(r"(?<=\])\s+(?=[^\[])", a.text)
+    from .answering import answer_sentences
+
+    pieces = answer_sentences(a.text)
     short = getattr(a, "short", None)
     if not short or short.text not in pieces[0]:
         return [_cite_links(_md(p), turn) for p in pieces]
