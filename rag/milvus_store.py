@@ -39,6 +39,7 @@ import numpy as np
 from . import __version__
 from .errors import IndexCorrupt, IndexNotFound, SettingsError, StoreError
 from .chunking import indexed_text
+from .ann import resolve
 from .index import RRF_K
 from .types import BuildReport, Chunk, Document, Filters, Hit, Problem
 
@@ -50,8 +51,10 @@ PIECE_CHARS = 16_000  # ≤ 64,000 bytes of UTF-8: under Milvus's 65,535-byte st
 TEXT = 65_535
 WRITE_BATCH = 512
 HIT_FIELDS = ["chunk_id", "doc_id", "text", "start", "end", "title", "source", "published", "url"]
-# rag's vector index types in Milvus terms ("auto": Milvus chooses; HNSW in Lite and in a server)
-INDEX_TYPES = {"auto": "AUTOINDEX", "flat": "FLAT", "ivf-sq8": "IVF_SQ8", "hnsw-sq8": "HNSW_SQ"}
+# rag's concrete vector index types in Milvus terms; "auto" means what it means for FAISS (`rag.ann.resolve`):
+# exact search up to 100,000 passages (Milvus's own AUTOINDEX is HNSW, approximate even for a small
+# collection: on the news index it missed the 5th-best passage of a query), approximate above.
+INDEX_TYPES = {"flat": "FLAT", "ivf-sq8": "IVF_SQ8", "hnsw-sq8": "HNSW_SQ"}
 BM25_K1, BM25_B = 1.5, 0.75  # bm25s's defaults (Lucene's formula), so that keyword ranks match the local index
 
 
@@ -239,7 +242,8 @@ class MilvusStore:
         return out
 
     def reset(self, dim: int, index_type: str) -> None:
-        """Drop the store's collections and create them empty for vectors of `dim` dimensions."""
+        """Drop the store's collections and create them empty for vectors of `dim` dimensions,
+        indexed as `index_type` (a concrete type: flat, ivf-sq8 or hnsw-sq8)."""
         pymilvus = _pymilvus()
         DataType = pymilvus.DataType
         # Milvus Lite's in-process server logs a traceback for a call it lacks (AllocTimestamp) while indexes are made.
@@ -375,6 +379,12 @@ def update_store(
         reason = _describe_change(old["settings"], settings)
     elif old.get("vector_index", {}).get("requested") != index_type:
         reason = f"vector index type {old.get('vector_index', {}).get('requested')!r} → {index_type!r}: Milvus re-indexes from scratch"
+    elif old.get("vector_index", {}).get("concrete") != resolve(index_type, old["counts"]["chunks"]):
+        # Also a store from before "auto" meant exact search up to 100,000 passages (it had Milvus's AUTOINDEX).
+        reason = (
+            f"vector index {old.get('vector_index', {}).get('type')!r} is not what {index_type!r} means for "
+            f"{old['counts']['chunks']:,} passages ({resolve(index_type, old['counts']['chunks'])}): Milvus re-indexes from scratch"
+        )
     present = {} if reason else store.hashes()
     current = {d.doc_id: d for d in docs}
     failed = {_file_of(p.where) for p in problems}
@@ -386,8 +396,9 @@ def update_store(
 
     fresh = [current[i] for i in added + changed]
     chunks, vectors, nodes, embedded = chunk_and_embed(fresh)
+    concrete = resolve(index_type, sum(len(cs) for cs in chunks.values()) if reason else old["counts"]["chunks"])
     if reason:
-        store.reset(vectors.shape[1] if vectors is not None else embedder.dimension, index_type)
+        store.reset(vectors.shape[1] if vectors is not None else embedder.dimension, concrete)
     # Added ones too: an interrupted update may have left some of their passages.
     store.remove(changed + removed + added)
     if fresh:
@@ -402,7 +413,7 @@ def update_store(
         "dimension": int(vectors.shape[1]) if vectors is not None else (old or {}).get("dimension"),
         "counts": counts,
         "lexical": "milvus-bm25",
-        "vector_index": {"type": INDEX_TYPES[index_type], "requested": index_type},
+        "vector_index": {"type": INDEX_TYPES[concrete], "concrete": concrete, "requested": index_type},
         "sources": sources,
         "built_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "build_seconds": round(time.perf_counter() - t0, 3),
