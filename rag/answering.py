@@ -28,6 +28,7 @@ nothing the articles do not. Steps:
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from dataclasses import dataclass, field
@@ -35,14 +36,14 @@ from typing import Iterable, Sequence
 
 from .chunking import split_sentences
 from .errors import QueryError
-from .reading import Candidate, boilerplate, answer_type, typed
+from .reading import STOPWORDS, Candidate, is_calendar_word, answer_noun, answer_type, boilerplate, near_noun, stems, typed
 from .retrieval import MAX_QUERY_CHARS, load_index, retrieve
 from .rerank import get_cross_encoder
 from .types import Filters, Hit
 
 DEFAULT_K = 6
 # Cross-encoder logit a sentence must reach for the question to count as answered.
-ANSWER_GATE = 0.0
+ANSWER_GATE = 1.0
 # A sentence holding a candidate of the asked type (a number for "how many", a date for "when", a
 # name for "who") scores this much more; one holding a number or date asked for also passes the gate
 # from TYPED_GATE when it shares TYPED_OVERLAP of the question's content words (names are in almost
@@ -50,7 +51,14 @@ ANSWER_GATE = 0.0
 # benchmarks/news_answers.jsonl.
 TYPE_BONUS = {"quantity": 3.0, "date": 3.0, "person": 1.0, "organisation": 1.0, "place": 1.0}
 TYPED_GATE = -3.0
+TYPED_LEAD = ("quantity", "date", "person")  # answer types whose answer must hold a candidate of the type, or be refused
 TYPED_OVERLAP = 0.5
+# A candidate named by the question's noun ("2,960 civilians" for "how many civilians", "Senator Antonio
+# Trillanes" for "which senator") is what was asked: more bonus. So is a sentence with the question's
+# focus words: those its articles' headlines do not already say ("introduced" in "Who introduced Beyonce
+# at the Grammys?"), which the topic sentences of every article on the subject lack.
+NOUN_BONUS = 2.0
+FOCUS_WEIGHT = 3.0
 NEIGHBOUR_PASSAGES = 2  # the sentences just outside the best passages are read too
 # Sentences kept: above the gate and within this margin of the best one.
 KEEP_MARGIN = 4.0
@@ -126,12 +134,15 @@ class _Sentence:
     score: float = float("-inf")  # the cross-encoder's
     typed: list[Candidate] = field(default_factory=list)  # candidates of the asked type
     kind: str = "other"  # the question's expected answer type
+    named: bool = False  # a typed candidate stands by the question's answer noun
+    focus: float = 0.0  # share of the question's focus words the sentence has
     corroborated_by: list["_Sentence"] = field(default_factory=list)
     dated: bool = False  # show the article's date: articles disagree
 
     @property
     def final(self) -> float:
-        return self.score + (TYPE_BONUS.get(self.kind, 0.0) if self.typed else 0.0)
+        typed = TYPE_BONUS.get(self.kind, 0.0) if self.typed else 0.0
+        return self.score + typed + (NOUN_BONUS if self.named else 0.0) + FOCUS_WEIGHT * self.focus
 
     @property
     def display(self) -> str:
@@ -180,12 +191,17 @@ def _from_passages(question: str, query: str, hits: list[Hit], index_dir: str | 
     idx = load_index(index_dir)
     texts = {h.doc_id: idx.document(h.doc_id).text for h in hits}
 
-    candidates = _sentences(hits, texts)
     missing = _missing_names(query, hits)
+    # A sentence answers only from an article that names what the question names ("the 2023 earthquake").
+    candidates = [c for c in _sentences(hits, texts) if not _missing_names(query, [c.hit], texts[c.hit.doc_id])]
     if not candidates or missing:
         return _refusal(question, query, hits, kind)
+    noun, focus = answer_noun(query), _focus_weights(query, candidates)
+    total = sum(focus.values())
     for c in candidates:
         c.typed, c.kind = typed(c.text, kind, query), kind
+        c.named = any(near_noun(c.text, t, noun) for t in c.typed)
+        c.focus = sum(v for w, v in focus.items() if w in stems(c.display)) / total if total else 0.0
     # Read first: sentences sharing the question's words, and for "how many" / "when" those holding a number or date.
     boost = 0.5 if kind in ("quantity", "date") else 0.0
     pool = sorted(candidates, key=lambda s: (-_overlap(query, s.display) - (boost if s.typed else 0.0), s.rank))[:SCORED_SENTENCES]
@@ -196,9 +212,9 @@ def _from_passages(question: str, query: str, hits: list[Hit], index_dir: str | 
     if topic:  # stay on topic: a sentence names it, or directly continues one that does
         on_topic = [s for s in passing if _mentions(topic, s.display)]
         passing = [s for s in passing if s in on_topic or any(_follows(o, s, texts) for o in on_topic)]
-    if not passing or (kind in ("quantity", "date") and not any(s.typed for s in passing)):
+    if not passing or (kind in TYPED_LEAD and not any(s.typed for s in passing)):
         return _refusal(question, query, hits, kind)
-    lead = next((s for s in passing if s.typed), passing[0]) if kind in ("quantity", "date") else passing[0]
+    lead = next((s for s in passing if s.typed), passing[0]) if kind in TYPED_LEAD else passing[0]
     chosen = _choose([lead] + [s for s in passing if s is not lead], candidates)
     rest = _readable_order(chosen[1:], texts)
     return _compose(question, query, hits, [chosen[0]] + rest, kind, _short(query, chosen[0]))
@@ -209,7 +225,10 @@ def _score(query: str, pool: list[_Sentence]) -> None:
     opening sentence as the answer to it, a later sentence half with and half without it, so that a question
     that merely resembles the interviewer's does not lend its score to every sentence of the reply."""
     asked = [s for s in pool if s.asked]
-    scores = get_cross_encoder().score(query, [s.display for s in pool] + [f"{s.asked} {s.display}" for s in asked])
+    # Each sentence is read under its article's headline, which says what a sentence deep in the article no
+    # longer repeats ("... her mother, Tina Knowles, who introduced her" is about Beyonce at the Grammys).
+    texts = [f"{s.hit.title}. {s.display}" if s.hit.title else s.display for s in pool]
+    scores = get_cross_encoder().score(query, texts + [f"{s.asked} {s.display}" for s in asked])
     for s, score in zip(pool, scores):
         s.score = float(score)
     for s, score in zip(asked, scores[len(pool) :]):
@@ -220,7 +239,7 @@ def _passes(query: str, s: _Sentence) -> bool:
     """The gate: the cross-encoder is sure enough, or the sentence holds the asked type and most of the question."""
     relaxed = bool(s.typed) and s.kind in ("quantity", "date")
     shared = len(_words(query) & _words(s.display))
-    return s.score >= ANSWER_GATE or (relaxed and s.score >= TYPED_GATE and shared >= 2 and _overlap(query, s.display) >= TYPED_OVERLAP)
+    return s.final >= ANSWER_GATE or (relaxed and s.score >= TYPED_GATE and shared >= 2 and _overlap(query, s.display) >= TYPED_OVERLAP)
 
 
 def _choose(passing: list[_Sentence], candidates: list[_Sentence]) -> list[_Sentence]:
@@ -408,12 +427,7 @@ def _asked(doc: str, start: int) -> str:
 
 # --- words ------------------------------------------------------------------
 
-_STOP = set(
-    """a an the and or but if of to in on at by for with about from into over after before as is are was were be been
-    being has have had do does did what which who whom whose when where why how that this these those it its he she
-    they them his her their we you i me my our your said say says tell told there than then so not no yes will would
-    can could should may might also any all some more most other such only own same very just both each few""".split()
-)
+_STOP = STOPWORDS
 
 
 def _words(text: str) -> set[str]:
@@ -458,25 +472,32 @@ def _names(text: str) -> list[str]:
     out = []
     for m in re.finditer(r"\b[A-Z][\w.’'-]*", text):
         w = m.group().rstrip(".’'").removesuffix("’s").removesuffix("'s")
-        if w and w not in _QUESTION_WORDS and w.lower() not in _STOP:
+        if w and w not in _QUESTION_WORDS and w.lower() not in _STOP and not is_calendar_word(w):
             out.append(w)
     return out
+
+
+# "by February 17", "on 6 March": days of a date, which the articles write in many ways (a time, not a name)
+_CALENDAR_DATE = re.compile(
+    r"\b\d{1,2}(?:st|nd|rd|th)?\s+(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?|"
+    r"\b(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?\s+\d{1,2}(?:st|nd|rd|th)?\b"
+)
 
 
 def _undot(text: str) -> str:
     return text.replace(".", "").replace("’", "'").lower()
 
 
-def _missing_names(query: str, hits: list[Hit]) -> list[str]:
-    """Names and numbers in the question that no retrieved passage (or its title) mentions.
+def _missing_names(query: str, hits: list[Hit], article: str = "") -> list[str]:
+    """Names and numbers in the question that no retrieved passage (or its title, or `article`) mentions.
 
     "What did Macron say about Ukraine?" asked of articles that never name Macron
     is not answered by what Rutte said, however similar the passages look.
     """
-    haystack = _undot(" ".join(f"{h.title} {h.text}" for h in hits))
-    # A name may be inflected ("Korea" in "North Korean"); a number must match whole.
+    haystack = _undot(" ".join(f"{h.title} {h.text}" for h in hits) + " " + article)
+    # A name may be inflected ("Korea" in "North Korean"); a number must match whole, but may carry a unit ("3.7b").
     wanted = [re.escape(_undot(n)) for n in _names(query)]
-    wanted += [re.escape(n) + r"\b" for n in re.findall(r"\b\d[\d,.]*\d\b|\b\d\b", query)]
+    wanted += [re.escape(_undot(n)) + r"(?!\d)" for n in re.findall(r"\b\d[\d,.]*\d\b|\b\d\b", _CALENDAR_DATE.sub(" ", query))]
     return [w for w in wanted if not re.search(r"\b" + w, haystack)]
 
 
@@ -486,6 +507,16 @@ _TOPIC = re.compile(
     r"\b(?:about|regarding|concerning|(?:say|said|says|comment|comments|position|stance|views?|policy)\s+on)\s+(.+?)[\s?.!]*$",
     re.IGNORECASE,
 )
+
+
+def _focus_weights(query: str, candidates: list[_Sentence]) -> dict[str, float]:
+    """How much each of the question's words tells an answer apart: words that few of the candidate sentences
+    have ("killed" among sentences about an avalanche) weigh more than the topic that all of them share."""
+    asked = stems(query)
+    have = [stems(c.display) for c in candidates]
+    n = len(have)
+    # A word no candidate has weighs most: whatever sentence is chosen, that part of the question stays unanswered.
+    return {w: math.log((n + 1) / (sum(w in h for h in have) + 0.5)) for w in asked}
 
 
 def _topic_words(query: str) -> set[str]:

@@ -17,6 +17,7 @@ of `benchmarks/news_answers.jsonl` and are unit-tested in `tests/test_reading.py
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -76,6 +77,9 @@ _TYPE_RULES: list[tuple[str, re.Pattern]] = [
 ]
 
 
+_WHO_IS_NAMED = re.compile(r"^\W*Who\s+(?:is|was|are|were)\s+(?:(?:Dr|Mr|Mrs|Ms|Prof|Sir)\.?\s+)?[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*)*\s*\??\s*$")
+
+
 def answer_type(question: str) -> str:
     """The kind of answer `question` expects: one of `ANSWER_TYPES`.
 
@@ -85,6 +89,8 @@ def answer_type(question: str) -> str:
     ...                            "Did Aslef accept the deal?", "What did the toddler mistake for a robot?")]
     ['person', 'organisation', 'place', 'date', 'reason', 'statement', 'yesno', 'other']
     """
+    if _WHO_IS_NAMED.match(question):
+        return "other"  # "Who is Dr. Emily Carter?" names the person and asks what they are
     return _first_match(_TYPE_RULES, question, "other")
 
 
@@ -120,6 +126,9 @@ _DATE = re.compile(
     rf"|(?:1[5-9]|20)\d{{2}}(?:\s?[-–]\s?(?:1[5-9]|20)?\d{{2}}\b)?"
     rf"|(?:{_WEEKDAYS})"
     rf"|(?:(?:last|next|this)\s+(?:year|month|week|weekend|spring|summer|autumn|winter))"
+    rf"|(?:onset|start|beginning|end|height|outbreak|dawn|aftermath|close)\s+of\s+(?:the\s+)?(?:[A-Z][\w-]*\s+)*"
+    rf"(?:War|Revolution|Era|Age|Crisis|Depression|Olympics)"
+    rf"|World\s+War\s+(?:I{{1,2}}|One|Two)\b|the\s+Cold\s+War"
     rf")\b"
 )
 _SMALL = (
@@ -148,6 +157,10 @@ _NOT_NAMES = set(
     Ten What Who Why How Where Which Read More Last Next This Earlier Later Today Yesterday Tomorrow According
     Furthermore Moreover Additionally Instead Indeed Although Though Because Despite Under Over Between Among Without
     Speaking Asked Following Until Unlike Like Last""".split()
+)
+_ACTS = re.compile(
+    r"\s+(?:(?:has|had|have|also|then|later|now)\s+)?(?:said|says|told|tells|added|wrote|asked|replied|explained|"
+    r"insisted|admitted|announced|confirmed|denied|claimed|warned|died|won|led|was|is|became|joined)\b"
 )
 _MONTH_OR_DAY = re.compile(rf"^(?:{_MONTHS}|{_WEEKDAYS})\.?$")
 
@@ -181,8 +194,8 @@ def candidates(sentence: str) -> list[Candidate]:
         if i == j:
             continue
         s, e = m.start() + words[i][0], m.start() + words[j - 1][1]
-        if j - i == 1 and not sentence[:s].strip(" \"'“‘(-"):  # a lone capital at the start: any first word has one
-            continue
+        if j - i == 1 and not sentence[:s].strip(" \"'“‘(-") and not _ACTS.match(sentence, e):
+            continue  # a lone capital at the start: any first word has one, unless someone acts ("Luke told ...")
         if sentence[e - 1] == "." and e - s > 3 and sentence[e - 3] != ".":  # "Ayr." at a sentence's end; not "U.S."
             e -= 1
         add("name", s, e)
@@ -193,12 +206,14 @@ _MEASURES = [  # what a quantity question asks for, by its wording
     ("percent", re.compile(r"\b(?:percent(?:age)?|per cent|share|proportion|portion|fraction|majority)\b")),
     ("age", re.compile(r"^how old\b|\bage\b")),
     ("time", re.compile(r"^how long\b|^how many (?:\w+ )?(?:years|months|weeks|days|hours|minutes|seconds|decades)\b")),
+    ("change", re.compile(r"\b(?:growth|grow|grew|rate|increase[ds]?|rise|rose|fall|fell|drop(?:ped)?|decline[ds]?|contract(?:ed)?|shrink|shrank)\b")),
     ("money", re.compile(
         r"\b(?:cost|worth|price|fine[ds]?|salary|pay|paid|spend|spent|invest|budget|fund|bonus|loss|lose|lost|"
         r"profit|revenue|income|debt|bailout|raise[ds]?|recover(?:ed)?|earn|make|made)\b"
     )),
     ("count", re.compile(r"^how many\b")),
 ]
+_PHYSICAL = re.compile(r"\b(?:tonnes|tons|km|kilomet(?:er|re)s|miles|mph|kph|metres|meters|feet|points)\b", re.I)
 _UNIT_KINDS = [
     ("percent", re.compile(r"%|\bper ?cent\b|\bpercentage points?\b", re.I)),
     ("money", re.compile(r"[$€£¥?]|\b(?:bn|yuan|euros?|dollars|pounds|rubles|roubles)\b", re.I)),
@@ -207,10 +222,11 @@ _UNIT_KINDS = [
 
 
 def measure(question: str) -> str:
-    """What a quantity question measures: "percent", "money", "time", "age", "count", or "" when it does not say.
+    """What a quantity question measures: "percent", "money", "time", "age", "change", "count", or "" when it does not say.
 
-    >>> [measure(q) for q in ("How many people attended?", "What share does the state own?", "How much did it cost?")]
-    ['count', 'percent', 'money']
+    >>> [measure(q) for q in ("How many people attended?", "What share does the state own?", "How much did it cost?",
+    ...                       "What net profit growth can the industry maintain?")]
+    ['count', 'percent', 'money', 'change']
     """
     return _first_match(_MEASURES, question, "")
 
@@ -224,8 +240,12 @@ def _fits_measure(c: Candidate, wanted: str) -> bool:
         return unit == "percent" or (unit == "" and bool(re.search(r"\b(?:half|third|quarter|thirds|quarters)\b", c.text, re.I)))
     if wanted == "time":
         return unit in ("time", "")
+    if wanted == "change":  # "growth of 25 percent", "rose by $3bn", "fell 2.5"
+        return unit in ("percent", "money", "")
     if wanted in ("age", "count") and _ORDINAL.fullmatch(c.text.lower()):
         return False  # "the first of three defendants" ranks, it does not count
+    if wanted in ("age", "count") and _PHYSICAL.search(c.text):
+        return False  # "2,300 tonnes" weighs, it does not count volunteers
     if wanted in ("age", "count"):
         return unit == "" or (unit == "time" and wanted == "count" and c.text.split()[-1].lower() not in ("years", "year"))
     return True
@@ -242,25 +262,130 @@ def typed(sentence: str, kind: str, question: str) -> list[Candidate]:
     for c in candidates(sentence):
         if c.kind not in wanted or (unit and not _fits_measure(c, unit)):
             continue
-        if c.kind == "quantity" and unit != "age" and _is_age(sentence, c):
-            continue  # "at the age 87", "the 53-year-old", "Bill Baroni, 45,": an age answers only "how old"
-        words = [w for w in re.findall(r"\w+", _fold(c.text)) if w not in _FILLER]
+        if c.kind == "quantity" and (_is_age(sentence, c, loose=True) if unit == "age" else _is_age(sentence, c)) != (unit == "age"):
+            continue  # "at the age 87", "the 53-year-old", "Bill Baroni, 45,": an age answers "how old", and only an age does
+        words = [w for w in re.findall(r"\w+", _fold(c.text).replace("'s", "")) if w not in _FILLER]
         if words and all(re.search(rf"\b{re.escape(w)}", asked) for w in words):
             continue  # the question's own words are not its answer
+        if c.kind == "name" and len(words) > 1 and re.search(rf"\b{re.escape(words[-1])}\b", asked):
+            continue  # "Philippine President Rodrigo Duterte" is who a question about Duterte is about, not its answer
+        if kind == "person" and not _person_like(sentence, c):
+            continue  # "UK", "European Council" do not answer "who"
         out.append(c)
     return out
 
 
+# --- what a question asks for, and where a sentence says it ----------------------
+
+STOPWORDS = set(
+    """a an the and or but if of to in on at by for with about from into over after before as is are was were be been
+    being has have had do does did what which who whom whose when where why how that this these those it its he she
+    they them his her their we you i me my our your said say says tell told there than then so not no yes will would
+    can could should may might also any all some more most other such only own same very just both each few""".split()
+)
+
+
+def is_calendar_word(word: str) -> bool:
+    """A month or weekday name ("March", "Thursday"): a time, not a name the articles must mention."""
+    return bool(_MONTH_OR_DAY.match(word))
+
+
+_NOT_HEADS = set(
+    """is are was were did does do has have had will would can could should may might must be been being the a an of
+    in on at to for from by with about into over under after before during as that this these those there his her its
+    their our your my one two three four five six seven eight nine ten several many much most more other
+    name names kind type sort part""".split()
+)
+_IRREGULAR_PAST = set(
+    """bought sold won led took made gave said told broke ran met found left brought paid hit shot struck began became
+    wrote spent sent kept held lost built stole drove fell rose chose saw came went got put set caught fought threw grew
+    beat bet cost cut hurt let quit read shut split spread knew""".split()
+)
+_HEAD_START = re.compile(r"^(?:how\s+many|(?:what|which))\s+(.+)")
+_MEASURE_HEADS = re.compile(rf"^(?:{_QUANTITY_NOUNS}|{_DATE_NOUNS})s?$")
+
+
+def answer_noun(question: str) -> str:
+    """The noun naming what a "how many" / "which" / "what" question asks for, or "".
+
+    >>> [answer_noun(q) for q in ("How many doping samples were concealed?", "Which senator called on Duterte?",
+    ...                           "Which two Irish universities received awards?", "What did Rutte say?",
+    ...                           "What share of RBS does the state own?", "Which Chinese utility bought a stake?")]
+    ['samples', 'senator', 'universities', '', '', 'utility']
+    """
+    m = _HEAD_START.match(_LEAD_IN.sub("", _fold(question).strip(), count=1))
+    if not m:
+        return ""
+    head = ""
+    for w in re.findall(r"[a-z][a-z'-]*|\d+", m.group(1))[:5]:
+        verb = w in _IRREGULAR_PAST or (len(w) > 4 and w.endswith("ed"))
+        if w in _NOT_HEADS or verb or w.isdigit():
+            if head or verb or w in ("is", "are", "was", "were", "did", "does", "do", "has", "have", "had", "the", "of"):
+                break
+            continue  # "which two universities": a count before the noun
+        head = w
+    return "" if _MEASURE_HEADS.match(head) else head
+
+
+def stems(text: str) -> set[str]:
+    """Snowball stems of the content words of `text`: "deliberations" and "deliberate" both give "deliber"."""
+    words = re.findall(r"[a-z0-9]+", _fold(text).replace("'s ", " "))
+    return {_stem(w) for w in words if w not in _NOT_HEADS and w not in STOPWORDS and len(w) > 1}
+
+
+def _stem(word: str) -> str:
+    return _stemmer().stemWord(word)
+
+
+@functools.lru_cache(maxsize=1)
+def _stemmer():
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+def near_noun(sentence: str, c: Candidate, noun: str, reach: int = 3) -> bool:
+    """Whether candidate `c` is named by the asked-for noun: inside it ("University of Limerick" for
+    "universities") or within `reach` words of it ("2,960 civilians", "Senator Antonio Trillanes")."""
+    if not noun:
+        return False
+    want = _stem(noun)
+    before = re.findall(r"[\w'-]+", sentence[: c.start])[-reach:]
+    after = re.findall(r"[\w'-]+", sentence[c.end :])[:reach]
+    return any(_stem(_fold(w)) == want for w in (*before, *re.findall(r"[\w'-]+", c.text), *after))
+
+
 _FILLER = {"the", "of", "and", "a", "an", "for", "de", "al"}
+_HONORIFIC = re.compile(r"(?:\b(?:Mr|Mrs|Ms|Dr|Sir|Dame|Lord|Lady|Prof|Rev|Senator|Sen|Rep|Judge|Justice)\.?\s+)$")
+_NOT_PERSON = re.compile(
+    r"\b(?:Council|University|College|School|Party|Ministry|Department|Office|Court|Bank|Group|Company|Corp|Inc|Ltd|"
+    r"Union|Commission|Committee|Agency|Police|Government|Parliament|Congress|Senate|House|Association|Institute|"
+    r"Foundation|Centre|Center|Hospital|Airport|Street|Road|Square|Park|River|Island|Republic|Kingdom|States|Nations|"
+    r"Times|News|Post|Journal|Press|Airlines|Club|Team|FC|Church|Cup|Games|Awards?)\b"
+)
+
+
+def _person_like(sentence: str, c: Candidate) -> bool:
+    """Whether a name candidate can be a person: two or more words ("Tim Barrow"), a titled surname
+    ("Mr Rutte") or one who acts ("Luke told ..."); no institution word, not an acronym."""
+    words = c.text.split()
+    if _NOT_PERSON.search(c.text) or any(w.isupper() and len(w) > 1 for w in words):
+        return False
+    return len(words) >= 2 or bool(_HONORIFIC.search(sentence[: c.start]) or _ACTS.match(sentence, c.end))
 _AGE_BEFORE = re.compile(r"\b(?:age|aged)\s*(?:of\s*)?$", re.I)
+_AGE_IS = re.compile(r"\b(?:was|is|turned|turns|reached)\s+(?:only\s+|just\s+)?$", re.I)
 _AGE_AFTER = re.compile(r"-?\s?years?[- ]old\b", re.I)
 _ORDINAL = re.compile(r"first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth")
 _NAME_COMMA = re.compile(r"[A-Z][\w'’.-]+,\s*$")
 
 
-def _is_age(sentence: str, c: Candidate) -> bool:
+def _is_age(sentence: str, c: Candidate, *, loose: bool = False) -> bool:
+    """Whether a number is someone's age: "aged 87", "the 53-year-old", "Bill Baroni, 45,"; `loose` also takes
+    "Ellen was 46 when ...", which answers "how old" but is too common a shape to rule a number out otherwise."""
     before, after = sentence[: c.start], sentence[c.end :]
     plain = c.text.isdigit() and len(c.text) <= 3
+    if loose and plain and int(c.text) <= 120 and _AGE_IS.search(before):
+        return True
     return bool(_AGE_BEFORE.search(before) or _AGE_AFTER.match(after) or (plain and _NAME_COMMA.search(before) and after.startswith(",")))
 
 

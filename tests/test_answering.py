@@ -67,7 +67,7 @@ def test_names_and_numbers_the_passages_never_mention():
     hits = [Hit("d#0", "d", "Rutte met Scholz in Berlin on November 4, 2024. North Korean troops are in Russia.", 0, 10, 1.0, title="NATO")]
     assert _missing_names("What did Macron say about Ukraine?", hits) == ["macron", "ukraine"]
     assert _missing_names("What did Rutte say about North Korea?", hits) == []
-    assert _missing_names("How much aid did the U.S. send in 2023?", hits) == ["us", r"2023\b"]
+    assert _missing_names("How much aid did the U.S. send in 2023?", hits) == ["us", r"2023(?!\d)"]
     assert _missing_names("What happened in 2024?", hits) == []
 
 

@@ -124,3 +124,38 @@ def test_boilerplate(sentence, title, why):
 
 def test_every_type_is_named():
     assert set(ANSWER_TYPES) >= {answer_type(q) for q in ("How many?", "Who?", "Where?", "When?", "Why?", "Is it?", "What?")}
+
+
+def test_answer_noun_and_candidates_it_names():
+    from rag.reading import answer_noun, near_noun
+
+    assert answer_noun("How many civilians received humanitarian aid in 24 hours?") == "civilians"
+    assert answer_noun("Which newspaper broke the fake jobs scandal?") == "newspaper"
+    assert answer_noun("What is the name of the officer?") == ""  # "name" says nothing of what is named
+    assert answer_noun("How many years did he spend in jail?") == ""  # a unit, judged by `measure`
+    s = "The centre carried out six missions, and as many as 2,960 civilians received aid."
+    six, many = [c for c in candidates(s) if c.kind == "quantity"][:2]
+    assert near_noun(s, many, "civilians") and not near_noun(s, six, "civilians")
+    s = "Opposition Senator Antonio Trillanes called on Duterte to release the records."
+    name = next(c for c in candidates(s) if "Trillanes" in c.text)
+    assert near_noun(s, name, "senator")
+
+
+def test_typed_people_ages_and_changes():
+    q = "Which senator called on Duterte to release details of his bank accounts?"
+    s = "Philippine President Rodrigo Duterte was asked by Senator Antonio Trillanes to release the details."
+    assert [c.text for c in typed(s, "person", q)] == ["Senator Antonio Trillanes"]  # not the question's own Duterte
+    assert typed("The UK informed the European Council of the plans.", "person", "Who informed the council?") == []
+    assert [c.text for c in typed("Luke told This Morning he had been granted guardianship.", "person", "Who was granted it?")] == ["Luke"]
+    q = "How old was Paul Newman's sister Ellen when she was killed?"
+    assert [c.text for c in typed("Paul Newman's sister Ellen was 46 when she was killed.", "quantity", q)] == ["46"]
+    assert [c.text for c in typed("The toll was 46 by Sunday.", "quantity", "How many people died?")] == ["46"]
+    q = "What net profit growth can the industries maintain in 2017?"
+    assert [c.text for c in typed("They can maintain net profit growth of 25 percent.", "quantity", q)] == ["25 percent"]
+    assert [c.text for c in typed("It was founded at the onset of the Cold War.", "date", "When was it founded?")] == [
+        "onset of the Cold War"]
+
+
+def test_who_is_a_named_person_asks_for_a_description():
+    assert answer_type("Who is Dr. Emily Carter?") == "other"
+    assert answer_type("Who is the president of France?") == "person"
