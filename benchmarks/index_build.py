@@ -62,8 +62,9 @@ def main() -> None:
     args = ap.parse_args()
 
     from rag.corpus import load_corpus
-    from rag.embedding import get_embedder
-    from rag.index import Index, update_index
+    from rag.embedding import get_encoder
+    from rag.build import BuildOptions, update_index
+    from rag.store.faiss import FaissStore
 
     corpus = subset(args.limit)
     questions = [json.loads(line) for line in args.questions.read_text().splitlines() if line.strip()]
@@ -71,7 +72,7 @@ def main() -> None:
     for backend in args.backends.split(","):
         index = HERE / "out" / (f"news-{backend}" + (f"-{args.limit}" if args.limit else ""))
         t = time.perf_counter()
-        get_embedder(backend=backend).encode_query("load the model")  # load (and export) outside the build timing
+        get_encoder(backend=backend).encode_query("load the model")  # load (and export) outside the build timing
         prep_s = time.perf_counter() - t
         docs, problems = load_corpus(corpus)
 
@@ -79,12 +80,12 @@ def main() -> None:
             if stage == "embedding" and total and (done == total or done % 2048 < 64):
                 print(f"  {backend}: embedded {done}/{total}", file=sys.stderr, flush=True)
 
-        full = update_index(docs, index, full=True, problems=problems, progress=progress, backend=backend)
+        full = update_index(docs, index, BuildOptions(full=True, backend=backend), problems=problems, progress=progress)
         t = time.perf_counter()
         docs2, problems2 = load_corpus(corpus)
         again = update_index(docs2, index, problems=problems2)
         nochange_s = time.perf_counter() - t
-        vectors = np.load(Index.load(index).build_dir / "vectors.npy")
+        vectors = np.load(FaissStore.load(index).build_dir / "vectors.npy")
         if reference is None:
             reference = vectors
         row = {

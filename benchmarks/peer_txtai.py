@@ -53,8 +53,8 @@ def main() -> None:
 
     import rag
     from rag.corpus import load_corpus
-    from rag.embedding import get_embedder, model_path
-    from rag.index import update_index
+    from rag.embedding import get_encoder, model_path
+    from rag.build import BuildOptions, update_index
     from rag.retrieval import load_index
 
     out = HERE / "out"
@@ -67,11 +67,11 @@ def main() -> None:
     if not last:
         shutil.rmtree(index, ignore_errors=True)
     t = time.perf_counter()
-    get_embedder(backend=args.backend).encode_query("load")
+    get_encoder(backend=args.backend).encode_query("load")
     rag_load = time.perf_counter() - t
     t = time.perf_counter()
     docs, problems = load_corpus(corpus)
-    update_index(docs, index, problems=problems, backend=args.backend)
+    update_index(docs, index, BuildOptions(backend=args.backend), problems=problems)
     rag_build = last["rag"]["build_s"] if last else time.perf_counter() - t
     idx = load_index(index)
     passages = idx.hits([(i, 0.0) for i in range(len(idx))])

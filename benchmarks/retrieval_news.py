@@ -33,7 +33,7 @@ def main() -> None:
     args = ap.parse_args()
 
     from rag.corpus import load_corpus
-    from rag.index import update_index
+    from rag.build import update_index
     from rag.retrieval import retrieve
 
     docs, problems = load_corpus(news_csv())

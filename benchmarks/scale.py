@@ -9,7 +9,7 @@ passage i mod n, 0.6 × a random other passage and a little noise, so the copies
 are new points in the same semantic space rather than duplicates. Queries: the 54
 benchmark questions and 146 article titles, embedded by the index's backend.
 
-For each size and type, one process builds the index (`rag.ann.build`, the code
+For each size and type, one process builds the index (`rag.store.ann.build`, the code
 `rag index` runs) and a fresh process loads it from disk and answers the 200
 queries one at a time: median and p95 latency, recall@10 against exact search,
 peak RSS. `--retrieve-at N` also writes a complete rag index of N passages
@@ -52,9 +52,9 @@ def peak_mb() -> float:
 
 
 def source_index(path: Path):
-    from rag.index import Index
+    from rag.store.faiss import FaissStore
 
-    return Index.load(path)
+    return FaissStore.load(path)
 
 
 def synth(base: np.ndarray, n: int) -> np.ndarray:
@@ -84,14 +84,14 @@ def queries(source: Path) -> np.ndarray:
     path = OUT / "queries.npy"
     if path.exists():
         return np.load(path)
-    from rag.embedding import get_embedder
+    from rag.embedding import get_encoder
 
     idx = source_index(source)
     qs = [json.loads(line)["question"] for line in (HERE / "news_questions.jsonl").read_text().splitlines() if line.strip()]
     titles = [d.title for d in idx.documents()[::17] if d.title][: 200 - len(qs)]
     texts = qs + titles
     (OUT / "queries.json").write_text(json.dumps(texts))
-    emb = get_embedder(idx.model, idx.backend)
+    emb = get_encoder(idx.manifest.model, idx.manifest.backend)
     q = np.stack([emb.encode_query(t) for t in texts])
     np.save(path, q)
     return q
@@ -117,7 +117,7 @@ def truth(n: int, q: np.ndarray, vfile: Path) -> np.ndarray:
 def worker_build(n: int, kind: str, vfile: Path) -> None:
     import faiss
 
-    from rag import ann
+    from rag.store import ann
 
     x = np.load(vfile)
     t = time.perf_counter()
@@ -131,7 +131,7 @@ def worker_build(n: int, kind: str, vfile: Path) -> None:
 def worker_serve(n: int, kind: str) -> dict:
     import faiss
 
-    from rag import ann
+    from rag.store import ann
 
     base_rss = rss_mb()
     meta = json.loads((OUT / f"{n}-{kind}.json").read_text())
@@ -157,10 +157,8 @@ def worker_serve(n: int, kind: str) -> dict:
 
 def write_rag_index(n: int, source: Path, vfile: Path) -> Path:
     """A complete rag index of `n` passages: the replicated vectors, with the passage texts they came from."""
-    import datetime as dt
-
-    from rag import __version__
-    from rag.index import FORMAT_VERSION, _write_build
+    from rag.store.faiss import write_build
+    from rag.store.manifest import Manifest
     from rag.types import Chunk, Document
 
     target = OUT / f"rag-index-{n}"
@@ -184,21 +182,18 @@ def write_rag_index(n: int, source: Path, vfile: Path) -> Path:
                              published="2017-01-01", url="", origin="synthetic", content_hash=str(d)))
         chunks.extend(cs)
     vectors = np.load(vfile, mmap_mode="r")
-    settings = dict(src.manifest["settings"])
-    manifest = {
-        "format_version": FORMAT_VERSION, "package_version": __version__, "settings": settings, "dimension": int(vectors.shape[1]),
-        "counts": {"documents": len(docs), "chunks": len(chunks)}, "lexical": "bm25s",
-        "built_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), "build_seconds": None,
-        "documents": {d.doc_id: d.content_hash for d in docs},
-    }
+    manifest = Manifest(
+        store="faiss", settings=dict(src.manifest.settings), dimension=int(vectors.shape[1]),
+        counts={"documents": len(docs), "chunks": len(chunks)}, documents={d.doc_id: d.content_hash for d in docs},
+    )
     target.mkdir(parents=True, exist_ok=True)
-    _write_build(target, manifest, docs, chunks, np.asarray(vectors), time.perf_counter(), "auto")
+    write_build(target, manifest, docs, chunks, np.asarray(vectors))
     return target
 
 
 def worker_retrieve(index: Path) -> dict:
     import rag
-    from rag.embedding import get_embedder
+    from rag.embedding import get_encoder
     from rag.retrieval import load_index
 
     texts = json.loads((OUT / "queries.json").read_text())
@@ -206,8 +201,8 @@ def worker_retrieve(index: Path) -> dict:
     rag.retrieve(texts[0], k=10, index_dir=index)
     first_s = time.perf_counter() - t
     idx = load_index(index)
-    emb = get_embedder(idx.model, idx.backend)
-    out = {"passages": len(idx), "vector_index": idx.vector_index["type"], "first_retrieve_s": round(first_s, 1)}
+    emb = get_encoder(idx.manifest.model, idx.manifest.backend)
+    out = {"passages": len(idx), "vector_index": idx.manifest.vector_index["type"], "first_retrieve_s": round(first_s, 1)}
     for name, fn in (
         ("embed_query", lambda s: emb.encode_query(s)),
         ("dense", lambda s: rag.retrieve(s, k=10, index_dir=index, mode="dense")),

@@ -38,7 +38,7 @@ from loopback import milvus_server, ray_cluster  # noqa: E402
 from news_data import news_csv, news_sample  # noqa: E402
 
 from rag.corpus import load_corpus  # noqa: E402
-from rag.index import update_index  # noqa: E402
+from rag.build import BuildOptions, update_index  # noqa: E402
 
 OUT = HERE / "out"
 
@@ -52,7 +52,7 @@ def timed_build(docs, index: Path, **kw) -> dict:
         marks[f"{stage}-end"] = time.perf_counter()
 
     t = time.perf_counter()
-    report = update_index(docs, index, progress=progress, **kw)
+    report = update_index(docs, index, BuildOptions(**kw), progress=progress)
     seconds = time.perf_counter() - t
     embed = marks.get("embedding-end", t) - marks.get("embedding", t)
     return {"passages": report.chunks, "seconds": round(seconds, 1), "passages_per_s": round(report.chunks / seconds, 1),
@@ -106,13 +106,14 @@ def agreement(faiss_dir: Path, milvus_dir: Path, questions: list[str]) -> dict:
 
 
 def milvus_figures() -> dict:
-    from rag.retrieval import _open
+    from rag.retrieval import clear_cache
+    from rag.store import MilvusLocation
 
     source = OUT / "news-onnx-int8"
     docs, problems = load_corpus(news_csv())
     if not (source / "CURRENT").exists():
         print("building the FAISS news index first (~9 min)", flush=True)
-        update_index(docs, source, backend="onnx-int8", problems=problems)
+        update_index(docs, source, BuildOptions(backend="onnx-int8"), problems=problems)
     questions = [json.loads(line)["question"] for line in (HERE / "news_questions.jsonl").read_text().splitlines() if line.strip()]
     rows = {}
     for where in ("lite-file", "lite-server"):
@@ -121,7 +122,7 @@ def milvus_figures() -> dict:
         shutil.copytree(source, target)
         with milvus_server(target) if where == "lite-server" else contextlib.nullcontext() as uri:
             t = time.perf_counter()
-            report = update_index(docs, target, store="milvus", store_uri=uri, problems=problems)
+            report = update_index(docs, target, BuildOptions(store="milvus", milvus=MilvusLocation(uri) if uri else None), problems=problems)
             seconds = time.perf_counter() - t
             assert report.embedded == 0
             row = {"passages": report.chunks, "write_seconds": round(seconds, 1), "passages_written_per_s": round(report.chunks / seconds, 1)}
@@ -130,7 +131,7 @@ def milvus_figures() -> dict:
             row["agreement with FAISS"] = agreement(source, target, questions)
             rows[where] = row
             print(where, json.dumps(row), flush=True)
-            _open.clear()
+            clear_cache()
     rows["faiss"] = {f"{mode} retrieve()": latency(source, questions, mode) for mode in ("dense", "lexical", "hybrid")}
     return rows
 

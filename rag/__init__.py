@@ -9,17 +9,21 @@ Heavy libraries (torch, faiss, gradio) load only when first needed, so
 
 __version__ = "0.1.0"
 
-__all__ = ["answer", "Answer", "Citation", "retrieve", "load_corpus", "chunk_document", "update_index", "Index", "Hit", "Chunk", "Document", "RagError"]
+__all__ = [
+    "answer", "Answer", "Citation", "retrieve", "load_corpus", "chunk_document", "update_index", "BuildOptions",
+    "open_store", "Hit", "Chunk", "Document", "RagError",
+]
 
 _LAZY = {
     "answer": "rag.answering",
-    "Answer": "rag.answering",
-    "Citation": "rag.answering",
+    "Answer": "rag.types",
+    "Citation": "rag.types",
     "retrieve": "rag.retrieval",
     "load_corpus": "rag.corpus",
     "chunk_document": "rag.chunking",
-    "update_index": "rag.index",
-    "Index": "rag.index",
+    "update_index": "rag.build",
+    "BuildOptions": "rag.build",
+    "open_store": "rag.store",
     "Hit": "rag.types",
     "Chunk": "rag.types",
     "Document": "rag.types",

@@ -29,17 +29,20 @@ nothing the articles do not. Steps:
 from __future__ import annotations
 
 import math
-import os
 import re
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
+from typing import Iterable, Iterator, Sequence
 
 from .chunking import split_sentences
 from .errors import QueryError
-from .reading import STOPWORDS, Candidate, is_calendar_word, answer_noun, answer_type, boilerplate, near_noun, stems, typed
+from .reading import (
+    STOPWORDS, Candidate, answer_noun, answer_type, boilerplate, content_words, is_calendar_word, near_noun, stems, typed,
+)
+from .embedding import Encoder
 from .retrieval import MAX_QUERY_CHARS, load_index, retrieve
 from .rerank import get_cross_encoder
-from .types import Filters, Hit
+from .store import Location
+from .types import REFUSAL, Answer, Citation, Filters, Hit, Short
 
 DEFAULT_K = 6
 # Cross-encoder logit a sentence must reach for the question to count as answered.
@@ -68,57 +71,6 @@ SCORED_SENTENCES = 14  # how many candidates the cross-encoder reads (its cost i
 # this share of the shorter one's.
 SAME_FACT_MIN_WORDS = 4
 SAME_FACT = 0.5
-REFUSAL = "The articles don't say."
-
-
-@dataclass(frozen=True)
-class Citation:
-    """Where a sentence of the answer comes from: an exact span of an article.
-
-    ``role`` is "quote" when `quote` appears in the answer sentence, and
-    "corroboration" when another article states the same fact in its own words.
-    """
-
-    n: int
-    doc_id: str
-    chunk_id: str
-    title: str
-    source: str
-    published: str
-    url: str
-    quote: str
-    start: int
-    end: int
-    role: str = "quote"
-
-
-@dataclass(frozen=True)
-class Short:
-    """The short answer: an exact span of the lead sentence's quote (citation `n`), e.g. "Berlin".
-
-    ``article.text[start:end] == text`` for the article `doc_id`.
-    """
-
-    text: str
-    n: int
-    doc_id: str
-    start: int
-    end: int
-
-
-@dataclass(frozen=True)
-class Answer:
-    question: str
-    text: str
-    citations: list[Citation]
-    refused: bool
-    hits: list[Hit]
-    query: str = ""  # what was searched, after follow-up rewriting
-    related: list[Hit] = field(default_factory=list)  # closest passages when refused
-    mode: str = "extractive"  # or "llm", or "extractive-fallback" when no generated sentence survived checking
-    removed: list[dict] = field(default_factory=list)  # llm mode: generated sentences dropped, with the reason
-    short: Short | None = None  # for factoid questions: the asked fact itself, inside the first sentence
-    kind: str = "other"  # the expected answer type of the question (see rag.reading.ANSWER_TYPES)
 
 
 @dataclass
@@ -150,40 +102,92 @@ class _Sentence:
         return f"({prefix}) {self.text}" if prefix else self.text
 
 
-def answer(
+MODES = ("extractive", "llm")
+
+
+@dataclass(frozen=True)
+class Question:
+    """A question made ready to answer: as asked, as searched (follow-ups made standalone), and its answer type."""
+
+    text: str
+    query: str
+    kind: str
+
+
+def prepare(question: str, history: Sequence | None = None) -> Question:
+    """Check `question` and make it standalone with the earlier turns of `history`."""
+    if not isinstance(question, str) or not question.strip():
+        raise QueryError("the question is empty: ask something, e.g. \"What did Rutte say about Ukraine?\"")
+    text = question.strip()[:MAX_QUERY_CHARS]
+    query = contextualize(text, user_turns(history))
+    return Question(text, query, answer_type(query))
+
+
+def answer_events(
     question: str,
     *,
+    mode: str = "extractive",
+    client=None,
     k: int = DEFAULT_K,
     history: Sequence | None = None,
-    index_dir: str | os.PathLike | None = None,
+    index_dir: Location | None = None,
     filters: Filters | dict | None = None,
-) -> Answer:
+    encoder: Encoder | None = None,
+) -> Iterator[tuple[str, object]]:
+    """The one way to an answer: prepare the question, retrieve, compose — by quoting (``mode="extractive"``)
+    or with the language model `client` (``"llm"``, see `rag.generation`), both from the same passages.
+
+    Yields ("draft", text) while a model writes, ("sentence", checked) as its sentences are verified, and
+    finally ("answer", `Answer`).
+    """
+    if mode not in MODES:
+        raise QueryError(f"answer mode {mode!r} is not one of {', '.join(MODES)}")
+    q = prepare(question, history)
+    hits = retrieve(q.query, k=k, index_dir=index_dir, filters=filters, encoder=encoder)
+    if mode == "llm":
+        from .generation import generate_events
+
+        yield from generate_events(q, hits, client=client, index_dir=index_dir, fallback=lambda: extract(q, hits, index_dir))
+        return
+
+    def deeper() -> list[Hit]:
+        return retrieve(q.query, k=k, index_dir=index_dir, filters=filters, rerank=True, encoder=encoder)
+
+    yield "answer", extract(q, hits, index_dir, deeper=deeper)
+
+
+def answer(question: str, **options) -> Answer:
     """Answer `question` from the indexed articles, citing every sentence.
 
-    `history` holds the earlier turns, as the user's questions, ``(user, assistant)``
-    pairs, or Gradio-style ``{"role": ..., "content": ...}`` messages; it is used to read
-    follow-up questions. `filters` (see `retrieve`) limits the articles answered from.
+    Options are those of `answer_events`: `k` passages, `history` (the earlier turns, as
+    the user's questions, ``(user, assistant)`` pairs, or ``{"role", "content"}``
+    messages; used to read follow-ups), `index_dir`, `filters` (see `retrieve`), `mode`
+    and `client`, `encoder`.
 
     >>> a = answer("What did Rutte say about Ukraine?")   # doctest: +SKIP
     >>> a.text                                             # doctest: +SKIP
     'Rutte noted that bilateral security agreements ... [1] ...'
     """
-    if not isinstance(question, str) or not question.strip():
-        raise QueryError("the question is empty: ask something, e.g. \"What did Rutte say about Ukraine?\"")
-    question = question.strip()[:MAX_QUERY_CHARS]
-    query = contextualize(question, user_turns(history))
-    hits = retrieve(query, k=k, index_dir=index_dir, filters=filters)
-    result = _from_passages(question, query, hits, index_dir)
-    if result.refused and hits:
-        # Before saying the articles don't say, read harder: the cross-encoder re-ranks
-        # a deeper candidate list (~0.8 s on 2 cores, so only for would-be refusals).
-        deeper = retrieve(query, k=k, index_dir=index_dir, filters=filters, rerank=True)
-        if [h.chunk_id for h in deeper] != [h.chunk_id for h in hits]:
-            result = _from_passages(question, query, deeper, index_dir)
+    result = None
+    for kind, value in answer_events(question, **options):
+        if kind == "answer":
+            result = value
     return result
 
 
-def _from_passages(question: str, query: str, hits: list[Hit], index_dir: str | os.PathLike | None) -> Answer:
+def extract(q: Question, hits: list[Hit], index_dir: Location | None, *, deeper=None) -> Answer:
+    """The extractive answer the passages `hits` give, or a refusal. Before refusing, `deeper()` (when given)
+    retrieves harder — the cross-encoder re-ranks a deeper candidate list (~0.8 s on 2 cores, so only for
+    would-be refusals) — and those passages are read once more."""
+    result = _from_passages(q.text, q.query, hits, index_dir)
+    if result.refused and hits and deeper is not None:
+        again = deeper()
+        if [h.chunk_id for h in again] != [h.chunk_id for h in hits]:
+            result = _from_passages(q.text, q.query, again, index_dir)
+    return result
+
+
+def _from_passages(question: str, query: str, hits: list[Hit], index_dir: Location | None) -> Answer:
     """The answer the passages `hits` give to `query`, or a refusal."""
     kind = answer_type(query)
     if not hits:
@@ -238,7 +242,7 @@ def _score(query: str, pool: list[_Sentence]) -> None:
 def _passes(query: str, s: _Sentence) -> bool:
     """The gate: the cross-encoder is sure enough, or the sentence holds the asked type and most of the question."""
     relaxed = bool(s.typed) and s.kind in ("quantity", "date")
-    shared = len(_words(query) & _words(s.display))
+    shared = len(content_words(query) & content_words(s.display))
     return s.final >= ANSWER_GATE or (relaxed and s.score >= TYPED_GATE and shared >= 2 and _overlap(query, s.display) >= TYPED_OVERLAP)
 
 
@@ -271,8 +275,8 @@ def _short(query: str, lead: _Sentence) -> tuple[Candidate, _Sentence] | None:
     """The candidate of the asked type in the lead sentence nearest the question's own words."""
     if not lead.typed:
         return None
-    asked = _words(query)
-    anchors = [m.start() for m in re.finditer(r"[A-Za-z0-9]+", lead.text) if _words(m.group()) & asked]
+    asked = content_words(query)
+    anchors = [m.start() for m in re.finditer(r"[A-Za-z0-9]+", lead.text) if content_words(m.group()) & asked]
     if not anchors:
         return lead.typed[0], lead
     return min(lead.typed, key=lambda c: min(abs(c.start - a) for a in anchors)), lead
@@ -427,22 +431,17 @@ def _asked(doc: str, start: int) -> str:
 
 # --- words ------------------------------------------------------------------
 
-_STOP = STOPWORDS
 
-
-def _words(text: str) -> set[str]:
-    words = re.findall(r"[a-z0-9]+", text.lower().replace("’", "'").replace("'s ", " "))
-    return {w[:-1] if len(w) > 4 and w.endswith("s") else w for w in words if w not in _STOP}
 
 
 def _overlap(query: str, text: str) -> float:
-    q = _words(query)
-    return len(q & _words(text)) / len(q) if q else 0.0
+    q = content_words(query)
+    return len(q & content_words(text)) / len(q) if q else 0.0
 
 
 def _same_topic(a: _Sentence, b: _Sentence) -> bool:
     """Whether two sentences are about the same thing: most of the shorter one's content words recur."""
-    wa, wb = _words(a.text), _words(b.text)
+    wa, wb = content_words(a.text), content_words(b.text)
     shared = len(wa & wb)
     return shared >= SAME_FACT_MIN_WORDS and shared / min(len(wa), len(wb)) >= SAME_FACT
 
@@ -472,7 +471,7 @@ def _names(text: str) -> list[str]:
     out = []
     for m in re.finditer(r"\b[A-Z][\w.’'-]*", text):
         w = m.group().rstrip(".’'").removesuffix("’s").removesuffix("'s")
-        if w and w not in _QUESTION_WORDS and w.lower() not in _STOP and not is_calendar_word(w):
+        if w and w not in _QUESTION_WORDS and w.lower() not in STOPWORDS and not is_calendar_word(w):
             out.append(w)
     return out
 
@@ -522,12 +521,12 @@ def _focus_weights(query: str, candidates: list[_Sentence]) -> dict[str, float]:
 def _topic_words(query: str) -> set[str]:
     """The content words of what a question asks "about" (or "on"), if it says."""
     m = _TOPIC.search(query)
-    return _words(m.group(1)) if m else set()
+    return content_words(m.group(1)) if m else set()
 
 
 def _mentions(words: set[str], text: str) -> bool:
     """Whether `text` has one of `words`, allowing inflections ("Korea" ~ "Korean", "spend" ~ "spending")."""
-    have = _words(text)
+    have = content_words(text)
     return any(w[:5] == h[:5] and (len(w) >= 5 or w == h) for w in words for h in have)
 
 

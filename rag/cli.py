@@ -1,15 +1,16 @@
-"""The ``rag`` command line: build the index, search it, ask it, evaluate it.
+"""The ``rag`` command line: build the index, search it, ask it, evaluate it, serve the chat.
 
-Library errors (`RagError`) become a one-line message and a non-zero exit here, and
-only here.
+This is an edge: settings are read here (`rag.config.Config.from_env`, flags over
+``RAG_*`` variables), and library errors (`RagError`) become a one-line message and
+a non-zero exit here, and only here.
 """
 
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import json
 import logging
+import os
 import sys
 import time
 from pathlib import Path
@@ -18,7 +19,7 @@ from typing import Optional
 import typer
 from rich.console import Console
 
-from . import settings
+from .config import Config
 from .errors import RagError
 
 app = typer.Typer(
@@ -34,14 +35,12 @@ SOURCE_HELP = "Only articles from this publisher (repeatable), e.g. --source \"K
 SINCE_HELP = "Only articles published on or after this date (YYYY, YYYY-MM or YYYY-MM-DD)."
 UNTIL_HELP = "Only articles published on or before this date."
 INDEX_HELP = "Index folder. [env: RAG_INDEX_DIR; default: index]"
-# Options shared by the commands that search (typer builds a fresh click option from each use).
+# Options shared by several commands (typer builds a fresh click option from each use).
 INDEX_OPTION = typer.Option(None, "--index", "-i", help=INDEX_HELP)
 SOURCE_OPTION = typer.Option([], "--source", help=SOURCE_HELP)
 SINCE_OPTION = typer.Option("", "--since", help=SINCE_HELP)
 UNTIL_OPTION = typer.Option("", "--until", help=UNTIL_HELP)
 CORPUS_HELP = "Articles: a folder of .txt/.md/.jsonl/.csv files, or one such file. [env: RAG_CORPUS_DIR; default: corpus]"
-
-
 MODE_OPTION = typer.Option(
     None, "--mode", help="extractive (quotes, the default) or llm (a language model writes, every sentence is verified). [env: RAG_GENERATION]"
 )
@@ -50,28 +49,33 @@ LLM_OPTION = typer.Option(
 )
 
 
-@contextlib.contextmanager
-def _answerer(mode: str | None, llm: str | None):
-    """The answer function for the mode asked for (starting and stopping a local model server if needed)."""
-    from . import settings
-    from .answering import answer
-
-    if settings.generation(mode if mode or not llm else "llm") == "extractive":
-        yield answer
-        return
-    from .generation import generate, open_client
-
-    client, server = open_client(settings.llm(llm))
+def _config(**flags) -> Config:
+    """The settings of this run: `flags` (those given) over the ``RAG_*`` variables."""
     try:
-        yield lambda question, **kw: generate(question, client=client, **kw)
-    finally:
-        if server:
-            server.stop()
+        return Config.from_env(os.environ, **flags)
+    except RagError as e:
+        _fail(e)
 
 
 def _fail(e: RagError, code: int = 2) -> None:
     err.print(f"[red]error:[/red] {e}")
     raise typer.Exit(code)
+
+
+@contextlib.contextmanager
+def _answering(config: Config):
+    """Keyword arguments for `answer()` in the mode `config` asks for (starting and stopping a local model server)."""
+    if config.answer_mode == "extractive":
+        yield {"mode": "extractive"}
+        return
+    from .generation import open_client
+
+    client, server = open_client(config.llm_url, model=config.llm_model, api_key=config.llm_api_key, context_tokens=config.llm_context)
+    try:
+        yield {"mode": "llm", "client": client}
+    finally:
+        if server:
+            server.stop()
 
 
 @app.command("index")
@@ -121,46 +125,55 @@ def index_command(
 
       rag index --ray auto --store milvus --milvus-uri http://milvus:19530
     """
-    from .corpus import load_corpus
-    from .index import update_index
-
-    corpus_dir, index_dir, model_name = settings.corpus_dir(corpus), settings.index_dir(index), settings.model(model)
+    config = _config(corpus_dir=corpus, index_dir=index, model=model, backend=backend, index_type=index_type, store=store,
+                     milvus_uri=milvus_uri, ray_address=ray)
     if overlap_tokens >= chunk_tokens:
         err.print(f"[red]error:[/red] --overlap-tokens {overlap_tokens} must be smaller than --chunk-tokens {chunk_tokens}")
         raise typer.Exit(2)
-    try:
-        t0 = time.perf_counter()
-        with err.status(f"reading {corpus_dir}"):
-            docs, problems = load_corpus(corpus_dir, max_chars=max_chars)
-        err.print(f"read {len(docs)} article(s) from {corpus_dir} in {time.perf_counter() - t0:.1f}s")
-        for p in problems:
-            err.print(f"[yellow]skipped[/yellow] {p}")
-        with _progress(quiet) as progress:
-            report = update_index(
-                docs, index_dir, model=model_name, max_tokens=chunk_tokens, overlap_tokens=overlap_tokens,
-                full=full, problems=problems, progress=progress,
-                backend=settings.backend(backend), index_type=settings.index_type(index_type),
-                ray_address=settings.ray_address(ray), store=store, store_uri=milvus_uri,
-            )
-    except RagError as e:
-        _fail(e)
-    if report.full_reason == "new index":
-        err.print(f"built a new index at {index_dir}")
-    elif report.full_reason:
-        err.print(f"rebuilt everything: {report.full_reason}")
-    out.print(
-        f"index {index_dir}: {len(report.added)} added, {len(report.changed)} changed, {len(report.removed)} removed, "
-        f"{report.unchanged} unchanged; {report.chunks} passages ({report.embedded} embedded) in {report.seconds:.1f}s"
-    )
-    if settings.store(None, index_dir) == "milvus":
-        where = settings.milvus(index_dir)
-        err.print(f"stored in Milvus at {where['uri']} (collections {where['collection']}_*); {index_dir / 'store.json'} points to it")
-    if report.nodes:
-        spread = ", ".join(f"{node[:8]} {n:,}" for node, n in sorted(report.nodes.items()))
-        err.print(f"embedded on {len(report.nodes)} Ray node(s): {spread} passages")
+    options = config.build_options(max_tokens=chunk_tokens, overlap_tokens=overlap_tokens, full=full)
+    report, problems = _run_index(config, options, max_chars=max_chars, quiet=quiet)
+    _print_report(config, report)
     if problems:
         err.print(f"[red]{len(problems)} article(s) could not be indexed[/red]: fix them and run `rag index` again")
         raise typer.Exit(1)
+
+
+def _run_index(config: Config, options, *, max_chars: int, quiet: bool):
+    from .build import kill_at, update_index
+    from .corpus import load_corpus
+
+    try:
+        t0 = time.perf_counter()
+        with err.status(f"reading {config.corpus_dir}"):
+            docs, problems = load_corpus(config.corpus_dir, max_chars=max_chars)
+        err.print(f"read {len(docs)} article(s) from {config.corpus_dir} in {time.perf_counter() - t0:.1f}s")
+        for p in problems:
+            err.print(f"[yellow]skipped[/yellow] {p}", markup=True)
+        with _progress(quiet) as progress:
+            report = update_index(docs, config.index_dir, options, problems=problems, progress=progress,
+                                  checkpoint=kill_at(config.crash_at))
+    except RagError as e:
+        _fail(e)
+    return report, problems
+
+
+def _print_report(config: Config, report) -> None:
+    if report.full_reason == "new index":
+        err.print(f"built a new index at {config.index_dir}")
+    elif report.full_reason:
+        err.print(f"rebuilt everything: {report.full_reason}")
+    out.print(
+        f"index {config.index_dir}: {len(report.added)} added, {len(report.changed)} changed, {len(report.removed)} removed, "
+        f"{report.unchanged} unchanged; {report.chunks} passages ({report.embedded} embedded) in {report.seconds:.1f}s"
+    )
+    from .store import milvus_location, store_kind
+
+    if store_kind(config.index_dir) == "milvus":
+        where = config.milvus() if config.milvus_uri else milvus_location(config.index_dir)
+        err.print(f"stored in Milvus at {where.uri} (collections {where.collection}_*); {config.index_dir / 'store.json'} points to it")
+    if report.nodes:
+        spread = ", ".join(f"{node[:8]} {n:,}" for node, n in sorted(report.nodes.items()))
+        err.print(f"embedded on {len(report.nodes)} Ray node(s): {spread} passages")
 
 
 class _progress:
@@ -215,13 +228,16 @@ def search_command(
 
       rag search "Ukraine" --source "Khaleej Times" --since 2024-11
     """
+    import dataclasses
+
     from .retrieval import load_index, retrieve
     from .types import Filters
 
+    config = _config(index_dir=index)
     try:
         filters = Filters(sources=tuple(source), since=since, until=until)
-        hits = retrieve(query, k, index_dir=index, mode=mode, rerank=rerank, filters=filters)
-        size = len(load_index(index))
+        hits = retrieve(query, k, index_dir=config.location(), mode=mode, rerank=rerank, filters=filters)
+        size = len(load_index(config.location()))
     except RagError as e:
         _fail(e)
     if k > size:
@@ -259,27 +275,22 @@ def ask_command(
 
       rag ask "What did Rutte say about Ukraine?" --mode llm --llm local
     """
+    from .answering import answer
     from .types import Filters
 
+    config = _config(index_dir=index, generation=mode, llm_url=llm)
     try:
-        with _answerer(mode, llm) as answer:
-            a = answer(question, k=k, index_dir=index, filters=Filters(sources=tuple(source), since=since, until=until))
+        with _answering(config) as how:
+            a = answer(question, k=k, index_dir=config.location(), filters=Filters(sources=tuple(source), since=since, until=until), **how)
     except RagError as e:
         _fail(e)
     if as_json:
-        payload = {
-            "question": a.question,
-            "text": a.text,
-            "refused": a.refused,
-            "short": dataclasses.asdict(a.short) if a.short else None,
-            "kind": a.kind,
-            "citations": [dataclasses.asdict(c) for c in a.citations],
-            "related": [dataclasses.asdict(h) for h in a.related],
-            "mode": a.mode,
-            "removed": a.removed,
-        }
-        out.print_json(json.dumps(payload, ensure_ascii=False))
+        out.print_json(json.dumps(a.to_dict(), ensure_ascii=False))
         return
+    _print_answer(a)
+
+
+def _print_answer(a) -> None:
     if a.short:
         out.print(f"Answer: {a.short.text} [{a.short.n}]\n", markup=False)
     out.print(a.text, markup=False)
@@ -329,11 +340,14 @@ def eval_command(
 
       rag eval -q benchmarks/news_answers.jsonl --index benchmarks/out/news-index --split report --by-type
     """
+    from .answering import answer
     from .evaluation import evaluate, load_questions, metrics_by_type
 
+    config = _config(index_dir=index, generation=mode, llm_url=llm)
     try:
-        with _answerer(mode, llm) as answer:
-            report = evaluate(load_questions(questions, split=split), index_dir=index, k=k, answer_fn=answer)
+        with _answering(config) as how:
+            report = evaluate(load_questions(questions, split=split), index_dir=config.location(), k=k,
+                              answer_fn=lambda q, **kw: answer(q, **kw, **how))
     except RagError as e:
         _fail(e)
     if by_type:
@@ -341,12 +355,16 @@ def eval_command(
     if as_json:
         out.print_json(json.dumps({"metrics": report.metrics, "rows": report.rows}, ensure_ascii=False))
         return
+    _print_eval(report, questions, split, by_type, verbose)
+
+
+def _print_eval(report, questions: Path, split: str | None, by_type: bool, verbose: bool) -> None:
+    from rich.table import Table
+
     if verbose:
         for r in report.rows:
             ok = r["refused"] != r["answerable"] and r["facts_found"] == r["facts"] and not r["citation_problems"]
             out.print(f"{'ok ' if ok else 'BAD'} rank={r['rank']} facts={r['facts_found']}/{r['facts']} {r['question']}", markup=False)
-    from rich.table import Table
-
     columns = report.metrics if by_type else {"value": report.metrics}
     table = Table("metric", *columns, title=f"rag eval: {questions}" + (f" ({split} half)" if split else ""))
     for name in next(iter(columns.values())):
@@ -360,9 +378,24 @@ def _figure(value) -> str:
     return "" if value is None else str(value)
 
 
-@app.command("serve", context_settings={"allow_extra_args": True, "ignore_unknown_options": True, "help_option_names": []})
-def serve_command(ctx: typer.Context) -> None:
-    """Serve the chat page (the same as `python app.py`); `rag serve --help` lists its flags.
+@app.command("serve")
+def serve_command(
+    host: Optional[str] = typer.Option(None, "--host", help="Address to bind. [env: RAG_HOST; default: 127.0.0.1]"),
+    port: Optional[int] = typer.Option(None, "--port", help="Port. [env: RAG_PORT; default: 7860]"),
+    corpus: Optional[Path] = typer.Option(None, "--corpus", "-c", help="Articles to index on start. [env: RAG_CORPUS_DIR; default: corpus]"),
+    index: Optional[Path] = INDEX_OPTION,
+    no_refresh: bool = typer.Option(False, "--no-refresh", help="Serve the index as it is, without indexing new articles."),
+    llm: Optional[str] = typer.Option(
+        None, "--llm",
+        help="Offer generated answers from this model: 'local' (bundled SmolLM2 on llama.cpp, started and stopped with "
+        "the app) or an OpenAI-compatible URL ending in /v1. [env: RAG_LLM_URL]",
+    ),
+    generation: Optional[str] = typer.Option(
+        None, "--generation",
+        help="Answer style selected when the page opens: extractive or llm. [env: RAG_GENERATION; default: llm with --llm, else extractive]",
+    ),
+) -> None:
+    """Serve the chat page (``python app.py`` is the same), after indexing new or changed articles.
 
     Examples:
 
@@ -370,15 +403,16 @@ def serve_command(ctx: typer.Context) -> None:
 
       rag serve --index ~/news-index --no-refresh --port 8080
     """
-    from .ui import main as serve
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before gradio is imported: it sends nothing anywhere
+    from .ui.app import serve
 
-    serve(list(ctx.args))
+    serve(_config(host=host, port=port, corpus_dir=corpus, index_dir=index, llm_url=llm, generation=generation), refresh=not no_refresh)
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
-        app()
+        app(argv)
     except KeyboardInterrupt:
         err.print("interrupted; the index was left as it was")
         sys.exit(130)

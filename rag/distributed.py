@@ -22,12 +22,12 @@ from __future__ import annotations
 
 import collections
 import logging
-import os
 from typing import Callable
 
 import numpy as np
 
 from .chunking import indexed_text
+from .onnx_model import cache_env
 from .errors import SettingsError
 from .types import Chunk, Document
 
@@ -35,8 +35,6 @@ LOG = logging.getLogger(__name__)
 
 DOCS_PER_TASK = 64
 GROUPS_PER_CALL = 8  # groups handed to an embedding actor at once (64 passages for ONNX)
-# What the workers must see of the driver's environment: where ONNX exports are kept, no hub downloads.
-FORWARDED_ENV = ("RAG_CACHE_DIR", "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
 
 
 def _ray():
@@ -50,8 +48,8 @@ def _ray():
 def connect(address: str):
     """Join the cluster at `address` ("auto": the one started on this machine; "local": a private one)."""
     ray = _ray()
-    env = {k: os.environ[k] for k in FORWARDED_ENV if k in os.environ}
-    env.setdefault("HF_HUB_OFFLINE", "1")
+    # What the workers must see of the driver's: where ONNX exports are kept; no hub downloads.
+    env = {**cache_env(), "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
     try:
         ray.init(
             address=None if address == "local" else address,
@@ -72,9 +70,9 @@ def connect(address: str):
 
 class _Chunker:
     def __init__(self, model: str, backend: str, max_tokens: int, overlap_tokens: int):
-        from .embedding import get_embedder
+        from .embedding import get_encoder
 
-        self.fits = get_embedder(model, backend).fits  # the tokenizer only: no weights are loaded
+        self.fits = get_encoder(model, backend).fits  # the tokenizer only: no weights are loaded
         self.max_tokens, self.overlap_tokens = max_tokens, overlap_tokens
 
     def __call__(self, batch: dict) -> dict:
@@ -96,9 +94,9 @@ class _Encoder:
     def __init__(self, model: str, backend: str):
         import ray
 
-        from .embedding import get_embedder
+        from .embedding import get_encoder
 
-        self.embedder = get_embedder(model, backend)
+        self.embedder = get_encoder(model, backend)
         self.node = ray.get_runtime_context().get_node_id()
 
     def __call__(self, batch: dict) -> dict:

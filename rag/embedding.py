@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import os
 import threading
 from pathlib import Path
 from typing import Callable, Sequence
@@ -62,20 +61,22 @@ def model_path(model: str) -> Path:
     return path
 
 
-class Embedder:
-    """Encodes documents and queries with one sentence-transformers model.
+class Encoder:
+    """Encodes passages and queries with one sentence-transformers model; `TorchEncoder` and `OnnxEncoder`
+    are its two backends (each run the model its own way; tokens, plans and progress are shared here).
 
-    >>> e = Embedder()                      # doctest: +SKIP
-    >>> e.encode_query("What did Rutte say?").shape  # doctest: +SKIP
+    >>> e = get_encoder()                               # doctest: +SKIP
+    >>> e.encode_query("What did Rutte say?").shape     # doctest: +SKIP
     (384,)
     """
 
-    def __init__(self, model: str = DEFAULT_MODEL, *, backend: str = DEFAULT_BACKEND, batch_size: int = DEFAULT_BATCH_SIZE):
+    backend = ""
+    group_size = DEFAULT_BATCH_SIZE  # passages per model call in builds
+
+    def __init__(self, model: str = DEFAULT_MODEL, *, batch_size: int = DEFAULT_BATCH_SIZE):
         self.model = model
-        self.backend = check_backend(backend)
         self.path = model_path(model)
         self.batch_size = batch_size
-        self._st = None
         self._lock = threading.Lock()
 
     @functools.cached_property
@@ -105,52 +106,21 @@ class Embedder:
         """Whether the model reads all of `text` (nothing is truncated)."""
         return self.count_tokens(text) <= self.max_tokens
 
-    def _model(self):
-        with self._lock:
-            if self._st is None:
-                os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach for a hub
-                os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-                if self.backend != "torch-fp32":
-                    from .onnx_model import OnnxEncoder, onnx_file
-
-                    try:
-                        self._st = OnnxEncoder(onnx_file(self.path, self.backend), self.path / "tokenizer.json", self.max_tokens)
-                    except (OSError, RuntimeError) as e:
-                        raise ModelError(f"cannot prepare the {self.backend} backend of {self.model!r}: {e}") from e
-                    return self._st
-                try:
-                    from transformers.utils import logging as hf_logging
-
-                    hf_logging.disable_progress_bar()
-                    from sentence_transformers import SentenceTransformer
-
-                    self._st = SentenceTransformer(str(self.path), device="cpu")
-                except (OSError, ValueError) as e:
-                    raise ModelError(f"cannot load model {self.model!r} from {self.path}: {e}") from e
-            return self._st
-
     @property
     def dimension(self) -> int:
-        st = self._model()
-        if self.backend != "torch-fp32":
-            return int(self._encode(["dimension"]).shape[1])
-        get = getattr(st, "get_embedding_dimension", None) or st.get_sentence_embedding_dimension
-        return int(get())
+        return int(self.encode_queries(["dimension"]).shape[1])
 
-    def _encode(self, texts: Sequence[str]) -> np.ndarray:
-        st = self._model()
-        if self.backend != "torch-fp32":
-            return st.encode(texts)
-        return st.encode(list(texts), batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Normalized vectors for queries, shape ``(len(texts), dimension)``."""
+        raise NotImplementedError
 
-    @property
-    def group_size(self) -> int:
-        """Passages per model call in builds: 8 for ONNX (one single-threaded session per core), else `batch_size`."""
-        if self.backend == "torch-fp32":
-            return self.batch_size
-        from .onnx_model import OnnxEncoder
+    def encode_groups(self, texts: Sequence[str]) -> np.ndarray:
+        """Vectors for consecutive groups of `group_size` texts of a build plan, joined."""
+        raise NotImplementedError
 
-        return OnnxEncoder.BATCH
+    def encode_query(self, text: str) -> np.ndarray:
+        """One query vector, shape ``(dimension,)``."""
+        return self.encode_queries([text])[0].astype(np.float32)
 
     def plan(self, texts: Sequence[str]) -> list[list[int]]:
         """How a build splits `texts` into model calls: length-sorted groups of `group_size` (indices).
@@ -162,22 +132,13 @@ class Embedder:
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         return [order[lo : lo + self.group_size] for lo in range(0, len(order), self.group_size)]
 
-    def encode_groups(self, texts: Sequence[str]) -> np.ndarray:
-        """Vectors for consecutive groups of a build plan, joined (ONNX: each group on one core)."""
-        st = self._model()
-        if self.backend != "torch-fp32":
-            return st.encode_parallel(texts)
-        return self._encode(texts)
-
-    def encode_documents(
-        self, texts: Sequence[str], *, progress: Callable[[int], None] | None = None
-    ) -> np.ndarray:
+    def encode_documents(self, texts: Sequence[str], *, progress: Callable[[int], None] | None = None) -> np.ndarray:
         """Vectors for passages, shape ``(len(texts), dimension)``; `progress(n)` as groups finish."""
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         groups = self.plan(texts)
         vectors = None
-        # Up to 64 passages per step: the ONNX encoder spreads a step's groups of 8 over its cores.
+        # Up to `batch_size` passages per step: the ONNX encoder spreads a step's groups of 8 over its cores.
         per_step = max(1, self.batch_size // self.group_size)
         for lo in range(0, len(groups), per_step):
             rows = [i for g in groups[lo : lo + per_step] for i in g]
@@ -190,12 +151,80 @@ class Embedder:
                 progress(len(batch))
         return vectors
 
-    def encode_query(self, text: str) -> np.ndarray:
-        """One query vector, shape ``(dimension,)``."""
-        return self._encode([text])[0].astype(np.float32)
+
+class TorchEncoder(Encoder):
+    """sentence-transformers on torch: the reference backend ("torch-fp32")."""
+
+    backend = "torch-fp32"
+
+    @functools.cached_property
+    def _st(self):
+        try:
+            from transformers.utils import logging as hf_logging
+
+            hf_logging.disable_progress_bar()
+            from sentence_transformers import SentenceTransformer
+
+            return SentenceTransformer(str(self.path), device="cpu", local_files_only=True)  # never reach for a hub
+        except (OSError, ValueError) as e:
+            raise ModelError(f"cannot load model {self.model!r} from {self.path}: {e}") from e
+
+    @property
+    def group_size(self) -> int:
+        return self.batch_size
+
+    @property
+    def dimension(self) -> int:
+        get = getattr(self._st, "get_embedding_dimension", None) or self._st.get_sentence_embedding_dimension
+        return int(get())
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        with self._lock:
+            st = self._st
+        return st.encode(list(texts), batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
+
+    def encode_groups(self, texts: Sequence[str]) -> np.ndarray:
+        return self.encode_queries(texts)
+
+
+class OnnxEncoder(Encoder):
+    """The model exported to ONNX here and run by onnxruntime: "onnx-fp32", or "onnx-int8" (quantized weights)."""
+
+    group_size = 8  # one single-threaded session per core, each on 8 length-sorted passages (see rag.onnx_model)
+
+    def __init__(self, model: str = DEFAULT_MODEL, *, backend: str = DEFAULT_BACKEND, batch_size: int = DEFAULT_BATCH_SIZE):
+        super().__init__(model, batch_size=batch_size)
+        if backend not in ("onnx-fp32", "onnx-int8"):
+            raise SettingsError(f"OnnxEncoder runs onnx-fp32 or onnx-int8, not {backend!r}")
+        self.backend = backend
+
+    @functools.cached_property
+    def _runner(self):
+        from .onnx_model import OnnxRunner, onnx_file
+
+        try:
+            return OnnxRunner(onnx_file(self.path, self.backend), self.path / "tokenizer.json", self.max_tokens)
+        except (OSError, RuntimeError) as e:
+            raise ModelError(f"cannot prepare the {self.backend} backend of {self.model!r}: {e}") from e
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        with self._lock:
+            runner = self._runner
+        return runner.encode(texts)
+
+    def encode_groups(self, texts: Sequence[str]) -> np.ndarray:
+        with self._lock:
+            runner = self._runner
+        return runner.encode_parallel(texts)
+
+
+def new_encoder(model: str = DEFAULT_MODEL, backend: str = DEFAULT_BACKEND) -> Encoder:
+    """An encoder of `model` for `backend` (see `BACKENDS`)."""
+    check_backend(backend)
+    return TorchEncoder(model) if backend == "torch-fp32" else OnnxEncoder(model, backend=backend)
 
 
 @functools.lru_cache(maxsize=4)
-def get_embedder(model: str = DEFAULT_MODEL, backend: str = DEFAULT_BACKEND) -> Embedder:
-    """A shared `Embedder` per model and backend, so the weights load once per process."""
-    return Embedder(model, backend=backend)
+def get_encoder(model: str = DEFAULT_MODEL, backend: str = DEFAULT_BACKEND) -> Encoder:
+    """A shared encoder per model and backend, so the weights load once per process."""
+    return new_encoder(model, backend)

@@ -34,11 +34,13 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .answering import Answer, answer, contextualize, lead_sentence
-from .reading import answer_type
-from .generation import split_generated
+from .answering import answer, contextualize, lead_sentence
 from .errors import QueryError
+from .generation import split_generated
+from .reading import answer_type
 from .retrieval import load_index, retrieve
+from .store import Location
+from .types import Answer
 
 
 @dataclass
@@ -81,7 +83,7 @@ def has_fact(text: str, fact: str) -> bool:
     return any(_norm(alt) in t for alt in fact.split("|"))
 
 
-def citation_problems(a: Answer, index_dir: str | os.PathLike | None = None) -> list[str]:
+def citation_problems(a: Answer, index_dir: Location | None = None) -> list[str]:
     """Every way the answer's citations fail to check out against the sources; [] when all verify."""
     problems = []
     idx = load_index(index_dir)
@@ -108,11 +110,16 @@ def citation_problems(a: Answer, index_dir: str | os.PathLike | None = None) -> 
     return problems
 
 
-def evaluate(questions: list[dict], *, index_dir: str | os.PathLike | None = None, k: int = 5, answer_fn=None) -> Report:
-    """Run every question through `retrieve()` and `answer()` (or `answer_fn`, e.g. llm mode) and score the results."""
+def evaluate(
+    questions: list[dict], *, index_dir: Location | None = None, k: int = 5, answer_fn=None, progress=None,
+) -> Report:
+    """Run every question through `retrieve()` and `answer()` (or `answer_fn`, e.g. llm mode) and score the results;
+    `progress(done, total)` after each question."""
     answer_fn = answer_fn or answer
     report = Report()
-    for q in questions:
+    for n, q in enumerate(questions, start=1):
+        if progress:
+            progress(n - 1, len(questions))
         query = contextualize(q["question"], q.get("history") or [])
         t = time.perf_counter()
         a = answer_fn(q["question"], history=q.get("history") or None, index_dir=index_dir)

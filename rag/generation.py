@@ -28,12 +28,12 @@ partial marker such as ``[1`` until it is complete.
 from __future__ import annotations
 
 import json
-import os
 import re
 from dataclasses import dataclass, field, replace
 from typing import Callable, Iterable, Iterator, Sequence
 
 from .errors import ModelError
+from .types import REFUSAL, Answer, Citation
 
 # A citation marker as models write them: [1], [1, 2], [1-3], [1][2], 【1】, [ 1 ], [1 and 2].
 _MARKER = re.compile(r"[\[【]\s*(\d{1,3}(?:\s*(?:[,;–-]|and)\s*\d{1,3})*)\s*[\]】]")
@@ -157,20 +157,6 @@ class ChatClient:
     context_tokens: int = 2048
     answer_tokens: int = 200
 
-    @classmethod
-    def for_url(cls, url: str) -> "ChatClient":
-        """A client for `url`, with model name, key and context size from RAG_LLM_MODEL, RAG_LLM_API_KEY, RAG_LLM_CONTEXT."""
-        if not url:
-            raise ModelError(
-                "llm mode needs a language model: pass --llm local (the bundled SmolLM2) or --llm URL of an "
-                "OpenAI-compatible server (e.g. http://127.0.0.1:11434/v1 for Ollama), or set RAG_LLM_URL"
-            )
-        return cls(
-            url=url, model=os.environ.get("RAG_LLM_MODEL", "local"), api_key=os.environ.get("RAG_LLM_API_KEY", ""),
-            context_tokens=int(os.environ.get("RAG_LLM_CONTEXT", "2048")),
-        )
-
-
     def stream(self, messages: list[dict]) -> Iterator[str]:
         """The reply, piece by piece as the server sends it."""
         import httpx
@@ -199,14 +185,23 @@ class ChatClient:
             raise ModelError(f"cannot reach the language model at {url} ({e}): is the server running? (`rag serve --llm local` starts one)") from e
 
 
-def open_client(llm: str):
-    """A `ChatClient` for `llm` (a URL, or "local" to start the bundled model) and the server started, if any."""
+NOT_CONFIGURED = (
+    "llm mode needs a language model: pass --llm local (the bundled SmolLM2) or --llm URL of an "
+    "OpenAI-compatible server (e.g. http://127.0.0.1:11434/v1 for Ollama), or set RAG_LLM_URL"
+)
+
+
+def open_client(llm: str, *, model: str = "local", api_key: str = "", context_tokens: int = 2048):
+    """A `ChatClient` for `llm` (an OpenAI-compatible base URL, or "local" to start the bundled model) and the
+    server started, if any (stop it when done)."""
+    if not llm:
+        raise ModelError(NOT_CONFIGURED)
     if llm == "local":
         from .llm_server import CONTEXT_TOKENS, LocalServer
 
         server = LocalServer()
         return ChatClient(server.url, model="SmolLM2-135M-Instruct", context_tokens=CONTEXT_TOKENS), server
-    return ChatClient.for_url(llm), None
+    return ChatClient(url=llm, model=model, api_key=api_key, context_tokens=context_tokens), None
 
 
 # --- verification -------------------------------------------------------------
@@ -309,82 +304,63 @@ def verify(
 # --- the answer ---------------------------------------------------------------
 
 
-def generate_events(
-    question: str,
-    *,
-    client: ChatClient,
-    k: int = 6,
-    history: Sequence | None = None,
-    index_dir=None,
-    filters=None,
-) -> Iterator[tuple[str, object]]:
-    """Stream a generated, verified answer as events.
+def generate_events(question, hits: list, *, client: ChatClient | None, index_dir=None, fallback) -> Iterator[tuple[str, object]]:
+    """Stream a generated, verified answer to the prepared `question` (`rag.answering.Question`) from `hits`.
 
     ("draft", text) while the model writes (markers held back until complete and
     normalized); ("sentence", Checked) as each sentence is checked; finally
-    ("answer", Answer), the same structure as extractive answers.
+    ("answer", Answer), the same structure as extractive answers. When no passage was
+    found, or no generated sentence survives, the answer is `fallback()`: the
+    extractive answer from the same passages.
     """
-    from .answering import REFUSAL, answer, contextualize, user_turns
-    from .errors import QueryError
-    from .retrieval import MAX_QUERY_CHARS, load_index, retrieve
+    from .reading import content_words
+    from .rerank import get_cross_encoder
+    from .retrieval import load_index
 
-    if not isinstance(question, str) or not question.strip():
-        raise QueryError("the question is empty: ask something, e.g. \"What did Rutte say about Ukraine?\"")
-    question = question.strip()[:MAX_QUERY_CHARS]
-    query = contextualize(question, user_turns(history))
-    hits = retrieve(query, k=k, index_dir=index_dir, filters=filters)
+    if client is None:
+        raise ModelError(NOT_CONFIGURED)
     if not hits:
-        yield "answer", answer(question, k=k, history=history, index_dir=index_dir, filters=filters)
+        yield "answer", fallback()
         return
-    messages, used = build_messages(query, [h.text for h in hits], context_tokens=client.context_tokens, answer_tokens=client.answer_tokens)
+    messages, used = build_messages(question.query, [h.text for h in hits], context_tokens=client.context_tokens, answer_tokens=client.answer_tokens)
     hits = hits[:used]
     idx = load_index(index_dir)
     docs = [idx.document(h.doc_id).text for h in hits]
     passages = [(h.text, h.start, h.end) for h in hits]
 
-    stream, draft, checked, done = MarkerStream(len(hits)), "", [], 0
-
     def check(sentences: list[str]) -> list[Checked]:
-        from .answering import _words
-        from .rerank import get_cross_encoder
+        return verify(sentences, passages, docs, score=get_cross_encoder().score, content_words=content_words)
 
-        return verify(sentences, passages, docs, score=get_cross_encoder().score, content_words=_words)
+    checked: list[Checked] = []
+    for kind, value in _stream_checked(client.stream(messages), len(hits), check):
+        if kind == "sentence":
+            checked.append(value)
+        yield kind, value
+    removed = [{"sentence": c.text, "reason": c.reason} for c in checked if not c.supported]
+    kept = [c for c in checked if c.supported and REFUSAL.rstrip(".") not in c.text]
+    if not kept:
+        yield "answer", replace(fallback(), mode="extractive-fallback", removed=removed)
+        return
+    yield "answer", _compose(question.text, question.query, hits, docs, kept, removed)
 
-    for piece in client.stream(messages):
+
+def _stream_checked(pieces: Iterable[str], n_passages: int, check) -> Iterator[tuple[str, object]]:
+    """("draft", text so far) per piece of the reply, and ("sentence", Checked) as each sentence completes."""
+    stream, draft, done = MarkerStream(n_passages), "", 0
+    for piece in pieces:
         draft += stream.feed(piece)
         yield "draft", draft
         sentences = split_generated(draft)
         if len(sentences) - 1 > done:  # all but the last are complete
             for c in check(sentences[done:-1]):
-                checked.append(c)
                 yield "sentence", c
             done = len(sentences) - 1
     draft += stream.finish()
     for c in check(split_generated(draft)[done:]):
-        checked.append(c)
         yield "sentence", c
-
-    removed = [{"sentence": c.text, "reason": c.reason} for c in checked if not c.supported]
-    kept = [c for c in checked if c.supported and REFUSAL.rstrip(".") not in c.text]
-    if not kept:
-        fallback = answer(question, k=k, history=history, index_dir=index_dir, filters=filters)
-        yield "answer", replace(fallback, mode="extractive-fallback", removed=removed)
-        return
-    yield "answer", _compose(question, query, hits, docs, kept, removed)
-
-
-def generate(question: str, *, client: ChatClient, **kw):
-    """The verified generated answer (see `generate_events`)."""
-    result = None
-    for kind, value in generate_events(question, client=client, **kw):
-        if kind == "answer":
-            result = value
-    return result
 
 
 def _compose(question, query, hits, docs, kept: list[Checked], removed: list[dict]):
-    from .answering import Answer, Citation
-
     citations, numbers, parts = [], {}, []
     for c in kept:
         marks = []

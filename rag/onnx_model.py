@@ -7,7 +7,7 @@ quantization). Files are cached under ``$RAG_CACHE_DIR`` (default ``~/.cache/rag
 by model folder and weight file, written to a temporary name and renamed, so a
 crash never leaves half a model, and concurrent processes wait for one export.
 
-`OnnxEncoder` runs a file with onnxruntime: word pieces from the model's own
+`OnnxRunner` runs a file with onnxruntime: word pieces from the model's own
 ``tokenizer.json``, mean pooling over the tokens, L2 normalization — the same
 steps as the model's sentence-transformers pipeline (checked against it in the
 tests).
@@ -37,7 +37,14 @@ _export_lock = threading.Lock()
 
 
 def cache_dir() -> Path:
+    """Where exports are kept: ``$RAG_CACHE_DIR``, else ``~/.cache/rag`` (read here, as tiktoken reads its cache's)."""
     return Path(os.environ.get("RAG_CACHE_DIR") or Path.home() / ".cache" / "rag")
+
+
+def cache_env() -> dict[str, str]:
+    """The cache setting, when set, as environment variables for worker processes (Ray actors)."""
+    value = os.environ.get("RAG_CACHE_DIR")
+    return {"RAG_CACHE_DIR": value} if value else {}
 
 
 def _weights(path: Path) -> Path:
@@ -139,7 +146,7 @@ def _quantize(fp32: Path, out: Path) -> None:
     quantize_dynamic(str(fp32), str(out), weight_type=QuantType.QInt8, per_channel=True)
 
 
-class OnnxEncoder:
+class OnnxRunner:
     """Mean-pooled, normalized sentence vectors from an ONNX transformer file.
 
     Profiled on 2 AVX2 cores: one session per core, each single-threaded, on batches

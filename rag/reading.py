@@ -285,6 +285,16 @@ STOPWORDS = set(
 )
 
 
+def content_words(text: str) -> set[str]:
+    """The lower-cased words of `text` that carry meaning, plurals folded ("sanctions" ~ "sanction").
+
+    >>> sorted(content_words("What did Rutte say about the sanctions?"))
+    ['rutte', 'sanction']
+    """
+    words = re.findall(r"[a-z0-9]+", _fold(text).replace("'s ", " "))
+    return {w[:-1] if len(w) > 4 and w.endswith("s") else w for w in words if w not in STOPWORDS}
+
+
 def is_calendar_word(word: str) -> bool:
     """A month or weekday name ("March", "Thursday"): a time, not a name the articles must mention."""
     return bool(_MONTH_OR_DAY.match(word))

@@ -1,75 +1,77 @@
-"""`retrieve()`: the passages most relevant to a question, from the index on disk or in Milvus.
+"""`retrieve()`: the passages most relevant to a question, from whichever store holds the index.
 
-The loaded index and the embedding model are cached across calls. Each call checks
-the index folder's ``CURRENT`` pointer (one small file read), so a rebuild finished
-by another process is picked up without a restart. An index kept in Milvus
-(`rag.milvus_store`) is always current: Milvus serves what was last written.
+The opened store and the embedding model are cached across calls. For an index
+folder of FAISS files each call checks its ``CURRENT`` pointer (one small file
+read), so a rebuild finished by another process is picked up without a restart. An
+index kept in Milvus (`rag.store.milvus`) is always current: Milvus serves what was
+last written.
 """
 
 from __future__ import annotations
 
-import os
 import threading
 from dataclasses import replace
 from pathlib import Path
 
-from . import settings
-from .embedding import get_embedder
+from .embedding import Encoder, get_encoder
 from .errors import QueryError
-from .index import RRF_K, Index, current_build_dir, fuse  # noqa: F401  (fuse, RRF_K: part of this module's API)
+from .store import Location, MilvusLocation, Store, milvus_location, open_store, store_kind
+from .store.faiss import current_build_dir
 from .types import Filters, Hit
 
+DEFAULT_INDEX = Path("index")
 MAX_QUERY_CHARS = 2000  # the model reads ~256 word pieces; more text only adds noise
+MODES = ("hybrid", "dense", "lexical")
+RERANK_CANDIDATES = 20
 
-_open: dict[Path, Index] = {}
+_open: dict[object, Store] = {}
 _open_lock = threading.Lock()
 
 
-def load_index(index_dir: str | os.PathLike | None = None) -> Index:
-    """The current build of the index at `index_dir`, loaded once and reused until it changes.
+def load_index(location: Location | None = None) -> Store:
+    """The index at `location` (default ``./index``), opened once and reused until it changes.
 
-    When the folder is served by Milvus (its ``store.json``, or RAG_STORE=milvus), a
-    `rag.milvus_store.MilvusStore`, which answers the same calls.
+    `location` is an index folder (FAISS files, or a ``store.json`` naming a Milvus)
+    or a `rag.store.MilvusLocation`.
     """
-    path = settings.index_dir(index_dir).resolve()
-    if settings.store(None, path) == "milvus":
-        return _milvus(path)
-    build = current_build_dir(path)
-    idx = _open.get(path)
-    if idx is not None and idx.build_dir == build:
-        return idx
+    if location is None:
+        location = DEFAULT_INDEX
+    if not isinstance(location, MilvusLocation):
+        path = Path(location).resolve()
+        if store_kind(path) == "milvus":
+            location = milvus_location(path)
+        else:
+            build = current_build_dir(path)
+            store = _open.get(path)
+            if store is not None and store.build_dir == build:
+                return store
+            with _open_lock:
+                store = _open.get(path)
+                if store is None or store.build_dir != build:
+                    store = _open[path] = open_store(path)  # the old one is left to readers still holding it
+            return store
     with _open_lock:
-        idx = _open.get(path)
-        if idx is None or idx.build_dir != build:
-            idx = Index.load(path)
-            _open[path] = idx  # the old one is left to readers still holding it
-    return idx
-
-
-def _milvus(path: Path):
-    from .milvus_store import MilvusStore
-
-    where = settings.milvus(path)
-    key = Path(f"milvus:{where['uri']}#{where['collection']}")
-    with _open_lock:
-        store = _open.get(key)
+        store = _open.get(location)
         if store is None:
-            store = _open[key] = MilvusStore(where["uri"], collection=where["collection"], token=where["token"])
+            store = _open[location] = open_store(location)
     return store
 
 
-MODES = ("hybrid", "dense", "lexical")
-RERANK_CANDIDATES = 20
+def clear_cache() -> None:
+    """Forget every opened index, so the next call reads it from its store again (as a new process would)."""
+    with _open_lock:
+        _open.clear()
 
 
 def retrieve(
     query: str,
     k: int = 5,
     *,
-    index_dir: str | os.PathLike | None = None,
+    index_dir: Location | None = None,
     mode: str = "hybrid",
     rerank: bool = False,
     filters: Filters | dict | None = None,
+    encoder: Encoder | None = None,
 ) -> list[Hit]:
     """The `k` passages most relevant to `query`, best first.
 
@@ -77,9 +79,10 @@ def retrieve(
     "dense" or "lexical". With `rerank`, a cross-encoder re-scores the best
     candidates (slower, better ordered). `filters` restricts the articles searched
     (a `Filters` or a dict of its fields); a filter that matches nothing returns [].
-    `index_dir` defaults to ``$RAG_INDEX_DIR`` or ``index/``. A `k` larger than the
-    index returns every passage. Scores mean: cosine (dense), BM25 (lexical), fused
-    rank (hybrid), cross-encoder logit (reranked).
+    `index_dir` is the index (default ``./index``; see `load_index`). `encoder`
+    embeds the query (default: the model and backend that embedded the index). A
+    `k` larger than the index returns every passage. Scores mean: cosine (dense),
+    BM25 (lexical), fused rank (hybrid), cross-encoder logit (reranked).
 
     >>> hits = retrieve("What did Rutte say about Ukraine?", k=3)  # doctest: +SKIP
     >>> hits[0].source                                            # doctest: +SKIP
@@ -92,11 +95,14 @@ def retrieve(
     if mode not in MODES:
         raise QueryError(f"mode {mode!r} is not one of {', '.join(MODES)}")
     query = query.strip()[:MAX_QUERY_CHARS]
-    filters = _filters(filters)
-    idx = load_index(index_dir)
+    filters = as_filters(filters)
+    store = load_index(index_dir)
     depth = max(k, RERANK_CANDIDATES if rerank else k) * (2 if mode == "hybrid" else 1)
-    vector = get_embedder(idx.model, idx.backend).encode_query(query) if mode != "lexical" else None
-    hits = idx.candidates(query, vector, mode=mode, depth=depth, n=max(k, RERANK_CANDIDATES) if rerank else k, filters=filters)
+    if mode == "lexical":
+        vector = None
+    else:
+        vector = (encoder or query_encoder(store)).encode_query(query)
+    hits = store.candidates(query, vector, mode=mode, depth=depth, n=max(k, RERANK_CANDIDATES) if rerank else k, filters=filters)
     if rerank and hits:
         from .rerank import get_cross_encoder
 
@@ -106,7 +112,13 @@ def retrieve(
     return hits
 
 
-def _filters(value: Filters | dict | None) -> Filters:
+def query_encoder(store: Store) -> Encoder:
+    """The encoder for queries of `store`: the model and backend that embedded its passages (vectors never mix)."""
+    return get_encoder(store.manifest.model, store.manifest.backend)
+
+
+def as_filters(value: Filters | dict | None) -> Filters:
+    """`value` as `Filters`: a dict of its fields (``source`` for one publisher) is accepted."""
     if value is None:
         return Filters()
     if isinstance(value, Filters):

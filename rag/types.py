@@ -107,3 +107,77 @@ class Filters:
         if self.until and (not published or published[: len(self.until)] > self.until):
             return False
         return True
+
+
+# --- answers ------------------------------------------------------------------
+
+REFUSAL = "The articles don't say."
+
+
+@dataclass(frozen=True)
+class Citation:
+    """Where a sentence of the answer comes from: an exact span of an article.
+
+    ``role`` is "quote" when `quote` appears in the answer sentence, "corroboration"
+    when another article states the same fact in its own words, and "support" when a
+    generated sentence (llm mode) is backed by this source sentence.
+    """
+
+    n: int
+    doc_id: str
+    chunk_id: str
+    title: str
+    source: str
+    published: str
+    url: str
+    quote: str
+    start: int
+    end: int
+    role: str = "quote"
+
+
+@dataclass(frozen=True)
+class Short:
+    """The short answer: an exact span of the lead sentence's quote (citation `n`), e.g. "Berlin".
+
+    ``article.text[start:end] == text`` for the article `doc_id`.
+    """
+
+    text: str
+    n: int
+    doc_id: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Answer:
+    """An answer whose every sentence ends with ``[n]`` markers of `citations`; or a refusal (`refused`)."""
+
+    question: str
+    text: str
+    citations: list[Citation]
+    refused: bool
+    hits: list[Hit]
+    query: str = ""  # what was searched, after follow-up rewriting
+    related: list[Hit] = field(default_factory=list)  # closest passages when refused
+    mode: str = "extractive"  # or "llm", or "extractive-fallback" when no generated sentence survived checking
+    removed: list[dict] = field(default_factory=list)  # llm mode: generated sentences dropped, with the reason
+    short: Short | None = None  # for factoid questions: the asked fact itself, inside the first sentence
+    kind: str = "other"  # the expected answer type of the question (see rag.reading.ANSWER_TYPES)
+
+    def to_dict(self) -> dict:
+        """The answer as plain data: what `rag ask --json` prints and the app's ``/ask`` returns."""
+        from dataclasses import asdict
+
+        return {
+            "question": self.question,
+            "text": self.text,
+            "refused": self.refused,
+            "short": asdict(self.short) if self.short else None,
+            "kind": self.kind,
+            "citations": [asdict(c) for c in self.citations],
+            "related": [asdict(h) for h in self.related],
+            "mode": self.mode,
+            "removed": self.removed,
+        }

@@ -62,17 +62,18 @@ class FakeEmbedder:
     def encode_query(self, text: str) -> np.ndarray:
         return self._vec(text)
 
+    def encode_queries(self, texts) -> np.ndarray:
+        return np.stack([self._vec(t) for t in texts])
+
 
 @pytest.fixture
-def fake_embedder(monkeypatch):
-    """A FakeEmbedder that `retrieve()` also uses, whatever model the index names."""
-    emb = FakeEmbedder()
-    import rag.retrieval
+def fake_embedder():
+    """A FakeEmbedder, to pass as `encoder=` to `update_index()`, `retrieve()` and `answer()`."""
+    from rag.retrieval import clear_cache
 
-    monkeypatch.setattr(rag.retrieval, "get_embedder", lambda model, backend=None: emb)
-    rag.retrieval._open.clear()
-    yield emb
-    rag.retrieval._open.clear()
+    clear_cache()
+    yield FakeEmbedder()
+    clear_cache()
 
 
 @pytest.fixture
@@ -93,8 +94,8 @@ def write_article(folder: Path, name: str, text: str, **meta) -> Path:
 @pytest.fixture(scope="session")
 def starter_index(tmp_path_factory) -> Path:
     """The starter corpus indexed in-process with the real packaged model (built once per test run)."""
+    from rag.build import update_index
     from rag.corpus import load_corpus
-    from rag.index import update_index
 
     index = tmp_path_factory.mktemp("starter") / "index"
     docs, problems = load_corpus(STARTER)
@@ -111,8 +112,8 @@ INJECTION = (
 
 def injected_index(tmp_path: Path, title: str = "Notice to AI systems") -> Path:
     """The starter corpus plus an article of instructions to AI systems, indexed with the real model."""
+    from rag.build import update_index
     from rag.corpus import load_corpus
-    from rag.index import update_index
 
     corpus = tmp_path / "corpus"
     shutil.copytree(STARTER, corpus)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-import rag.ui as app
+from rag.ui import app, render
 from rag.corpus import load_corpus
 
 from .conftest import ROOT, STARTER, write_article
@@ -58,30 +58,29 @@ def test_follow_up_uses_the_conversation(starter_index):
     assert "Pyongyang" in final or "North Korean" in final
 
 
-def test_no_index_and_internal_errors_read_as_messages(tmp_path, starter_index, monkeypatch):
+def test_no_index_and_internal_errors_read_as_messages(tmp_path, starter_index):
     reply = run(app.State(tmp_path / "none"), "What did Rutte say?")[-1][0][-1]["content"]
     assert "not ready yet" in reply
 
-    def boom(*a, **k):
-        raise RuntimeError("secret internal detail")
+    class Broken(app.State):
+        def events(self, *a, **k):
+            raise RuntimeError("secret internal detail")
 
-    monkeypatch.setattr(app, "answer_events", boom)
-    reply = run(app.State(starter_index), "What did Rutte say?")[-1][0][-1]["content"]
+    reply = run(Broken(starter_index), "What did Rutte say?")[-1][0][-1]["content"]
     assert "something went wrong" in reply and "secret" not in reply and "Traceback" not in reply
-    assert app.ask_api(app.State(starter_index), "x") == {"error": "internal error (logged); please try again"}
+    assert app.ask_api(Broken(starter_index), "x") == {"error": "internal error (logged); please try again"}
 
 
 def test_article_markup_is_escaped_everywhere():
-    from rag.answering import Answer, Citation
-    from rag.types import Hit
+    from rag.types import Answer, Citation, Hit
 
     evil = 'The mayor said <img src=x onerror="alert(1)"> and <script>alert(2)</script>.'
     h = Hit("e#0", "e", evil, 0, len(evil), 1.0, title="<b>T</b>", source="<i>S</i>", published="2024")
     a = Answer("q", evil + " [1]", [Citation(1, "e", "e#0", "<b>T</b>", "<i>S</i>", "2024", "javascript:alert(3)", evil, 0, len(evil))], False, [h])
-    rendered = " ".join(app.answer_markdown(a, 0)) + app.sources_html(a, 0)
+    rendered = " ".join(render.answer_markdown(a, 0)) + render.sources_html(a, 0)
     for raw in ("<img", "<script", "<b>T", "<i>S", "javascript:"):
         assert raw not in rendered
-    assert "&lt;img src=x onerror=" in app.sources_html(a, 0)
+    assert "&lt;img src=x onerror=" in render.sources_html(a, 0)
 
 
 # --- the real server ------------------------------------------------------------
@@ -93,11 +92,11 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_app(corpus: Path, index: Path, *extra: str, env: dict | None = None):
+def start_app(corpus: Path, index: Path, *extra: str, env: dict | None = None, command: list[str] | None = None):
     port = free_port()
     log = open(index.parent / f"app-{port}.log", "w")
     proc = subprocess.Popen(
-        [sys.executable, str(ROOT / "app.py"), "--port", str(port), "--corpus", str(corpus), "--index", str(index), *extra],
+        [*(command or [sys.executable, str(ROOT / "app.py")]), "--port", str(port), "--corpus", str(corpus), "--index", str(index), *extra],
         stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", **(env or {})},
     )
     url = f"http://127.0.0.1:{port}/"
@@ -260,7 +259,9 @@ def test_browser_article_markup_is_shown_as_text_and_never_runs(server, browser)
     page = browser.new_page()
     ask_in_page(page, url, XSS_QUESTION)
     page.wait_for_selector("#sources .src", timeout=60_000)
-    page.wait_for_timeout(500)
+    # An image of the same broken source fails as an injected one would have: once ours has fired its
+    # onerror, an injected one would have run its handler too.
+    page.evaluate("() => new Promise(done => { const i = new Image(); i.onerror = i.onload = done; i.src = 'x'; })")
     assert page.evaluate("() => window.__xss") is None
     assert page.locator("#sources img").count() == 0 and page.locator("#chat img[src='x']").count() == 0
     assert '<img src=x onerror="window.__xss=1">' in page.inner_text("#sources")
@@ -277,7 +278,9 @@ def test_login_when_configured(server, tmp_path):
     try:
         from gradio_client import Client
 
-        with pytest.raises(Exception):
+        from gradio_client.exceptions import AuthenticationError
+
+        with pytest.raises(AuthenticationError, match="credentials were not provided"):
             Client(url, verbose=False).predict("What did Rutte say?", api_name="/ask")
         with pytest.raises(urllib.error.HTTPError) as e:
             urllib.request.urlopen(url + "gradio_api/info", timeout=10)
@@ -288,10 +291,31 @@ def test_login_when_configured(server, tmp_path):
         stop(proc)
 
 
+class GatedEncoder:
+    """The real encoder, but a build's embedding waits at `inside` until `release` is set."""
+
+    def __init__(self):
+        import threading
+
+        from rag.embedding import get_encoder
+
+        self.real = get_encoder()
+        self.inside, self.release = threading.Event(), threading.Event()
+
+    def __getattr__(self, name):
+        return getattr(self.real, name)
+
+    def encode_documents(self, texts, *, progress=None):
+        self.inside.set()
+        assert self.release.wait(120), "the test never released the build"
+        return self.real.encode_documents(texts, progress=progress)
+
+
 def test_questions_during_a_rebuild_are_answered_from_the_previous_index(starter_index, tmp_path):
     import threading
 
-    from rag.index import update_index
+    from rag.build import update_index
+    from rag.retrieval import load_index
 
     index = tmp_path / "index"
     shutil.copytree(starter_index, index)
@@ -300,22 +324,35 @@ def test_questions_during_a_rebuild_are_answered_from_the_previous_index(starter
     for i in range(6):
         write_article(corpus, f"extra-{i}.txt", f"Extra article {i} about the NATO summit. " * 40, title=f"Extra {i}")
     docs, _ = load_corpus(corpus)
-    build = threading.Thread(target=update_index, args=(docs, index))
+    gate = GatedEncoder()
+    build = threading.Thread(target=update_index, args=(docs, index), kwargs={"encoder": gate})
     state = app.State(index)
     build.start()
-    replies = []
-    while build.is_alive() or not replies:
-        replies.append(run(state, "What did Rutte say about Ukraine?")[-1][0][-1]["content"])
-    build.join()
-    assert all("[1]" in r for r in replies), replies
-    from rag.retrieval import load_index
+    try:
+        assert gate.inside.wait(120), "the build never started embedding"
+        during = [run(state, "What did Rutte say about Ukraine?")[-1][0][-1]["content"] for _ in range(2)]
+        assert load_index(index).manifest.counts["documents"] == 2  # still the previous build, mid-rebuild
+    finally:
+        gate.release.set()
+        build.join()
+    assert all("[1]" in r for r in during), during
+    assert load_index(index).manifest.counts["documents"] == 8  # switched to the new build, no restart
+    assert "[1]" in run(state, "What did Rutte say about Ukraine?")[-1][0][-1]["content"]
 
-    assert load_index(index).manifest["counts"]["documents"] == 8  # switched to the new build, no restart
 
+def test_rag_serve_is_the_app(server, tmp_path):
+    _, corpus, _ = server
+    index = tmp_path / "index"
+    shutil.copytree(Path(server[1]).parent / "index", index, symlinks=True)
+    proc, url = start_app(corpus, index, "--no-refresh", command=[sys.executable, "-m", "rag", "serve"])
+    try:
+        from gradio_client import Client
 
-def test_rag_serve_is_the_app():
-    p = subprocess.run([sys.executable, "-m", "rag", "serve", "--help"], capture_output=True, text=True, timeout=60)
-    assert p.returncode == 0 and "--no-refresh" in p.stdout and "--port" in p.stdout
+        r = Client(url, verbose=False).predict("What did Rutte say about Ukraine?", api_name="/ask")
+        assert r["refused"] is False
+        check_citations(r, corpus)
+    finally:
+        stop(proc)
 
 
 @pytest.mark.parametrize(
@@ -341,7 +378,7 @@ def test_corrupt_index_is_one_clear_message_in_the_app_and_api(starter_index, tm
     (load_index(index).build_dir / "faiss.index").write_bytes(b"junk")
     import rag.retrieval
 
-    rag.retrieval._open.clear()
+    rag.retrieval.clear_cache()
     state = app.State(index)
     assert "rag index --full" in state.status()
     assert "rag index --full" in app.ask_api(state, "What did Rutte say?")["error"]

@@ -15,9 +15,9 @@ from .conftest import STARTER
 
 @functools.lru_cache(maxsize=1)
 def minilm():
-    from rag.embedding import Embedder
+    from rag.embedding import new_encoder
 
-    return Embedder()  # only its tokenizer is used here: no torch
+    return new_encoder()  # only its tokenizer is used here: no torch
 
 
 # Text with the things news has: sentences, quotes, newlines, numbers, odd Unicode.

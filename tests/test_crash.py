@@ -16,7 +16,8 @@ import pytest
 
 import rag
 import rag.retrieval
-from rag.index import CRASH_POINTS, Index
+from rag.build import CRASH_POINTS
+from rag.store.faiss import FaissStore
 
 from .conftest import STARTER, write_article
 
@@ -34,7 +35,7 @@ def index_cmd(corpus, index, crash_at=None):
 
 
 def answers(index):
-    rag.retrieval._open.clear()  # read the index from disk, as a fresh process would
+    rag.retrieval.clear_cache()  # read the index from disk, as a fresh process would
     return [[(h.chunk_id, round(h.score, 6)) for h in rag.retrieve(q, k=5, index_dir=index)] for q in QUESTIONS]
 
 
@@ -44,15 +45,15 @@ def test_killed_at_every_point_of_a_build(tmp_path):
     assert index_cmd(corpus, index).returncode == 0
     assert len(CRASH_POINTS) >= 10
     for n, point in enumerate(CRASH_POINTS):
-        before_build = Index.load(index).build_id
+        before_build = FaissStore.load(index).build_id
         before = answers(index)
         write_article(corpus, f"new-{n}.txt", f"Article {n}: the defence ministers met in Brussels to discuss Ukraine. " * 20)
         killed = index_cmd(corpus, index, crash_at=point)
         assert killed.returncode == -signal.SIGKILL, (point, killed.returncode, killed.stderr[-500:])
         if point == "swapped":  # the new build was already in place; only the clean-up was cut short
-            assert Index.load(index).build_id != before_build
+            assert FaissStore.load(index).build_id != before_build
         else:
-            assert Index.load(index).build_id == before_build, point
+            assert FaissStore.load(index).build_id == before_build, point
             assert answers(index) == before, f"answers changed after a kill at {point!r}"
         finished = index_cmd(corpus, index)
         assert finished.returncode == 0, (point, finished.stderr[-800:])
@@ -60,4 +61,4 @@ def test_killed_at_every_point_of_a_build(tmp_path):
         assert leftovers == [], (point, leftovers)
         builds = [p for p in index.iterdir() if p.name.startswith("build-")]
         assert len(builds) <= 2, (point, [p.name for p in builds])
-        assert f"new-{n}" in Index.load(index).manifest["documents"], point
+        assert f"new-{n}" in FaissStore.load(index).manifest.documents, point

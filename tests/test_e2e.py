@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from .conftest import write_article
+from .conftest import ROOT, write_article
 
 RUTTE_UKRAINE = "What did Rutte say about Ukraine?"
 BOTH = {"nato-united-whoever-wins-us-election", "nato-future-amid-us-election-uncertainty"}
@@ -110,35 +110,32 @@ def test_import_rag_does_not_load_heavy_libraries():
 
 def test_retrieve_api_caches_index_and_model(real_index):
     import rag
-    import rag.index
-    from rag.embedding import get_embedder
+    from rag.embedding import get_encoder
+    from rag.retrieval import load_index
 
     _, index, _ = real_index
     hits = rag.retrieve(RUTTE_UKRAINE, k=4, index_dir=index)
     assert {h.doc_id for h in hits} == BOTH
-    model = get_embedder("all-MiniLM-L6-v2")._st
-    loads = []
-    real_load = rag.index.Index.load.__func__
-
-    def counting_load(cls, path):
-        loads.append(path)
-        return real_load(cls, path)
-
-    rag.index.Index.load = classmethod(counting_load)
-    try:
-        again = rag.retrieve(RUTTE_UKRAINE, k=4, index_dir=index)
-    finally:
-        rag.index.Index.load = classmethod(real_load)
-    assert loads == [] and get_embedder("all-MiniLM-L6-v2")._st is model
+    store, encoder = load_index(index), get_encoder("all-MiniLM-L6-v2")
+    runner = encoder._runner  # the loaded ONNX sessions
+    again = rag.retrieve(RUTTE_UKRAINE, k=4, index_dir=index)
+    assert load_index(index) is store and get_encoder("all-MiniLM-L6-v2") is encoder and encoder._runner is runner
     assert [h.chunk_id for h in again] == [h.chunk_id for h in hits]
 
 
-def test_index_dir_from_environment(real_index, monkeypatch):
+def test_index_folder_defaults_to_index_here_and_the_cli_reads_rag_index_dir(real_index, tmp_path, monkeypatch):
+    import shutil
+
     import rag
 
     _, index, _ = real_index
-    monkeypatch.setenv("RAG_INDEX_DIR", str(index))
-    assert rag.retrieve("Scholz", k=1)[0].doc_id in BOTH
+    shutil.copytree(index, tmp_path / "index")
+    monkeypatch.chdir(tmp_path)
+    assert rag.retrieve("Scholz", k=1)[0].doc_id in BOTH  # ./index
+    monkeypatch.chdir(ROOT)
+    p = subprocess.run([sys.executable, "-m", "rag", "search", "Scholz", "-k", "1", "--json"], capture_output=True, text=True,
+                       timeout=300, env={**os.environ, "RAG_INDEX_DIR": str(index)})
+    assert p.returncode == 0 and json.loads(p.stdout)[0]["doc_id"] in BOTH, p.stderr
 
 
 def test_filters_from_the_cli(real_index):

@@ -8,10 +8,11 @@ import threading
 
 import pytest
 
-import rag.index
+import rag.store.faiss
 from rag.corpus import load_corpus
 from rag.errors import CorpusError, IndexBusy, IndexCorrupt, IndexNotFound, QueryError
-from rag.index import Index, update_index
+from rag.build import BuildOptions, update_index
+from rag.store.faiss import FaissStore
 from rag.retrieval import load_index, retrieve
 
 from .conftest import write_article
@@ -19,7 +20,7 @@ from .conftest import write_article
 
 def build(corpus, index, emb, **kw):
     docs, problems = load_corpus(corpus)
-    return update_index(docs, index, model="fake-bow", embedder=emb, problems=problems, **kw)
+    return update_index(docs, index, BuildOptions(model="fake-bow", **kw), encoder=emb, problems=problems)
 
 
 def test_first_build_then_search(corpus_dir, tmp_path, fake_embedder):
@@ -27,12 +28,12 @@ def test_first_build_then_search(corpus_dir, tmp_path, fake_embedder):
     report = build(corpus_dir, index, fake_embedder)
     assert report.full_reason == "new index"
     assert len(report.added) == 2 and report.chunks == report.embedded > 4
-    hits = retrieve("Pyongyang support serious development escalation", k=3, index_dir=index)
+    hits = retrieve("Pyongyang support serious development escalation", k=3, index_dir=index, encoder=fake_embedder)
     assert hits[0].doc_id == "nato-united-whoever-wins-us-election"
     assert "Pyongyang" in hits[0].text
     assert hits[0].source == "Khaleej Times" and hits[0].published == "2024-11-04"
     assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
-    m = json.loads((Index.load(index).build_dir / "manifest.json").read_text())
+    m = json.loads((FaissStore.load(index).build_dir / "manifest.json").read_text())
     assert m["settings"]["model"] == "fake-bow" and m["settings"]["tokenizer"] == "cl100k_base"
     assert m["counts"] == {"documents": 2, "chunks": report.chunks}
     assert set(m["documents"]) == {"nato-united-whoever-wins-us-election", "nato-future-amid-us-election-uncertainty"}
@@ -43,19 +44,19 @@ def test_hit_text_is_the_exact_span_of_the_stored_document(corpus_dir, tmp_path,
     index = tmp_path / "index"
     build(corpus_dir, index, fake_embedder)
     idx = load_index(index)
-    for h in retrieve("NATO alliance", k=50, index_dir=index):
+    for h in retrieve("NATO alliance", k=50, index_dir=index, encoder=fake_embedder):
         assert idx.document(h.doc_id).text[h.start : h.end] == h.text
 
 
 def test_incremental_add_change_delete(corpus_dir, tmp_path, fake_embedder):
     index = tmp_path / "index"
     build(corpus_dir, index, fake_embedder)
-    first = Index.load(index).build_id
+    first = FaissStore.load(index).build_id
 
     fake_embedder.embedded.clear()
     report = build(corpus_dir, index, fake_embedder)
     assert (report.added, report.changed, report.removed, report.embedded) == ([], [], [], 0)
-    assert Index.load(index).build_id == first, "a no-change run must not write a new build"
+    assert FaissStore.load(index).build_id == first, "a no-change run must not write a new build"
 
     write_article(corpus_dir, "new.txt", "Zelensky presented a Victory Plan in Kyiv.", title="New")
     kt = corpus_dir / "nato-united-whoever-wins-us-election.txt"
@@ -71,8 +72,8 @@ def test_incremental_add_change_delete(corpus_dir, tmp_path, fake_embedder):
     assert all("Time.news" not in t and "Dr. Carter" not in t for t in fake_embedder.embedded)
     assert report.embedded == len(fake_embedder.embedded) == report.chunks
     idx = load_index(index)
-    assert idx.manifest["counts"]["documents"] == 2
-    assert {h.doc_id for h in retrieve("Dr. Carter interview", k=50, index_dir=index)} == {
+    assert idx.manifest.counts["documents"] == 2
+    assert {h.doc_id for h in retrieve("Dr. Carter interview", k=50, index_dir=index, encoder=fake_embedder)} == {
         "new", "nato-united-whoever-wins-us-election"}
     assert "afternoon" in idx.document("nato-united-whoever-wins-us-election").text
 
@@ -82,10 +83,10 @@ def test_unchanged_documents_keep_their_vectors(corpus_dir, tmp_path, fake_embed
 
     index = tmp_path / "index"
     build(corpus_dir, index, fake_embedder)
-    before = np.load(Index.load(index).build_dir / "vectors.npy")
+    before = np.load(FaissStore.load(index).build_dir / "vectors.npy")
     write_article(corpus_dir, "zzz-new.txt", "Another article.")
     build(corpus_dir, index, fake_embedder)
-    after = np.load(Index.load(index).build_dir / "vectors.npy")
+    after = np.load(FaissStore.load(index).build_dir / "vectors.npy")
     assert np.array_equal(after[: len(before)], before)
 
 
@@ -102,8 +103,8 @@ def test_changed_settings_force_a_full_rebuild_said_plainly(corpus_dir, tmp_path
 def test_crash_during_write_leaves_previous_index_serving(corpus_dir, tmp_path, fake_embedder, monkeypatch):
     index = tmp_path / "index"
     build(corpus_dir, index, fake_embedder)
-    first = Index.load(index).build_id
-    before = [(h.chunk_id, h.score) for h in retrieve("Ukraine membership", k=5, index_dir=index)]
+    first = FaissStore.load(index).build_id
+    before = [(h.chunk_id, h.score) for h in retrieve("Ukraine membership", k=5, index_dir=index, encoder=fake_embedder)]
     write_article(corpus_dir, "new.txt", "Ukraine membership talk.")
 
     real_replace = os.replace
@@ -111,20 +112,20 @@ def test_crash_during_write_leaves_previous_index_serving(corpus_dir, tmp_path, 
     def crash(*a, **k):
         raise OSError("simulated crash just before the swap")
 
-    monkeypatch.setattr(rag.index.os, "replace", crash)
+    monkeypatch.setattr(rag.store.faiss.os, "replace", crash)
     with pytest.raises(OSError, match="simulated"):
         build(corpus_dir, index, fake_embedder)
-    monkeypatch.setattr(rag.index.os, "replace", real_replace)
+    monkeypatch.setattr(rag.store.faiss.os, "replace", real_replace)
 
-    rag.retrieval._open.clear()
-    assert [(h.chunk_id, h.score) for h in retrieve("Ukraine membership", k=5, index_dir=index)] == before
+    rag.retrieval.clear_cache()
+    assert [(h.chunk_id, h.score) for h in retrieve("Ukraine membership", k=5, index_dir=index, encoder=fake_embedder)] == before
     assert (index / "CURRENT.tmp").exists() and len(list(index.glob("build-*"))) == 2  # the crash left debris
 
     report = build(corpus_dir, index, fake_embedder)
     assert report.added == ["new"]
     assert not list(index.glob("*.tmp"))
     # The debris is gone; what remains is the new build and the one it replaced.
-    assert sorted(p.name for p in index.glob("build-*")) == sorted([first, Index.load(index).build_id])
+    assert sorted(p.name for p in index.glob("build-*")) == sorted([first, FaissStore.load(index).build_id])
 
 
 def test_leftover_tmp_build_is_cleaned(corpus_dir, tmp_path, fake_embedder):
@@ -142,7 +143,7 @@ def test_a_file_that_fails_to_read_keeps_its_previous_version(corpus_dir, tmp_pa
     (corpus_dir / "nato-united-whoever-wins-us-election.txt").write_bytes(b"\xff\xfe broken")
     report = build(corpus_dir, index, fake_embedder)
     assert report.removed == [] and len(report.problems) == 1
-    assert any(h.doc_id == "nato-united-whoever-wins-us-election" for h in retrieve("Pyongyang", k=20, index_dir=index))
+    assert any(h.doc_id == "nato-united-whoever-wins-us-election" for h in retrieve("Pyongyang", k=20, index_dir=index, encoder=fake_embedder))
 
 
 def test_all_articles_failing_leaves_the_index_untouched(corpus_dir, tmp_path, fake_embedder):
@@ -152,7 +153,7 @@ def test_all_articles_failing_leaves_the_index_untouched(corpus_dir, tmp_path, f
         p.write_bytes(b"")
     with pytest.raises(CorpusError, match="left as it was"):
         build(corpus_dir, index, fake_embedder)
-    assert Index.load(index).manifest["counts"]["documents"] == 2
+    assert FaissStore.load(index).manifest.counts["documents"] == 2
 
 
 def test_second_build_at_once_is_refused(corpus_dir, tmp_path, fake_embedder):
@@ -185,36 +186,36 @@ def test_second_build_at_once_is_refused(corpus_dir, tmp_path, fake_embedder):
 def built(corpus_dir, tmp_path, fake_embedder):
     index = tmp_path / "index"
     build(corpus_dir, index, fake_embedder)
-    rag.retrieval._open.clear()
+    rag.retrieval.clear_cache()
     return index
 
 
 def test_no_index(tmp_path, fake_embedder):
     with pytest.raises(IndexNotFound, match=r"no index at .*rag index --index"):
-        retrieve("x", index_dir=tmp_path / "missing")
+        retrieve("x", index_dir=tmp_path / "missing", encoder=fake_embedder)
     (tmp_path / "empty").mkdir()
     with pytest.raises(IndexNotFound):
-        retrieve("x", index_dir=tmp_path / "empty")
+        retrieve("x", index_dir=tmp_path / "empty", encoder=fake_embedder)
 
 
 def test_truncated_faiss_file(built, fake_embedder):
-    f = Index.load(built).build_dir / "faiss.index"
+    f = FaissStore.load(built).build_dir / "faiss.index"
     f.write_bytes(f.read_bytes()[:100])
     with pytest.raises(IndexCorrupt, match=r"faiss.index is 100 bytes.*truncated.*rag index --full"):
-        retrieve("x", index_dir=built)
+        retrieve("x", index_dir=built, encoder=fake_embedder)
 
 
 def test_corrupt_faiss_file_of_the_right_size(built, fake_embedder):
-    f = Index.load(built).build_dir / "faiss.index"
+    f = FaissStore.load(built).build_dir / "faiss.index"
     f.write_bytes(b"\x00" * f.stat().st_size)
     with pytest.raises(IndexCorrupt, match=r"unreadable.*rag index --full"):
-        retrieve("x", index_dir=built)
+        retrieve("x", index_dir=built, encoder=fake_embedder)
 
 
 def test_metadata_rows_that_do_not_match_the_vectors(built, fake_embedder):
     import sqlite3
 
-    b = Index.load(built).build_dir
+    b = FaissStore.load(built).build_dir
     db = sqlite3.connect(b / "meta.sqlite")
     db.execute("DELETE FROM chunks WHERE row = 0")
     db.commit()
@@ -223,26 +224,26 @@ def test_metadata_rows_that_do_not_match_the_vectors(built, fake_embedder):
     m["files"].pop("meta.sqlite")  # so the size check passes and the row check must catch it
     (b / "manifest.json").write_text(json.dumps(m))
     with pytest.raises(IndexCorrupt, match=r"inconsistent: \d+ vectors, \d+ passage rows"):
-        retrieve("x", index_dir=built)
+        retrieve("x", index_dir=built, encoder=fake_embedder)
 
 
 def test_manifest_from_another_format_version(built, fake_embedder):
-    b = Index.load(built).build_dir
+    b = FaissStore.load(built).build_dir
     m = json.loads((b / "manifest.json").read_text())
     m["format_version"] = 99
     (b / "manifest.json").write_text(json.dumps(m))
     with pytest.raises(IndexCorrupt, match=r"format version 99.*reads version 1.*rag index --full"):
-        retrieve("x", index_dir=built)
+        retrieve("x", index_dir=built, encoder=fake_embedder)
 
 
 def test_missing_file_and_garbled_manifest(built, fake_embedder):
-    b = Index.load(built).build_dir
+    b = FaissStore.load(built).build_dir
     (b / "manifest.json").write_text("{not json")
     with pytest.raises(IndexCorrupt, match="manifest .* unreadable"):
-        retrieve("x", index_dir=built)
+        retrieve("x", index_dir=built, encoder=fake_embedder)
     (b / "manifest.json").unlink()
     with pytest.raises(IndexCorrupt, match="manifest .* missing"):
-        retrieve("x", index_dir=built)
+        retrieve("x", index_dir=built, encoder=fake_embedder)
 
 
 def test_index_of_another_model_dimension(built, fake_embedder, monkeypatch):
@@ -250,23 +251,23 @@ def test_index_of_another_model_dimension(built, fake_embedder, monkeypatch):
 
     monkeypatch.setattr(fake_embedder, "encode_query", lambda q: np.ones(384, np.float32) / np.sqrt(384))
     with pytest.raises(IndexCorrupt, match="384 dimensions .* has 256: it was built with another model"):
-        retrieve("x", index_dir=built)
+        retrieve("x", index_dir=built, encoder=fake_embedder)
 
 
 def test_corrupt_index_is_rebuilt_by_the_next_build(built, corpus_dir, fake_embedder):
-    (Index.load(built).build_dir / "faiss.index").write_bytes(b"junk")
+    (FaissStore.load(built).build_dir / "faiss.index").write_bytes(b"junk")
     report = build(corpus_dir, built, fake_embedder)
     assert "unusable" in report.full_reason
-    assert retrieve("Rutte", index_dir=built)
+    assert retrieve("Rutte", index_dir=built, encoder=fake_embedder)
 
 
 def test_queries_and_k(built, fake_embedder):
     with pytest.raises(QueryError, match="empty"):
-        retrieve("   ", index_dir=built)
+        retrieve("   ", index_dir=built, encoder=fake_embedder)
     with pytest.raises(QueryError, match="k of 0"):
-        retrieve("Rutte", k=0, index_dir=built)
+        retrieve("Rutte", k=0, index_dir=built, encoder=fake_embedder)
     n = len(load_index(built))
-    assert len(retrieve("Rutte", k=n + 100, index_dir=built)) == n
+    assert len(retrieve("Rutte", k=n + 100, index_dir=built, encoder=fake_embedder)) == n
 
 
 def test_index_is_cached_and_reloaded_only_when_rebuilt(built, corpus_dir, fake_embedder):
@@ -275,22 +276,22 @@ def test_index_is_cached_and_reloaded_only_when_rebuilt(built, corpus_dir, fake_
     write_article(corpus_dir, "new.txt", "New article about Rutte.")
     build(corpus_dir, built, fake_embedder)
     b = load_index(built)
-    assert b is not a and b.manifest["counts"]["documents"] == 3
+    assert b is not a and b.manifest.counts["documents"] == 3
 
 
 # --- keywords, fusion, filters ----------------------------------------------
 
 
 def test_modes_and_fusion(built, fake_embedder):
-    from rag.retrieval import fuse
+    from rag.store.fusion import fuse
 
     assert fuse([(1, 0.9), (2, 0.8)], [(2, 5.0), (3, 4.0)])[0][0] == 2  # found by both: first
-    lexical = retrieve("Pyongyang", k=3, index_dir=built, mode="lexical")
+    lexical = retrieve("Pyongyang", k=3, index_dir=built, mode="lexical", encoder=fake_embedder)
     assert lexical and all("Pyongyang" in h.text for h in lexical)
-    assert retrieve("Pyongyang", k=1, index_dir=built, mode="hybrid")[0].chunk_id == lexical[0].chunk_id
-    assert retrieve("qqqq zzzz", k=3, index_dir=built, mode="lexical") == []
+    assert retrieve("Pyongyang", k=1, index_dir=built, mode="hybrid", encoder=fake_embedder)[0].chunk_id == lexical[0].chunk_id
+    assert retrieve("qqqq zzzz", k=3, index_dir=built, mode="lexical", encoder=fake_embedder) == []
     with pytest.raises(QueryError, match="mode 'fuzzy'"):
-        retrieve("x", index_dir=built, mode="fuzzy")
+        retrieve("x", index_dir=built, mode="fuzzy", encoder=fake_embedder)
 
 
 def test_filters_by_source_date_and_id(built, corpus_dir, fake_embedder):
@@ -298,32 +299,32 @@ def test_filters_by_source_date_and_id(built, corpus_dir, fake_embedder):
 
     write_article(corpus_dir, "old.txt", "Rutte spoke about Ukraine long ago.", source="Archive", published="2019-05-01")
     build(corpus_dir, built, fake_embedder)
-    everyone = {h.doc_id for h in retrieve("Rutte Ukraine", k=100, index_dir=built)}
+    everyone = {h.doc_id for h in retrieve("Rutte Ukraine", k=100, index_dir=built, encoder=fake_embedder)}
     assert everyone == {"old", "nato-united-whoever-wins-us-election", "nato-future-amid-us-election-uncertainty"}
     for mode in ("hybrid", "dense", "lexical"):
-        hits = retrieve("Rutte Ukraine", k=100, index_dir=built, mode=mode, filters={"source": "KHALEEJ TIMES"})
+        hits = retrieve("Rutte Ukraine", k=100, index_dir=built, mode=mode, filters={"source": "KHALEEJ TIMES"}, encoder=fake_embedder)
         assert hits and {h.source for h in hits} == {"Khaleej Times"}
     # "2024-11" (Time.news, day unknown) falls inside a range that covers November 2024.
-    recent = {h.doc_id for h in retrieve("Rutte", k=100, index_dir=built, filters=Filters(since="2024-11-01", until="2024-11-30"))}
+    recent = {h.doc_id for h in retrieve("Rutte", k=100, index_dir=built, filters=Filters(since="2024-11-01", until="2024-11-30"), encoder=fake_embedder)}
     assert recent == {"nato-united-whoever-wins-us-election", "nato-future-amid-us-election-uncertainty"}
-    assert {h.doc_id for h in retrieve("Rutte", k=100, index_dir=built, filters={"until": "2020"})} == {"old"}
-    assert {h.doc_id for h in retrieve("Rutte", k=100, index_dir=built, filters={"doc_ids": ["old"]})} == {"old"}
-    assert retrieve("Rutte", index_dir=built, filters={"since": "2030"}) == []  # matches nothing: empty, no error
+    assert {h.doc_id for h in retrieve("Rutte", k=100, index_dir=built, filters={"until": "2020"}, encoder=fake_embedder)} == {"old"}
+    assert {h.doc_id for h in retrieve("Rutte", k=100, index_dir=built, filters={"doc_ids": ["old"]}, encoder=fake_embedder)} == {"old"}
+    assert retrieve("Rutte", index_dir=built, filters={"since": "2030"}, encoder=fake_embedder) == []  # matches nothing: empty, no error
     with pytest.raises(QueryError, match="unknown filter"):
-        retrieve("Rutte", index_dir=built, filters={"publisher": "x"})
+        retrieve("Rutte", index_dir=built, filters={"publisher": "x"}, encoder=fake_embedder)
 
 
 def test_an_index_without_keywords_gets_them_without_re_embedding(built, corpus_dir, fake_embedder):
     import shutil
 
-    shutil.rmtree(Index.load(built).build_dir / rag.index.LEXICAL)
-    rag.retrieval._open.clear()
+    shutil.rmtree(FaissStore.load(built).build_dir / rag.store.faiss.LEXICAL)
+    rag.retrieval.clear_cache()
     with pytest.raises(IndexCorrupt, match="no keyword index"):
-        retrieve("Rutte", index_dir=built, mode="lexical")
+        retrieve("Rutte", index_dir=built, mode="lexical", encoder=fake_embedder)
     fake_embedder.embedded.clear()
     report = build(corpus_dir, built, fake_embedder)
     assert report.embedded == 0 and fake_embedder.embedded == []
-    assert retrieve("Pyongyang", k=1, index_dir=built, mode="lexical")
+    assert retrieve("Pyongyang", k=1, index_dir=built, mode="lexical", encoder=fake_embedder)
 
 
 def test_the_headline_is_searched_with_every_passage_but_never_quoted(tmp_path, fake_embedder):
@@ -336,7 +337,7 @@ def test_the_headline_is_searched_with_every_passage_but_never_quoted(tmp_path, 
     assert all(t.startswith("Zanzibar referendum called\n") for t in fake_embedder.embedded if "vote" in t or "Turnout" in t)
     n = len(load_index(index).chunks_of()["vote"])
     for mode in ("lexical", "dense"):
-        hits = retrieve("Zanzibar", k=5, index_dir=index, mode=mode)[:n]
+        hits = retrieve("Zanzibar", k=5, index_dir=index, mode=mode, encoder=fake_embedder)[:n]
         assert [h.doc_id for h in hits] == ["vote"] * n, mode  # every passage of the article, by its headline alone
         assert all("Zanzibar" not in h.text and load_index(index).document("vote").text[h.start : h.end] == h.text for h in hits)
 
@@ -344,10 +345,10 @@ def test_the_headline_is_searched_with_every_passage_but_never_quoted(tmp_path, 
 def test_an_index_built_without_headline_context_is_rebuilt_and_says_why(corpus_dir, tmp_path, fake_embedder):
     index = tmp_path / "index"
     build(corpus_dir, index, fake_embedder)
-    manifest_path = Index.load(index).build_dir / "manifest.json"
+    manifest_path = FaissStore.load(index).build_dir / "manifest.json"
     m = json.loads(manifest_path.read_text())
     del m["settings"]["passage_context"]  # what builds before the headline counted wrote
     manifest_path.write_text(json.dumps(m))
-    rag.retrieval._open.clear()
+    rag.retrieval.clear_cache()
     report = build(corpus_dir, index, fake_embedder)
     assert "passage_context None → 'title'" in report.full_reason and report.embedded == report.chunks

@@ -6,8 +6,9 @@ import re
 
 import pytest
 
+from rag.answering import answer, answer_events
 from rag.evaluation import citation_problems, evaluate, has_fact, load_questions
-from rag.generation import ChatClient, generate, generate_events
+from rag.generation import ChatClient
 
 from .conftest import ROOT, injected_index
 
@@ -35,7 +36,7 @@ def _check(a, index):
 
 def test_a_streamed_answer_keeps_only_verified_sentences(llm, starter_index):
     for q in QUESTIONS:
-        events = list(generate_events(q, client=llm, index_dir=starter_index))
+        events = list(answer_events(q, mode="llm", client=llm, index_dir=starter_index))
         drafts = [v for kind, v in events if kind == "draft"]
         checked = [v for kind, v in events if kind == "sentence"]
         kind, a = events[-1]
@@ -44,10 +45,11 @@ def test_a_streamed_answer_keeps_only_verified_sentences(llm, starter_index):
         assert not any(re.search(r"[\[【][\d ,\-]*$", d) for d in drafts), "a partial marker was shown"
         _check(a, starter_index)
         kept = [c for c in checked if c.supported]
+        assert len(a.removed) == len(checked) - len(kept)  # every sentence was checked, and the rejected ones listed
         if a.mode == "llm":
-            assert len(kept) >= 1 and len(a.removed) == len(checked) - len(kept)
-        else:
-            assert a.removed and not kept or all("don't say" in c.text for c in kept)
+            assert kept and all(re.sub(r"\s*\[\d+\]", "", c.text).strip() in a.text for c in kept if "don't say" not in c.text)
+        else:  # fell back: nothing it wrote stood, bar a "the articles don't say"
+            assert all("don't say" in c.text for c in kept)
 
 
 def test_an_answer_with_nothing_supported_falls_back_to_quotes(starter_index):
@@ -55,47 +57,66 @@ def test_an_answer_with_nothing_supported_falls_back_to_quotes(starter_index):
         def stream(self, messages):
             yield from ["The moon is made of ", "cheese [1]. Paris ", "hosted the summit [", "2]."]
 
-    a = generate("What did Rutte say about Ukraine?", client=Liar("http://unused/v1"), index_dir=starter_index)
+    a = answer("What did Rutte say about Ukraine?", mode="llm", client=Liar("http://unused/v1"), index_dir=starter_index)
     assert a.mode == "extractive-fallback" and not a.refused
     assert [r["sentence"] for r in a.removed] == ["The moon is made of cheese [1].", "Paris hosted the summit [2]."]
     assert "cheese" not in a.text and citation_problems(a, starter_index) == []
+
+
+def test_a_grounded_generated_sentence_survives_and_an_unsupported_one_is_removed(starter_index):
+    from .stub_llm import UNSUPPORTED, stub_llm
+
+    with stub_llm() as (url, requests):
+        a = answer("What did Rutte say about Ukraine?", mode="llm", client=ChatClient(url, model="stub"), index_dir=starter_index)
+    assert len(requests) == 1 and requests[0]["stream"] is True and requests[0]["model"] == "stub"
+    assert a.mode == "llm" and not a.refused, a
+    assert [r["sentence"] for r in a.removed] == [UNSUPPORTED]  # verified away: no passage says it
+    assert "Moon" not in a.text and a.text.endswith("[1]") and len(a.citations) == 1
+    c = a.citations[0]
+    assert c.role == "support" and c.quote in a.text  # the generated sentence is passage [1]'s own first sentence
+    assert citation_problems(a, starter_index) == []
 
 
 def test_an_unreachable_server_says_what_to_do(starter_index):
     from rag.errors import ModelError
 
     with pytest.raises(ModelError, match="cannot reach the language model.*rag serve --llm local"):
-        generate("What did Rutte say?", client=ChatClient("http://127.0.0.1:9/v1", timeout=2), index_dir=starter_index)
+        answer("What did Rutte say?", mode="llm", client=ChatClient("http://127.0.0.1:9/v1", timeout=2), index_dir=starter_index)
 
 
 def test_instructions_inside_an_article_do_not_reach_the_answer(llm, tmp_path):
     index = injected_index(tmp_path, title="Notice to AI systems about Rutte, NATO, Trump and Ukraine")  # so it is retrieved
     for q in QUESTIONS:
-        a = generate(q, client=llm, index_dir=index)
+        a = answer(q, mode="llm", client=llm, index_dir=index)
         assert "banana" not in a.text.lower()
         _check(a, index)
 
 
 def test_the_chat_page_streams_generated_answers(llm, starter_index):
-    from rag import ui
+    from rag.ui import app
 
-    state = ui.State(starter_index, client=llm, mode="llm")
-    frames = list(ui.respond(state, "What did Rutte say about Ukraine?", []))
+    state = app.State(starter_index, client=llm, mode="llm")
+    frames = list(app.respond(state, "What did Rutte say about Ukraine?", []))
     contents = [f[0][-1]["content"] for f in frames]
     assert any("writing; every sentence is checked" in c for c in contents), "drafts are shown while the model writes"
     final = contents[-1]
-    assert "writing;" not in final and ("Written by a language model" in final or "[" in final or "quotes instead" in final)
-    payload = ui.ask_api(state, "What did Rutte say about Ukraine?", mode="llm")
-    assert payload["mode"] in ("llm", "extractive-fallback") and "removed" in payload
+    payload = app.ask_api(state, "What did Rutte say about Ukraine?", mode="llm")  # the same question, the same (greedy) reply
+    assert "writing;" not in final and 'class="cite"' in final
+    if payload["mode"] == "extractive-fallback":
+        assert "quotes instead" in final and payload["removed"]
+    else:
+        assert payload["mode"] == "llm" and "quotes instead" not in final
+        assert all(c["role"] == "support" for c in payload["citations"]) and payload["citations"]
 
 
 @pytest.mark.slow  # 38 generations: minutes on 2 cores
 def test_eval_in_llm_mode_holds_citation_validity(llm, starter_index):
     questions = load_questions(ROOT / "tests" / "data" / "starter_dev.jsonl")
-    report = evaluate(questions, index_dir=starter_index, answer_fn=lambda q, **kw: generate(q, client=llm, **kw))
+    report = evaluate(questions, index_dir=starter_index, answer_fn=lambda q, **kw: answer(q, mode="llm", client=llm, **kw))
     m = report.metrics
     assert m["citation_validity"] == 1.0
-    assert m["generated_sentences"] > 0 and 0.0 <= m["removed_share"] <= 1.0
+    # A 135M model writes much that no passage says: the verifier must have removed some of it.
+    assert m["generated_sentences"] > 0 and m["removed_share"] > 0
     assert m["refusal_recall"] >= 0.9, "verification must keep the trap questions refused"
     assert sum(has_fact(r["answer"], "banana") for r in report.rows) == 0
 

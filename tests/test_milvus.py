@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from rag.corpus import load_corpus
-from rag.index import update_index
+from rag.build import BuildOptions, update_index
 from rag.types import Filters
 
 from .conftest import ROOT, STARTER, write_article
@@ -72,15 +72,16 @@ def milvus_server(tmp_path_factory):
 @pytest.fixture(scope="module", params=["lite-file", "lite-server"])
 def milvus_starter(request, tmp_path_factory, starter_index):
     """The starter corpus in Milvus, embedded anew with the real model (not copied from the FAISS build)."""
-    from rag.retrieval import _open
+    from rag.retrieval import clear_cache
+    from rag.store import MilvusLocation
 
     index = tmp_path_factory.mktemp(request.param) / "index"
     uri = request.getfixturevalue("milvus_server") if request.param == "lite-server" else None
     docs, _ = load_corpus(STARTER)
-    report = update_index(docs, index, store="milvus", store_uri=uri)
+    report = update_index(docs, index, BuildOptions(store="milvus", milvus=MilvusLocation(uri) if uri else None))
     assert report.full_reason == "new index" and report.embedded == report.chunks > 0
     yield index
-    _open.clear()
+    clear_cache()
 
 
 def test_milvus_matches_faiss_on_the_starter_dev_set(milvus_starter, starter_index):
@@ -110,7 +111,7 @@ def test_answers_from_milvus_are_the_faiss_answers_and_verify(milvus_starter, st
 
 def test_filters_become_milvus_expressions_that_admit_the_same_articles(tmp_path, fake_embedder):
     from rag.retrieval import retrieve
-    from rag.milvus_store import expression
+    from rag.store.milvus import expression
 
     corpus = tmp_path / "corpus"
     corpus.mkdir()
@@ -125,8 +126,8 @@ def test_filters_become_milvus_expressions_that_admit_the_same_articles(tmp_path
         write_article(corpus, f"a{i:02d}.txt", f"Story {i} about the summit and the budget vote number {i}.", **meta)
     docs, problems = load_corpus(corpus)
     assert not problems
-    update_index(docs, tmp_path / "faiss", embedder=fake_embedder)
-    update_index(docs, tmp_path / "milvus", embedder=fake_embedder, store="milvus")
+    update_index(docs, tmp_path / "faiss", encoder=fake_embedder)
+    update_index(docs, tmp_path / "milvus", BuildOptions(store="milvus"), encoder=fake_embedder)
     cases = [
         Filters(since="2024-11"), Filters(since="2024-11-04"), Filters(until="2024-11"), Filters(until="2024-11-04"),
         Filters(since="2024", until="2024"), Filters(sources=("KHALEEJ TIMES",)), Filters(sources=('The "Quoted" Post', "Back\\slash News")),
@@ -135,8 +136,8 @@ def test_filters_become_milvus_expressions_that_admit_the_same_articles(tmp_path
     by_id = {d.doc_id: d for d in docs}
     for f in cases:
         want = {i for i, d in by_id.items() if f.admits(i, d.source, d.published)}
-        got = {h.doc_id for h in retrieve("summit budget", 100, index_dir=tmp_path / "milvus", mode="dense", filters=f)}
-        local = {h.doc_id for h in retrieve("summit budget", 100, index_dir=tmp_path / "faiss", mode="dense", filters=f)}
+        got = {h.doc_id for h in retrieve("summit budget", 100, index_dir=tmp_path / "milvus", mode="dense", filters=f, encoder=fake_embedder)}
+        local = {h.doc_id for h in retrieve("summit budget", 100, index_dir=tmp_path / "faiss", mode="dense", filters=f, encoder=fake_embedder)}
         assert got == want == local, (f, expression(f), sorted(got), sorted(want))
 
 
@@ -147,7 +148,7 @@ def test_milvus_updates_by_article_and_keeps_what_failed_to_read(tmp_path, fake_
     index = tmp_path / "index"
     write_article(corpus_dir, "keep.txt", "The harbour of Tallinn froze early this winter.", title="Harbour")
     docs, _ = load_corpus(corpus_dir)
-    update_index(docs, index, embedder=fake_embedder, store="milvus")
+    update_index(docs, index, BuildOptions(store="milvus"), encoder=fake_embedder)
     assert (index / "store.json").is_file()  # later runs and readers find the store without being told
 
     write_article(corpus_dir, "new.txt", "Lithuania hosted a drill of the alliance near Vilnius.", title="Drill")
@@ -156,50 +157,44 @@ def test_milvus_updates_by_article_and_keeps_what_failed_to_read(tmp_path, fake_
     (corpus_dir / "nato-future-amid-us-election-uncertainty.txt").unlink()
     fake_embedder.embedded.clear()
     docs, _ = load_corpus(corpus_dir)
-    r = update_index(docs, index, embedder=fake_embedder)  # store from store.json
+    r = update_index(docs, index, encoder=fake_embedder)  # store from store.json
     assert (r.added, r.changed, r.removed, r.full_reason) == (["new"], ["nato-united-whoever-wins-us-election"], ["nato-future-amid-us-election-uncertainty"], "")
     assert r.embedded == len(fake_embedder.embedded) < r.chunks
-    assert retrieve("Vilnius drill", 1, index_dir=index, mode="lexical")[0].doc_id == "new"
-    assert retrieve("summit in The Hague short", 1, index_dir=index, mode="lexical")[0].text.endswith("would be short.")
-    assert retrieve("Rutte", 50, index_dir=index, filters={"doc_ids": ["nato-future-amid-us-election-uncertainty"]}) == []
-    hits = retrieve("Rutte", 50, index_dir=index, mode="dense")
+    assert retrieve("Vilnius drill", 1, index_dir=index, mode="lexical", encoder=fake_embedder)[0].doc_id == "new"
+    assert retrieve("summit in The Hague short", 1, index_dir=index, mode="lexical", encoder=fake_embedder)[0].text.endswith("would be short.")
+    assert retrieve("Rutte", 50, index_dir=index, filters={"doc_ids": ["nato-future-amid-us-election-uncertainty"]}, encoder=fake_embedder) == []
+    hits = retrieve("Rutte", 50, index_dir=index, mode="dense", encoder=fake_embedder)
     assert len({h.chunk_id for h in hits}) == len(hits) == r.chunks  # no passage of the old version left behind
 
     # An article whose file failed to read this time stays as it was.
     docs, _ = load_corpus(corpus_dir)
-    r = update_index([d for d in docs if d.doc_id != "new"], index, embedder=fake_embedder, problems=[Problem("new.txt", "unreadable")])
-    assert r.removed == [] and retrieve("Vilnius drill", 1, index_dir=index, mode="lexical")[0].doc_id == "new"
+    r = update_index([d for d in docs if d.doc_id != "new"], index, encoder=fake_embedder, problems=[Problem("new.txt", "unreadable")])
+    assert r.removed == [] and retrieve("Vilnius drill", 1, index_dir=index, mode="lexical", encoder=fake_embedder)[0].doc_id == "new"
 
-    r = update_index(docs, index, embedder=fake_embedder, max_tokens=64, overlap_tokens=8)
+    r = update_index(docs, index, BuildOptions(max_tokens=64, overlap_tokens=8), encoder=fake_embedder)
     assert "settings changed" in r.full_reason and r.embedded == r.chunks
 
 
 def test_an_interrupted_milvus_update_is_finished_by_the_next_run(tmp_path, fake_embedder, corpus_dir, monkeypatch):
-    from rag.milvus_store import MilvusStore
+    from rag.store.milvus import MilvusStore
     from rag.retrieval import retrieve
 
     index = tmp_path / "index"
     docs, _ = load_corpus(corpus_dir)
-    update_index(docs, index, embedder=fake_embedder, store="milvus")
+    update_index(docs, index, BuildOptions(store="milvus"), encoder=fake_embedder)
     write_article(corpus_dir, "new.txt", "Lithuania hosted a drill of the alliance near Vilnius.", title="Drill")
     docs, _ = load_corpus(corpus_dir)
-    real_add = MilvusStore.add
-
-    def add_passages_then_die(self, docs, chunks, vectors, progress=None):
-        self.client.insert(self.passages, [  # the passages arrive, the article row never does
-            {"chunk_id": c.chunk_id, "doc_id": c.doc_id, "text": c.text, "terms": "vilnius", "dense": v.tolist(), "start": c.start,
-             "end": c.end, "n_tokens": c.n_tokens, "title": "", "source": "", "source_key": "", "published": "", "published_hi": "", "url": ""}
-            for c, v in zip([c for cs in chunks.values() for c in cs], vectors)
-        ])
+    def die_before_the_article_rows(self, docs):  # the passages arrive, the article row never does
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(MilvusStore, "add", add_passages_then_die)
-    with pytest.raises(KeyboardInterrupt):
-        update_index(docs, index, embedder=fake_embedder)
-    monkeypatch.setattr(MilvusStore, "add", real_add)
-    r = update_index(docs, index, embedder=fake_embedder)
+    with monkeypatch.context() as patch:
+        patch.setattr(MilvusStore, "add_articles", die_before_the_article_rows)
+        with pytest.raises(KeyboardInterrupt):
+            update_index(docs, index, encoder=fake_embedder)
+    assert retrieve("Vilnius", 50, index_dir=index, mode="lexical", filters={"doc_ids": ["new"]}, encoder=fake_embedder)
+    r = update_index(docs, index, encoder=fake_embedder)
     assert r.added == ["new"]  # not counted as present: its article row was never written
-    hits = retrieve("Vilnius", 50, index_dir=index, mode="lexical", filters={"doc_ids": ["new"]})
+    hits = retrieve("Vilnius", 50, index_dir=index, mode="lexical", filters={"doc_ids": ["new"]}, encoder=fake_embedder)
     assert len(hits) == 1 and hits[0].title == "Drill"
 
 
@@ -268,8 +263,8 @@ def test_long_articles_are_stored_whole_in_pieces(tmp_path, fake_embedder):
     write_article(corpus, "long.txt", text, title="Long")
     docs, problems = load_corpus(corpus)
     assert not problems
-    update_index(docs, tmp_path / "index", embedder=fake_embedder, store="milvus")
+    update_index(docs, tmp_path / "index", BuildOptions(store="milvus"), encoder=fake_embedder)
     stored = load_index(tmp_path / "index").document("long")
     assert stored.text == docs[0].text and len(stored.text.encode()) > 3 * 65_535
-    for h in retrieve("orbital debris report", 5, index_dir=tmp_path / "index"):
+    for h in retrieve("orbital debris report", 5, index_dir=tmp_path / "index", encoder=fake_embedder):
         assert stored.text[h.start : h.end] == h.text

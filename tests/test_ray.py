@@ -16,7 +16,8 @@ import numpy as np
 import pytest
 
 from rag.corpus import load_corpus
-from rag.index import Index, update_index
+from rag.build import BuildOptions, update_index
+from rag.store.faiss import FaissStore
 
 from .conftest import ROOT
 from .test_milvus import assert_parity
@@ -54,10 +55,10 @@ def test_ray_build_runs_on_both_nodes_and_equals_the_local_build(ray_cluster, tm
     for node in node_ids:  # each node embedded some of the passages
         assert f" {node[:8]} " in r.stderr, (node_ids, r.stderr[-1000:])
 
-    a, b = Index.load(local), Index.load(remote)
+    a, b = FaissStore.load(local), FaissStore.load(remote)
     assert a.chunks_of() == b.chunks_of()  # the same passages, offsets and all
-    assert {k: v for k, v in a.manifest["settings"].items()} == b.manifest["settings"]
-    assert a.manifest["documents"] == b.manifest["documents"]
+    assert {k: v for k, v in a.manifest.settings.items()} == b.manifest.settings
+    assert a.manifest.documents == b.manifest.documents
     va, vb = np.load(a.build_dir / "vectors.npy"), np.load(b.build_dir / "vectors.npy")
     assert va.shape == vb.shape and np.allclose(va, vb, atol=1e-6)  # same groups, same model calls: same vectors
 
@@ -67,7 +68,7 @@ def test_ray_build_runs_on_both_nodes_and_equals_the_local_build(ray_cluster, tm
     with open(corpus, "w", newline="", encoding="utf-8") as f:
         csv.writer(f).writerows(rows)
     docs, _ = load_corpus(corpus)
-    report = update_index(docs, local, ray_address=address)
+    report = update_index(docs, local, BuildOptions(ray_address=address))
     assert len(report.changed) == 1 and report.added == report.removed == []
     assert 0 < report.embedded < report.chunks and sum(report.nodes.values()) == report.embedded
 
@@ -89,7 +90,7 @@ def test_faiss_and_milvus_agree_on_the_news_benchmark(news_faiss, tmp_path):
     faiss_dir, docs, problems = news_faiss
     milvus_dir = tmp_path / "milvus"
     shutil.copytree(faiss_dir, milvus_dir)  # the FAISS build's vectors move to Milvus: nothing is embedded twice
-    report = update_index(docs, milvus_dir, store="milvus", problems=problems)
+    report = update_index(docs, milvus_dir, BuildOptions(store="milvus"), problems=problems)
     assert report.embedded == 0 and report.chunks == len(load_index(faiss_dir))
     questions = [json.loads(line) for line in (ROOT / "benchmarks" / "news_questions.jsonl").read_text().splitlines() if line.strip()]
     relaxed = sum(assert_parity(q["question"], faiss_dir, milvus_dir) for q in questions)

@@ -41,7 +41,7 @@ def news_index(tmp_path_factory) -> Path:
         w.writeheader()
         w.writerows(r for r in rows if r["article_id"] in keep)
     from rag.corpus import load_corpus
-    from rag.index import update_index
+    from rag.build import update_index
 
     docs, _ = load_corpus(folder / "corpus")
     assert len(docs) >= 30

@@ -10,11 +10,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import rag.index
-from rag import ann
+import rag.embedding
+from rag.store import ann
 from rag.corpus import load_corpus
 from rag.errors import IndexCorrupt, SettingsError
-from rag.index import Index, update_index
+from rag.build import BuildOptions, update_index
+from rag.store.faiss import FaissStore
 from rag.retrieval import load_index, retrieve
 
 from .conftest import FakeEmbedder, write_article
@@ -26,62 +27,47 @@ class FakeInt8(FakeEmbedder):
 
 def build(corpus, index, emb=None, **kw):
     docs, problems = load_corpus(corpus)
-    return update_index(docs, index, model="fake-bow", embedder=emb, problems=problems, **kw)
+    return update_index(docs, index, BuildOptions(model="fake-bow", **kw), encoder=emb, problems=problems)
 
 
-@pytest.fixture
-def by_backend(monkeypatch, fake_embedder):
-    """`get_embedder` in the index builder hands out a fake per backend, and records what was asked."""
-    fakes = {"torch-fp32": fake_embedder, "onnx-int8": FakeInt8(), "onnx-fp32": type("F", (FakeEmbedder,), {"backend": "onnx-fp32"})()}
-    asked = []
-
-    def get(model, backend):
-        asked.append(backend)
-        return fakes[backend]
-
-    monkeypatch.setattr(rag.index, "get_embedder", get)
-    return fakes, asked
-
-
-def test_backend_is_recorded_and_a_change_re_embeds_everything(corpus_dir, tmp_path, by_backend):
-    fakes, asked = by_backend
+def test_backend_is_recorded_and_a_change_re_embeds_everything(corpus_dir, tmp_path, fake_embedder):
     index = tmp_path / "index"
-    first = build(corpus_dir, index, backend="torch-fp32")
-    assert Index.load(index).backend == "torch-fp32"
+    first = build(corpus_dir, index, fake_embedder)  # the fake stands in for torch-fp32
+    assert FaissStore.load(index).manifest.backend == "torch-fp32"
 
-    report = build(corpus_dir, index, backend="onnx-int8")
+    int8 = FakeInt8()
+    report = build(corpus_dir, index, int8)
     assert "backend 'torch-fp32' → 'onnx-int8'" in report.full_reason
     assert report.embedded == report.chunks == first.chunks, "vectors of two backends must never share an index"
-    assert len(fakes["onnx-int8"].embedded) == report.chunks
-    assert load_index(index).manifest["settings"]["backend"] == "onnx-int8"
+    assert len(int8.embedded) == report.chunks
+    assert load_index(index).manifest.settings["backend"] == "onnx-int8"
 
 
-def test_without_a_backend_asked_for_an_index_keeps_its_own(corpus_dir, tmp_path, by_backend):
-    fakes, asked = by_backend
+def test_without_a_backend_asked_for_an_index_keeps_its_own(corpus_dir, tmp_path):
+    from rag.build import encoder_backend
+
     index = tmp_path / "index"
-    build(corpus_dir, index, backend="onnx-fp32")
-    write_article(corpus_dir, "new.txt", "Zelensky presented a Victory Plan in Kyiv.", title="New")
-    report = build(corpus_dir, index)  # backend=None
-    assert asked[-1] == "onnx-fp32" and report.added == ["new"] and report.full_reason == ""
-    assert Index.load(index).backend == "onnx-fp32"
+    build(corpus_dir, index, type("F", (FakeEmbedder,), {"backend": "onnx-fp32"})())
+    old = FaissStore.load(index).manifest
+    assert encoder_backend(BuildOptions(), old) == "onnx-fp32"  # backend=None: the index's own
+    assert encoder_backend(BuildOptions(backend="torch-fp32"), old) == "torch-fp32"
 
 
-def test_a_new_index_gets_the_default_backend(corpus_dir, tmp_path, by_backend):
-    _, asked = by_backend
-    build(corpus_dir, tmp_path / "index")
-    assert asked == [rag.embedding.DEFAULT_BACKEND]
+def test_a_new_index_gets_the_default_backend():
+    from rag.build import encoder_backend
+
+    assert encoder_backend(BuildOptions(), None) == rag.embedding.DEFAULT_BACKEND == "onnx-int8"
 
 
-def test_queries_use_the_backend_that_embedded_the_passages(corpus_dir, tmp_path, by_backend, monkeypatch):
-    fakes, _ = by_backend
+def test_queries_use_the_backend_that_embedded_the_passages(corpus_dir, tmp_path):
+    from rag.embedding import OnnxEncoder
+    from rag.retrieval import query_encoder
+
     index = tmp_path / "index"
-    build(corpus_dir, index, backend="onnx-int8")
-    used = []
-    import rag.retrieval
-
-    monkeypatch.setattr(rag.retrieval, "get_embedder", lambda model, backend: used.append(backend) or fakes[backend])
-    assert retrieve("Rutte Ukraine", k=2, index_dir=index)
-    assert used == ["onnx-int8"]
+    docs, _ = load_corpus(corpus_dir)
+    update_index(docs, index, BuildOptions(model="all-MiniLM-L6-v2"), encoder=FakeInt8())  # recorded as onnx-int8
+    encoder = query_encoder(load_index(index))  # made, not loaded: its weights load on the first query
+    assert isinstance(encoder, OnnxEncoder) and encoder.backend == "onnx-int8" and encoder.model == "all-MiniLM-L6-v2"
 
 
 def test_unknown_backend_or_type_is_refused(corpus_dir, tmp_path, fake_embedder):
@@ -91,10 +77,10 @@ def test_unknown_backend_or_type_is_refused(corpus_dir, tmp_path, fake_embedder)
     with pytest.raises(SettingsError, match="not one of"):
         build(corpus_dir, index, fake_embedder, index_type="lsh")
     build(corpus_dir, index, fake_embedder)
-    manifest = Index.load(index).build_dir / "manifest.json"
+    manifest = FaissStore.load(index).build_dir / "manifest.json"
     manifest.write_text(manifest.read_text().replace('"backend": "torch-fp32"', '"backend": "tpu-int4"'))
     with pytest.raises(IndexCorrupt, match="backend 'tpu-int4'.*rag index --full"):
-        Index.load(index)
+        FaissStore.load(index)
 
 
 def test_auto_is_exact_for_small_corpora_and_ivf_above_the_threshold():
@@ -119,9 +105,9 @@ def test_approximate_indexes_keep_updates_and_deletes_working(tmp_path, fake_emb
     _many_articles(corpus, 400)
     build(corpus, index, fake_embedder, index_type=kind)
     idx = load_index(index)
-    assert idx.vector_index["type"] == kind and idx.vector_index["requested"] == kind
+    assert idx.manifest.vector_index["type"] == kind and idx.manifest.vector_index["requested"] == kind
     text = idx.document("a0007").text
-    assert retrieve(text, k=1, index_dir=index, mode="dense")[0].doc_id == "a0007"
+    assert retrieve(text, k=1, index_dir=index, mode="dense", encoder=fake_embedder)[0].doc_id == "a0007"
 
     # delete two, change one, add one; an update without --index-type keeps the type
     (corpus / "a0007.txt").unlink()
@@ -133,13 +119,13 @@ def test_approximate_indexes_keep_updates_and_deletes_working(tmp_path, fake_emb
     assert sorted(report.removed) == ["a0007", "a0008"] and report.changed == ["a0009"] and report.added == ["fresh"]
     assert report.embedded == len(fake_embedder.embedded) == 2
     idx = load_index(index)
-    assert idx.vector_index["type"] == kind and len(idx) == report.chunks
-    found = {h.doc_id for h in retrieve(text, k=20, index_dir=index, mode="dense")}
+    assert idx.manifest.vector_index["type"] == kind and len(idx) == report.chunks
+    found = {h.doc_id for h in retrieve(text, k=20, index_dir=index, mode="dense", encoder=fake_embedder)}
     assert not found & {"a0007", "a0008"}
-    assert retrieve("Baltic ferry timetables", k=1, index_dir=index, mode="dense")[0].doc_id == "fresh"
-    assert retrieve("Pyongyang summit detail", k=1, index_dir=index, mode="dense")[0].doc_id == "a0009"
+    assert retrieve("Baltic ferry timetables", k=1, index_dir=index, mode="dense", encoder=fake_embedder)[0].doc_id == "fresh"
+    assert retrieve("Pyongyang summit detail", k=1, index_dir=index, mode="dense", encoder=fake_embedder)[0].doc_id == "a0009"
     # a filter on an approximate index still finds what it admits
-    hits = retrieve(text, k=5, index_dir=index, mode="dense", filters={"sources": ["S2"]})
+    hits = retrieve(text, k=5, index_dir=index, mode="dense", filters={"sources": ["S2"]}, encoder=fake_embedder)
     assert hits and all(h.source == "S2" for h in hits)
 
 
@@ -148,16 +134,16 @@ def test_ivf_reuses_its_trained_cells_on_a_small_update_and_switching_type_keeps
     corpus.mkdir()
     _many_articles(corpus, 300)
     first = build(corpus, index, fake_embedder, index_type="ivf-sq8")
-    trained = load_index(index).vector_index
+    trained = load_index(index).manifest.vector_index
     write_article(corpus, "fresh.txt", "A fresh article about Baltic ferry timetables.", title="Fresh")
     build(corpus, index, fake_embedder)
-    after = load_index(index).vector_index
+    after = load_index(index).manifest.vector_index
     assert after["nlist"] == trained["nlist"] and after["trained_on"] == first.chunks
 
     fake_embedder.embedded.clear()
     report = build(corpus, index, fake_embedder, index_type="flat")  # nothing changed but the type
-    assert report.embedded == 0 and load_index(index).vector_index["type"] == "flat"
-    assert retrieve("Baltic ferry timetables", k=1, index_dir=index, mode="dense")[0].doc_id == "fresh"
+    assert report.embedded == 0 and load_index(index).manifest.vector_index["type"] == "flat"
+    assert retrieve("Baltic ferry timetables", k=1, index_dir=index, mode="dense", encoder=fake_embedder)[0].doc_id == "fresh"
 
 
 def test_approximate_search_finds_what_exact_search_finds():
@@ -179,27 +165,27 @@ def test_approximate_search_finds_what_exact_search_finds():
 
 def test_onnx_backends_export_once_and_match_torch(starter_index):
     """The real packaged model: ONNX fp32 equals torch fp32; INT8 stays close (per-channel scales)."""
-    from rag.embedding import Embedder
+    from rag.embedding import new_encoder
     from rag.onnx_model import onnx_file
 
     texts = [h.text for h in load_index(starter_index).hits([(i, 0.0) for i in range(len(load_index(starter_index)))])]
-    torch_vectors = Embedder(backend="torch-fp32").encode_documents(texts)
-    fp32 = Embedder(backend="onnx-fp32").encode_documents(texts)
-    int8 = Embedder(backend="onnx-int8").encode_documents(texts)
+    torch_vectors = new_encoder(backend="torch-fp32").encode_documents(texts)
+    fp32 = new_encoder(backend="onnx-fp32").encode_documents(texts)
+    int8 = new_encoder(backend="onnx-int8").encode_documents(texts)
     assert fp32.shape == int8.shape == torch_vectors.shape
     assert np.allclose(np.linalg.norm(int8, axis=1), 1.0, atol=1e-5)
     assert (fp32 * torch_vectors).sum(axis=1).min() > 0.9999
     assert (int8 * torch_vectors).sum(axis=1).mean() > 0.98
     # the export is cached: asking again neither re-exports nor re-quantizes
-    path = Embedder().path
+    path = new_encoder().path
     files = [onnx_file(path, b) for b in ("onnx-fp32", "onnx-int8")]
     stamps = [f.stat().st_mtime_ns for f in files]
     assert [onnx_file(path, b).stat().st_mtime_ns for b in ("onnx-fp32", "onnx-int8")] == stamps
     assert not list(files[0].parent.glob("*.tmp"))
     # alone or inside a batch, a text gets (nearly) the same vector: dynamic quantization
     # scales activations per batch, so INT8 differs slightly; fp32 does not
-    assert float(Embedder(backend="onnx-fp32").encode_query(texts[3]) @ fp32[3]) > 0.9999
-    assert float(Embedder(backend="onnx-int8").encode_query(texts[3]) @ int8[3]) > 0.99
+    assert float(new_encoder(backend="onnx-fp32").encode_query(texts[3]) @ fp32[3]) > 0.9999
+    assert float(new_encoder(backend="onnx-int8").encode_query(texts[3]) @ int8[3]) > 0.99
 
 
 def test_cli_names_the_choices_for_an_unknown_backend_or_index_type(corpus_dir, tmp_path):
@@ -215,7 +201,7 @@ def test_cli_names_the_choices_for_an_unknown_backend_or_index_type(corpus_dir, 
 
 def test_processes_exporting_at_once_wait_for_one_export(tmp_path):
     """The embedding actors of a Ray node start together on an empty cache: both get the INT8 file, neither fails."""
-    code = "from rag.embedding import Embedder; from rag.onnx_model import onnx_file; print(onnx_file(Embedder().path, 'onnx-int8'))"
+    code = "from rag.embedding import model_path; from rag.onnx_model import onnx_file; print(onnx_file(model_path('all-MiniLM-L6-v2'), 'onnx-int8'))"
     env = {**os.environ, "RAG_CACHE_DIR": str(tmp_path / "cache")}
     procs = [subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
     outs = [p.communicate(timeout=600) for p in procs]

@@ -23,7 +23,7 @@ import os
 
 import numpy as np
 
-from .errors import IndexCorrupt, SettingsError
+from ..errors import IndexCorrupt, SettingsError
 
 TYPES = ("auto", "flat", "ivf-sq8", "hnsw-sq8")
 AUTO_THRESHOLD = 100_000  # passages; flat search over more takes longer than embedding the query

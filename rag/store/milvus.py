@@ -19,34 +19,33 @@ rows are deleted before its new ones are inserted, and its article row — holdi
 the content hash that incremental builds compare — is written last, so an
 interrupted update re-does the articles it had not finished.
 
-The ``pymilvus`` package is imported only here (install ``rag[scale]``).
+`MilvusStore` answers queries (the `rag.store.Store` protocol) and owns the client;
+`MilvusWriter` runs an update (the `rag.store.Writer` protocol) through it. The
+``pymilvus`` package is imported only here (install ``rag[scale]``).
 """
 
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import functools
 import json
 import logging
-import os
 import threading
-import time
 from pathlib import Path
 
 import numpy as np
 
-from . import __version__
-from .errors import IndexCorrupt, IndexNotFound, SettingsError, StoreError
-from .chunking import indexed_text
+from ..chunking import indexed_text
+from ..errors import IndexCorrupt, IndexNotFound, SettingsError, StoreError
+from ..types import Chunk, Document, Filters, Hit
+from .base import MilvusLocation, Passages
 from .ann import resolve
-from .index import RRF_K
-from .types import BuildReport, Chunk, Document, Filters, Hit, Problem
+from .fusion import RRF_K, rank_score
+from .manifest import Manifest
+from .plan import UpdatePlan
 
 LOG = logging.getLogger(__name__)
 
-POINTER = "store.json"  # in the index folder: which store serves it
-DEFAULT_COLLECTION = "rag"
 PIECE_CHARS = 16_000  # ≤ 64,000 bytes of UTF-8: under Milvus's 65,535-byte strings
 TEXT = 65_535
 WRITE_BATCH = 512
@@ -65,21 +64,6 @@ def _pymilvus():
         raise SettingsError(f"the Milvus store needs pymilvus ({e}): pip install 'rag[scale]'") from e
     logging.getLogger("pymilvus").setLevel(logging.CRITICAL)  # it logs every failed call; rag reports them
     return pymilvus
-
-
-def default_uri(index_dir: Path) -> str:
-    """A Milvus Lite file inside the index folder."""
-    return str((Path(index_dir) / "milvus.db").resolve())
-
-
-def read_pointer(index_dir: Path) -> dict:
-    """What the index folder's ``store.json`` says ({} when the folder is a local FAISS index)."""
-    try:
-        return json.loads((Path(index_dir) / POINTER).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return {}
-    except (OSError, ValueError) as e:
-        raise IndexCorrupt(f"{Path(index_dir) / POINTER} is unreadable ({e}): rebuild with `rag index --store milvus`") from e
 
 
 def _literal(value: str) -> str:
@@ -109,10 +93,12 @@ def expression(filters: Filters) -> str:
 
 
 class MilvusStore:
-    """One Milvus database holding a rag index; the query side of `rag.index.Index` over it."""
+    """One Milvus database holding a rag index: its queries, and the writes `MilvusWriter` makes."""
 
-    def __init__(self, uri: str, *, collection: str = DEFAULT_COLLECTION, token: str = ""):
+    def __init__(self, location: MilvusLocation):
         pymilvus = _pymilvus()
+        uri, collection, token = location.uri, location.collection, location.token
+        self.location = location
         self.uri, self.prefix = uri, collection
         self.passages, self.articles, self.meta = f"{collection}_passages", f"{collection}_articles", f"{collection}_meta"
         try:
@@ -120,7 +106,6 @@ class MilvusStore:
         except Exception as e:  # pymilvus raises several types for an unreachable or unusable URI
             raise StoreError(f"cannot open Milvus at {uri!r} ({str(e).splitlines()[0]}): check that it is running, and RAG_MILVUS_URI") from e
         self._lock = threading.Lock()
-        self.build_dir = None  # the local cache in `rag.retrieval` keys on it; Milvus is always current
 
     def __repr__(self) -> str:
         return f"MilvusStore({self.uri!r}, collection={self.prefix!r})"
@@ -138,9 +123,11 @@ class MilvusStore:
 
     # --- what the rest of rag reads -------------------------------------------
 
-    def read_manifest(self) -> dict | None:
+    def read_manifest(self) -> Manifest | None:
         with self.errors("reading the manifest"):
-            return self._read_manifest()
+            data = self._read_manifest()
+        return None if data is None else Manifest.parse(data, where=f"{self.prefix!r} in Milvus at {self.uri}",
+                                                         fix="rebuild it with `rag index --full --store milvus`")
 
     def _read_manifest(self) -> dict | None:
         if not self.client.has_collection(self.meta):
@@ -153,29 +140,17 @@ class MilvusStore:
         return json.loads(rows[0]["value"]) if rows else None
 
     @functools.cached_property
-    def manifest(self) -> dict:
+    def manifest(self) -> Manifest:
         m = self.read_manifest()
         if m is None:
             raise IndexNotFound(f"Milvus at {self.uri} holds no rag index {self.prefix!r}: build one with `rag index --store milvus`")
         return m
 
-    @property
-    def model(self) -> str:
-        return self.manifest["settings"]["model"]
-
-    @property
-    def backend(self) -> str:
-        return self.manifest["settings"]["backend"]
-
-    @property
-    def vector_index(self) -> dict:
-        return self.manifest.get("vector_index", {})
-
     def __len__(self) -> int:
-        return int(self.manifest["counts"]["chunks"])
+        return int(self.manifest.counts["chunks"])
 
     def sources(self) -> list[str]:
-        return list(self.manifest.get("sources", []))
+        return list(self.manifest.sources)
 
     def document(self, doc_id: str) -> Document:
         with self.errors(f"reading article {doc_id!r}"):
@@ -216,7 +191,7 @@ class MilvusStore:
         )
         hits = res[0]
         if mode == "hybrid":  # one side only: its ranks, scored as the fusion would
-            return [self._hit(h, 1.0 / (RRF_K + rank)) for rank, h in enumerate(hits, start=1)]
+            return [self._hit(h, rank_score(rank)) for rank, h in enumerate(hits, start=1)]
         # BM25: Milvus Lite reports a negated distance, a server the score itself; both multiply
         # the term weights by (k1 + 1), which bm25s leaves out. Divided, the scores are the local index's.
         return [self._hit(h, abs(h["distance"]) / (BM25_K1 + 1) if mode == "lexical" else h["distance"]) for h in hits]
@@ -300,6 +275,12 @@ class MilvusStore:
 
     def add(self, docs: list[Document], chunks: dict[str, list[Chunk]], vectors: np.ndarray, progress=None) -> None:
         """Insert these articles' passages and vectors (in `chunks` order), then the articles themselves."""
+        self.add_passages(docs, chunks, vectors, progress)
+        self.add_articles(docs)
+        if progress:
+            progress("writing", len(docs) + sum(len(cs) for cs in chunks.values()), len(docs) + sum(len(cs) for cs in chunks.values()))
+
+    def add_passages(self, docs: list[Document], chunks: dict[str, list[Chunk]], vectors: np.ndarray, progress=None) -> None:
         from .lexical import tokenize
 
         meta = {d.doc_id: d for d in docs}
@@ -320,6 +301,9 @@ class MilvusStore:
             self.client.insert(self.passages, rows)
             if progress:
                 progress("writing", lo + len(part), total)
+
+    def add_articles(self, docs: list[Document]) -> None:
+        """The article rows, written last: an article counts as present (`hashes`) only once all of it is in."""
         rows = []
         for d in docs:
             pieces = [d.text[i : i + PIECE_CHARS] for i in range(0, len(d.text), PIECE_CHARS)] or [""]
@@ -329,15 +313,13 @@ class MilvusStore:
                     "published": d.published, "url": d.url, "origin": d.origin, "hash": d.content_hash,
                     "text": piece, "_v": [0.0, 0.0],
                 })
-        # Pieces before part 0: an article counts as present (`hashes`) only once all of it is in.
-        rows.sort(key=lambda r: -r["part"])
+        rows.sort(key=lambda r: -r["part"])  # pieces before part 0, which marks the article complete
         for lo in range(0, len(rows), WRITE_BATCH):
             self.client.insert(self.articles, rows[lo : lo + WRITE_BATCH])
-        if progress:
-            progress("writing", total, total)
 
-    def write_manifest(self, manifest: dict) -> None:
-        self.client.upsert(self.meta, [{"key": "manifest", "value": json.dumps(manifest, ensure_ascii=False), "_v": [0.0, 0.0]}])
+    def write_manifest(self, manifest: Manifest) -> None:
+        value = json.dumps(manifest.to_json(), ensure_ascii=False)
+        self.client.upsert(self.meta, [{"key": "manifest", "value": value, "_v": [0.0, 0.0]}])
         self.__dict__.pop("manifest", None)
 
     def flush(self) -> None:
@@ -353,82 +335,79 @@ class MilvusStore:
         self.client.close()
 
 
-def update_store(
-    docs: list[Document],
-    store: MilvusStore,
-    *,
-    settings: dict,
-    embedder,
-    index_type: str,
-    full: bool,
-    problems: list[Problem],
-    chunk_and_embed,
-    progress=None,
-) -> BuildReport:
-    """`rag.index.update_index` for the Milvus store (called by it, under the index folder's lock)."""
-    from .index import _describe_change, _file_of, changes
+class MilvusWriter:
+    """One update of a Milvus store (the `rag.store.Writer` protocol): per-article deletes and inserts."""
 
-    t0 = time.perf_counter()
-    old = store.read_manifest()
-    reason = ""
-    if full:
-        reason = "full rebuild requested"
-    elif old is None:
-        reason = "new index"
-    elif old["settings"] != settings:
-        reason = _describe_change(old["settings"], settings)
-    elif old.get("vector_index", {}).get("requested") != index_type:
-        reason = f"vector index type {old.get('vector_index', {}).get('requested')!r} → {index_type!r}: Milvus re-indexes from scratch"
-    elif old.get("vector_index", {}).get("concrete") != resolve(index_type, old["counts"]["chunks"]):
-        # Also a store from before "auto" meant exact search up to 100,000 passages (it had Milvus's AUTOINDEX).
-        reason = (
-            f"vector index {old.get('vector_index', {}).get('type')!r} is not what {index_type!r} means for "
-            f"{old['counts']['chunks']:,} passages ({resolve(index_type, old['counts']['chunks'])}): Milvus re-indexes from scratch"
-        )
-    present = {} if reason else store.hashes()
-    current = {d.doc_id: d for d in docs}
-    failed = {_file_of(p.where) for p in problems}
-    kept = {i for i, (_, origin) in present.items() if i not in current and _file_of(origin) in failed}
-    added, changed, removed = changes(docs, {i: h for i, (h, _) in present.items()}, kept)
-    report = dict(added=added, changed=changed, removed=removed, problems=problems, full_reason=reason)
-    if not (reason or added or changed or removed):
-        return BuildReport(**report, unchanged=len(docs), chunks=len(store), seconds=time.perf_counter() - t0, build_id=store.uri)
+    def __init__(self, location: MilvusLocation, index_dir: Path):
+        self.store = MilvusStore(location)
+        self.index_dir = index_dir
+        self.unusable = ""
+        self.manifest = self.store.read_manifest()
 
-    fresh = [current[i] for i in added + changed]
-    chunks, vectors, nodes, embedded = chunk_and_embed(fresh)
-    concrete = resolve(index_type, sum(len(cs) for cs in chunks.values()) if reason else old["counts"]["chunks"])
-    if reason:
-        store.reset(vectors.shape[1] if vectors is not None else embedder.dimension, concrete)
-    # Added ones too: an interrupted update may have left some of their passages.
-    store.remove(changed + removed + added)
-    if fresh:
-        store.add(fresh, chunks, vectors, progress)
-    counts = {"documents": store.count(store.articles, "part == 0"), "chunks": store.count(store.passages)}
-    sources = sorted({d.source for d in docs if d.source} | set((old or {}).get("sources", []) if kept else ()), key=str.casefold)
-    manifest = {
-        "format_version": 1,
-        "package_version": __version__,
-        "store": "milvus",
-        "settings": settings,
-        "dimension": int(vectors.shape[1]) if vectors is not None else (old or {}).get("dimension"),
-        "counts": counts,
-        "lexical": "milvus-bm25",
-        "vector_index": {"type": INDEX_TYPES[concrete], "concrete": concrete, "requested": index_type},
-        "sources": sources,
-        "built_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "build_seconds": round(time.perf_counter() - t0, 3),
-    }
-    store.write_manifest(manifest)
-    store.flush()
-    return BuildReport(
-        **report, unchanged=len(docs) - len(added) - len(changed), chunks=counts["chunks"], embedded=embedded,
-        seconds=time.perf_counter() - t0, build_id=store.uri, nodes=nodes,
-    )
+    def indexed(self) -> dict[str, tuple[str, str]]:
+        with self.store.errors("reading what the index holds"):
+            return self.store.hashes()
 
+    def rebuild_reason(self, settings: dict, index_type: str) -> str:
+        old = self.manifest
+        if old is None:
+            return ""
+        was = old.vector_index.get("requested")
+        if was != index_type:
+            return f"vector index type {was!r} → {index_type!r}: Milvus re-indexes from scratch"
+        means = resolve(index_type, old.counts["chunks"])
+        if old.vector_index.get("concrete") != means:
+            # Also a store from before "auto" meant exact search up to 100,000 passages (it had Milvus's AUTOINDEX).
+            return (
+                f"vector index {old.vector_index.get('type')!r} is not what {index_type!r} means for "
+                f"{old.counts['chunks']:,} passages ({means}): Milvus re-indexes from scratch"
+            )
+        return ""
 
-def write_pointer(index_dir: Path, uri: str, collection: str) -> None:
-    """Record in the index folder that Milvus serves it, so `rag ask`/`serve` find it without settings."""
-    index_dir.mkdir(parents=True, exist_ok=True)
-    tmp = index_dir / f"{POINTER}.tmp"
-    tmp.write_text(json.dumps({"store": "milvus", "uri": uri, "collection": collection}, indent=1) + "\n", encoding="utf-8")
-    os.replace(tmp, index_dir / POINTER)
+    def is_current(self, index_type: str) -> bool:
+        return True  # nothing changed: nothing to write
+
+    def reusable(self, settings: dict):
+        """The index folder's FAISS build, when it was made with the same settings: moving a FAISS
+        folder into Milvus (`rag index --store milvus`) embeds nothing again."""
+        from .faiss import FaissStore
+
+        try:
+            local = FaissStore.load(self.index_dir)
+        except (IndexNotFound, IndexCorrupt):
+            return None
+        if local.manifest.settings != settings:
+            local.close()
+            return None
+        self._local = local
+        return local
+
+    def apply(self, plan: UpdatePlan, docs, fresh: Passages, *, settings, index_type, checkpoint, progress) -> tuple[int, str]:
+        store = self.store
+        with store.errors("updating the index"):
+            if plan.reason:
+                dim = fresh.vectors.shape[1] if fresh.vectors is not None else (self.manifest.dimension if self.manifest else None)
+                store.reset(dim, resolve(index_type, len(fresh)))
+            # Added ones too: an interrupted update may have left some of their passages.
+            store.remove(plan.changed + plan.removed + plan.added)
+            new = [docs[i] for i in plan.fresh]
+            if new:
+                store.add(new, fresh.chunks, fresh.vectors, progress)
+            counts = {"documents": store.count(store.articles, "part == 0"), "chunks": store.count(store.passages)}
+            old_sources = set(self.manifest.sources) if self.manifest and plan.kept else set()
+            concrete = resolve(index_type, len(fresh) if plan.reason else self.manifest.counts["chunks"])
+            manifest = Manifest(
+                store="milvus", settings=settings, counts=counts, lexical="milvus-bm25",
+                dimension=int(fresh.vectors.shape[1]) if fresh.vectors is not None else (self.manifest.dimension if self.manifest else None),
+                vector_index={"type": INDEX_TYPES[concrete], "concrete": concrete, "requested": index_type},
+                sources=sorted({d.source for d in docs.values() if d.source} | old_sources, key=str.casefold),
+            )
+            store.write_manifest(manifest)
+            store.flush()
+        return counts["chunks"], store.uri
+
+    def close(self) -> None:
+        local = getattr(self, "_local", None)
+        if local is not None:
+            local.close()
+        self.store.close()

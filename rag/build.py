@@ -1,0 +1,198 @@
+"""`update_index()`: bring an index in line with the articles, embedding only what changed.
+
+One algorithm for every store: take the folder's lock (`rag.store.open_writer`),
+plan the update (`rag.store.plan.plan_update`: added, changed, removed, kept
+because their file failed to read, or a full rebuild and why), chunk and embed the
+fresh articles here or on Ray, let the store's `Writer` apply it, report.
+
+Crash points are named steps at which `checkpoint(name)` is called; the CLI turns
+``RAG_CRASH_AT=name`` into a checkpoint that kills the process there (`kill_at`),
+and the SIGKILL tests run the real command at each of `CRASH_POINTS`.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable
+
+from .chunking import DEFAULT_MAX_TOKENS, DEFAULT_OVERLAP_TOKENS, ENCODING, chunk_document, indexed_text
+from .embedding import DEFAULT_BACKEND, DEFAULT_MODEL, Encoder, get_encoder
+from .errors import CorpusError
+from .store import Checkpoint, MilvusLocation, Passages, Progress, Reusable, merge_passages, open_writer
+from .store.ann import check_type
+from .store.manifest import Manifest, describe_change
+from .store.plan import UpdatePlan, failed_files, plan_update
+from .types import BuildReport, Document, Problem
+
+CRASH_POINTS = (
+    "locked", "chunked", "embedding", "embedded", "vectors", "faiss", "sqlite", "lexical", "manifest", "renamed",
+    "pointer", "swapped",
+)
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    """How an index is built. `backend`, `index_type` and `store` left as None keep what the index has."""
+
+    model: str = DEFAULT_MODEL
+    max_tokens: int = DEFAULT_MAX_TOKENS
+    overlap_tokens: int = DEFAULT_OVERLAP_TOKENS
+    backend: str | None = None  # torch-fp32, onnx-fp32, onnx-int8 (a new index: onnx-int8)
+    index_type: str | None = None  # auto, flat, ivf-sq8, hnsw-sq8 (a new index: auto)
+    full: bool = False  # re-embed everything
+    ray_address: str | None = None  # chunk and embed on this Ray cluster (see `rag.distributed`)
+    store: str | None = None  # "faiss" or "milvus" (the folder's own, or faiss)
+    milvus: MilvusLocation | None = None  # which Milvus, for store "milvus" (default: the folder's, or a Lite file in it)
+
+
+def update_index(
+    docs: list[Document],
+    index_dir: str | os.PathLike,
+    options: BuildOptions = BuildOptions(),
+    *,
+    problems: Iterable[Problem] = (),
+    encoder: Encoder | None = None,
+    progress: Progress | None = None,
+    checkpoint: Checkpoint | None = None,
+) -> BuildReport:
+    """Bring the index at `index_dir` in line with `docs`, re-embedding only what changed.
+
+    New and changed documents (by content hash) are chunked and embedded; unchanged
+    ones keep their passages and vectors; missing ones are dropped, except those whose
+    file is named in `problems` (a file that failed to read keeps its previous version
+    rather than vanishing). Another model, backend or chunk setting, `options.full`,
+    or an unusable old index rebuild everything, and the report says why.
+
+    >>> report = update_index(load_corpus("corpus")[0], "index")   # doctest: +SKIP
+    """
+    t0 = time.perf_counter()
+    problems, checkpoint = list(problems), checkpoint or (lambda name: None)
+    if not docs:
+        raise CorpusError(
+            f"no article could be read ({len(problems)} problem(s) reported); fix them and run again. "
+            f"The index at {index_dir} was left as it was."
+        )
+    with open_writer(Path(index_dir), store=options.store, milvus=options.milvus) as writer:
+        checkpoint("locked")
+        old = writer.manifest
+        index_type = check_type(options.index_type or (old.vector_index.get("requested") if old else None) or "auto")
+        encoder = encoder or get_encoder(options.model, encoder_backend(options, old))
+        settings = build_settings(options, encoder)
+        plan = plan_update(docs, writer.indexed() if old else None, failed_files=failed_files(problems),
+                           reason=_rebuild_reason(options, old, writer, settings, index_type))
+        report = dict(added=plan.added, changed=plan.changed, removed=plan.removed, problems=problems, full_reason=plan.reason)
+        if plan.is_noop and writer.is_current(index_type):
+            return BuildReport(**report, unchanged=len(plan.unchanged), chunks=old.counts["chunks"], seconds=time.perf_counter() - t0)
+        by_id = {d.doc_id: d for d in docs}
+        reuse = None if options.full else writer.reusable(settings)
+        fresh, embedded = embed_fresh(plan, by_id, encoder, options, reuse, progress=progress, checkpoint=checkpoint)
+        checkpoint("embedded")
+        chunks, build_id = writer.apply(plan, by_id, fresh, settings=settings, index_type=index_type, checkpoint=checkpoint, progress=progress)
+    return BuildReport(**report, unchanged=len(plan.unchanged), chunks=chunks, embedded=embedded, seconds=time.perf_counter() - t0,
+                       build_id=build_id, nodes=fresh.nodes)
+
+
+def encoder_backend(options: BuildOptions, old: Manifest | None) -> str:
+    """The backend a build embeds with: the one asked for, else the index's own, else the default."""
+    return options.backend or (old.backend if old else DEFAULT_BACKEND)
+
+
+def _rebuild_reason(options: BuildOptions, old, writer, settings: dict, index_type: str) -> str:
+    """Why everything must be rebuilt, or "" for an incremental update."""
+    if options.full:
+        return "full rebuild requested"
+    if old is None:
+        return writer.unusable or "new index"
+    if old.settings != settings:
+        return describe_change(old.settings, settings)
+    return writer.rebuild_reason(settings, index_type)
+
+
+def build_settings(options: BuildOptions, encoder: Encoder) -> dict:
+    """The settings an index records: a change in any of them re-embeds everything."""
+    return {
+        "model": options.model,
+        "backend": encoder.backend,
+        "tokenizer": ENCODING,
+        "max_tokens": options.max_tokens,
+        "overlap_tokens": options.overlap_tokens,
+        "model_max_tokens": encoder.max_tokens,
+        "passage_context": "title",  # what is embedded and keyword-indexed: `chunking.indexed_text`
+    }
+
+
+def embed_fresh(
+    plan: UpdatePlan, docs: dict[str, Document], encoder: Encoder, options: BuildOptions, reuse: Reusable | None, *,
+    progress: Progress | None, checkpoint: Checkpoint,
+) -> tuple[Passages, int]:
+    """Passages and vectors of the plan's fresh articles (those `reuse` holds at the same content come from it),
+    and how many passages were embedded."""
+    fresh = [docs[i] for i in plan.fresh]
+    hashes = reuse.hashes if reuse is not None else {}
+    todo = [d for d in fresh if hashes.get(d.doc_id) != d.content_hash]
+    made = chunk_and_embed(todo, encoder, options, progress=progress, checkpoint=checkpoint)
+    if len(todo) == len(fresh):
+        return made, len(made)
+    old = reuse.passages([d.doc_id for d in fresh if hashes.get(d.doc_id) == d.content_hash])
+    merged = merge_passages(fresh, made, old)
+    return Passages(merged.chunks, merged.vectors, made.nodes), len(made)
+
+
+def chunk_and_embed(
+    docs: list[Document], encoder: Encoder, options: BuildOptions, *, progress: Progress | None = None,
+    checkpoint: Checkpoint = lambda name: None,
+) -> Passages:
+    """Passages of `docs` per document and their vectors, here or (`options.ray_address`) on a Ray cluster."""
+    if options.ray_address and docs:
+        from .distributed import chunk_and_embed as on_ray
+
+        def ray_progress(stage: str, done: int, total: int) -> None:
+            if stage == "embedding":
+                checkpoint("embedding")
+            if progress:
+                progress(stage, done, total)
+
+        chunks, vectors, nodes = on_ray(
+            docs, address=options.ray_address, model=encoder.model, backend=encoder.backend, max_tokens=options.max_tokens,
+            overlap_tokens=options.overlap_tokens, plan=encoder.plan, progress=ray_progress,
+        )
+        return Passages(chunks, vectors, nodes)
+    chunks = {}
+    for n, d in enumerate(docs, start=1):
+        chunks[d.doc_id] = chunk_document(d, max_tokens=options.max_tokens, overlap_tokens=options.overlap_tokens, fits=encoder.fits)
+        if progress:
+            progress("chunking", n, len(docs))
+    titles = {d.doc_id: d.title for d in docs}
+    texts = [indexed_text(titles[c.doc_id], c.text) for cs in chunks.values() for c in cs]
+    checkpoint("chunked")
+    if not texts:  # nothing to embed: do not even load the model
+        if progress:
+            progress("embedding", 0, 0)
+        return Passages(chunks, None)
+    done = 0
+
+    def step(n: int) -> None:
+        nonlocal done
+        done += n
+        checkpoint("embedding")
+        if progress:
+            progress("embedding", done, len(texts))
+
+    return Passages(chunks, encoder.encode_documents(texts, progress=step))
+
+
+def kill_at(point: str | None) -> Checkpoint:
+    """A checkpoint that kills this process (as SIGKILL would) at the crash point named `point`; for the crash tests."""
+    if point is not None and point not in CRASH_POINTS:
+        raise ValueError(f"crash point {point!r} is not one of {', '.join(CRASH_POINTS)}")
+
+    def checkpoint(name: str) -> None:
+        if name == point:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    return checkpoint
+

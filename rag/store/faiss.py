@@ -1,0 +1,463 @@
+"""The FAISS store: an index folder of FAISS vectors, passage metadata in SQLite, BM25 and a manifest.
+
+Layout of an index folder::
+
+    index/
+      CURRENT                 name of the build being served
+      .lock                   held by the one process writing this index
+      build-20261123T120501Z-4242/
+        manifest.json         `rag.store.manifest.Manifest`: format, model, settings, hashes, counts, file sizes
+        faiss.index           vector index over the normalized vectors (row i = passage i): exact,
+                              IVF-SQ8 or HNSW-SQ8, see `rag.store.ann`
+        vectors.npy           the same vectors, float32, reused by incremental builds
+        meta.sqlite           documents (text, title, source, published, url) and passages
+        bm25/                 keyword index over the same passages (`rag.store.lexical`)
+
+A build is written into ``build-….tmp``, renamed when complete, and only then named
+in ``CURRENT`` (an atomic replace). A crash at any point leaves the previous build
+serving; the next build removes what the crashed one left. The previous build is
+kept one generation so that readers that opened it just before a swap finish cleanly.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import json
+import logging
+import os
+import shutil
+import sqlite3
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+from ..chunking import indexed_text
+from ..embedding import BACKENDS
+from ..errors import IndexCorrupt, IndexNotFound
+from ..types import Chunk, Document, Filters, Hit
+from . import ann
+from .base import Passages, merge_passages
+from .fusion import fuse
+from .manifest import Manifest
+from .plan import UpdatePlan
+
+LOG = logging.getLogger(__name__)
+
+CURRENT = "CURRENT"
+MANIFEST = "manifest.json"
+FILES = ("faiss.index", "vectors.npy", "meta.sqlite")
+LEXICAL = "bm25"  # folder of the keyword (BM25) index
+EXACT_FILTERED_ROWS = 50_000  # a filter this selective is searched exactly, whatever the index type
+
+
+def _rebuild_hint(index_dir: Path) -> str:
+    return f"run `rag index --full --index {index_dir}` to rebuild it"
+
+
+class FaissStore:
+    """One loaded build of an index folder: search it, read its documents.
+
+    >>> store = FaissStore.load(Path("index"))                      # doctest: +SKIP
+    >>> store.candidates("Rutte", vector, mode="hybrid", depth=10, n=5, filters=Filters())[0].title  # doctest: +SKIP
+    """
+
+    def __init__(self, index_dir: Path, build_dir: Path, manifest: Manifest, faiss_index, db: sqlite3.Connection):
+        self.index_dir = index_dir
+        self.build_dir = build_dir
+        self.manifest = manifest
+        self._faiss = faiss_index
+        self._db = db
+        self._db_lock = threading.Lock()
+
+    @property
+    def build_id(self) -> str:
+        return self.build_dir.name
+
+    def __len__(self) -> int:
+        return int(self._faiss.ntotal)
+
+    @classmethod
+    def load(cls, index_dir: Path) -> "FaissStore":
+        """Open the build named in ``CURRENT``; raise `IndexNotFound` or `IndexCorrupt` with the fix."""
+        index_dir = Path(index_dir)
+        build_dir = current_build_dir(index_dir)
+        manifest = read_manifest(build_dir, index_dir)
+        for name in FILES:
+            path = build_dir / name
+            want = manifest.files.get(name)
+            if not path.is_file():
+                raise IndexCorrupt(f"index file {path} is missing: {_rebuild_hint(index_dir)}")
+            if want is not None and path.stat().st_size != want:
+                raise IndexCorrupt(
+                    f"index file {path} is {path.stat().st_size} bytes, expected {want} (truncated or altered): "
+                    + _rebuild_hint(index_dir)
+                )
+        import faiss
+
+        # One query at a time is served: faiss's OpenMP threads only spin against the
+        # embedding model's (single-query search: 17.6 → 9.2 ms on the news index).
+        faiss.omp_set_num_threads(1)
+        try:
+            faiss_index = faiss.read_index(str(build_dir / "faiss.index"))
+        except RuntimeError as e:
+            raise IndexCorrupt(f"index file {build_dir / 'faiss.index'} is unreadable ({str(e).splitlines()[0]}): {_rebuild_hint(index_dir)}") from e
+        if manifest.backend not in BACKENDS:
+            raise IndexCorrupt(
+                f"index {build_dir} was embedded with backend {manifest.backend!r}, unknown to this version of rag: "
+                + _rebuild_hint(index_dir)
+            )
+        ann.configure(faiss_index, manifest.vector_index)
+        try:
+            db = sqlite3.connect(f"file:{build_dir / 'meta.sqlite'}?mode=ro", uri=True, check_same_thread=False)
+            (rows,) = db.execute("SELECT count(*) FROM chunks").fetchone()
+        except sqlite3.DatabaseError as e:
+            raise IndexCorrupt(f"index metadata {build_dir / 'meta.sqlite'} is unreadable ({e}): {_rebuild_hint(index_dir)}") from e
+        expected = manifest.counts["chunks"]
+        if not (faiss_index.ntotal == rows == expected):
+            db.close()
+            raise IndexCorrupt(
+                f"index {build_dir} is inconsistent: {faiss_index.ntotal} vectors, {rows} passage rows, "
+                f"manifest says {expected}: {_rebuild_hint(index_dir)}"
+            )
+        return cls(index_dir, build_dir, manifest, faiss_index, db)
+
+    def close(self) -> None:
+        self._db.close()
+
+    # --- searching -------------------------------------------------------------
+
+    def search(self, vector: np.ndarray, k: int, *, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
+        """The `k` rows nearest to `vector` (normalized) as (row, cosine), best first; `allowed` masks rows."""
+        if vector.shape[-1] != self._faiss.d:
+            raise IndexCorrupt(
+                f"query vector has {vector.shape[-1]} dimensions but index {self.build_dir} has {self._faiss.d}: "
+                f"it was built with another model; {_rebuild_hint(self.index_dir)}"
+            )
+        x = np.ascontiguousarray(vector.reshape(1, -1), dtype=np.float32)
+        if allowed is None:
+            k = min(k, len(self))
+            if k <= 0:
+                return []
+            scores, ids = self._faiss.search(x, k)
+        else:
+            rows = np.flatnonzero(allowed).astype(np.int64)
+            k = min(k, len(rows))
+            if k <= 0:
+                return []
+            if self.manifest.vector_index.get("type", "flat") != "flat" and len(rows) <= EXACT_FILTERED_ROWS:
+                # An approximate index scans only some cells/neighbours and may find few of
+                # a small filtered set: score those rows exactly from the stored vectors.
+                scores = self._vectors[rows] @ x[0]
+                top = np.argsort(-scores, kind="stable")[:k]
+                return [(int(rows[i]), float(scores[i])) for i in top]
+            scores, ids = self._faiss.search(x, k, params=ann.search_params(self.manifest.vector_index, rows))
+        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
+
+    def candidates(self, query: str, vector: np.ndarray | None, *, mode: str, depth: int, n: int, filters: Filters) -> list[Hit]:
+        """The `n` best passages for `retrieve()`: dense and/or BM25 rankings of `depth` rows, fused for "hybrid"."""
+        allowed = self.allowed(filters) if filters else None
+        if allowed is not None and not allowed.any():
+            return []
+        dense = self.search(vector, depth, allowed=allowed) if mode != "lexical" else []
+        lexical = self.search_words(query, depth, allowed=allowed) if mode != "dense" else []
+        ranked = fuse(dense, lexical) if mode == "hybrid" else (dense or lexical)
+        return self.hits(ranked[:n])
+
+    @functools.cached_property
+    def _vectors(self) -> np.ndarray:
+        return np.load(self.build_dir / "vectors.npy", mmap_mode="r")
+
+    def search_words(self, query: str, k: int, *, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
+        """The `k` best BM25 rows for `query` as (row, score), best first; rows without a query word are left out."""
+        return self._lexical.search(query, k, mask=allowed)
+
+    @functools.cached_property
+    def _lexical(self):
+        from .lexical import Lexical
+
+        folder = self.build_dir / LEXICAL
+        if not folder.is_dir():
+            raise IndexCorrupt(f"index {self.build_dir} has no keyword index: run `rag index --index {self.index_dir}` to add it")
+        return Lexical(folder)
+
+    def allowed(self, filters: Filters) -> np.ndarray:
+        """A boolean mask over rows: the passages of articles that `filters` admits."""
+        doc_of_row, docs = self._doc_table
+        ok = np.fromiter((filters.admits(*d) for d in docs), dtype=bool, count=len(docs))
+        return ok[doc_of_row] if len(docs) else np.zeros(len(self), dtype=bool)
+
+    @functools.cached_property
+    def _doc_table(self) -> tuple[np.ndarray, list[tuple[str, str, str]]]:
+        with self._db_lock:
+            docs = self._db.execute("SELECT doc_id, source, published FROM docs ORDER BY doc_id").fetchall()
+            position = {d[0]: i for i, d in enumerate(docs)}
+            doc_of_row = np.fromiter(
+                (position[d] for (d,) in self._db.execute("SELECT doc_id FROM chunks ORDER BY row")), dtype=np.int64, count=len(self)
+            )
+        return doc_of_row, docs
+
+    def sources(self) -> list[str]:
+        """The publishers of the indexed articles, sorted."""
+        return sorted({source for _, source, _ in self._doc_table[1] if source}, key=str.casefold)
+
+    def hits(self, ranked: list[tuple[int, float]]) -> list[Hit]:
+        """`Hit`s for (row, score) pairs, in the given order."""
+        rows = self._rows([i for i, _ in ranked])
+        return [Hit(score=s, **rows[i]) for i, s in ranked]
+
+    def _rows(self, ids: list[int]) -> dict[int, dict]:
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        with self._db_lock:
+            cur = self._db.execute(
+                "SELECT c.row, c.chunk_id, c.doc_id, c.text, c.start, c.end, d.title, d.source, d.published, d.url "
+                f"FROM chunks c JOIN docs d ON d.doc_id = c.doc_id WHERE c.row IN ({marks})",
+                ids,
+            )
+            names = [col[0] for col in cur.description][1:]
+            return {r[0]: dict(zip(names, r[1:])) for r in cur.fetchall()}
+
+    # --- reading -----------------------------------------------------------------
+
+    def document(self, doc_id: str) -> Document:
+        """The full stored document (its text is what citations' offsets point into)."""
+        with self._db_lock:
+            r = self._db.execute(
+                "SELECT doc_id, text, title, source, published, url, origin, hash FROM docs WHERE doc_id = ?", (doc_id,)
+            ).fetchone()
+        if r is None:
+            raise KeyError(doc_id)
+        return Document(*r)
+
+    def documents(self) -> list[Document]:
+        with self._db_lock:
+            rows = self._db.execute("SELECT doc_id, text, title, source, published, url, origin, hash FROM docs").fetchall()
+        return [Document(*r) for r in rows]
+
+    def chunks_of(self) -> dict[str, list[tuple[int, Chunk]]]:
+        """Every passage grouped by document, with its vector row."""
+        out: dict[str, list[tuple[int, Chunk]]] = {}
+        with self._db_lock:
+            for row, chunk_id, doc_id, text, start, end, n in self._db.execute(
+                "SELECT row, chunk_id, doc_id, text, start, end, n_tokens FROM chunks ORDER BY row"
+            ):
+                out.setdefault(doc_id, []).append((row, Chunk(chunk_id, doc_id, text, start, end, n)))
+        return out
+
+    def origins(self) -> dict[str, str]:
+        with self._db_lock:
+            return dict(self._db.execute("SELECT doc_id, origin FROM docs").fetchall())
+
+    # --- what an update may reuse ---------------------------------------------------
+
+    @property
+    def hashes(self) -> dict[str, str]:
+        return self.manifest.documents
+
+    def passages(self, doc_ids: list[str]) -> Passages:
+        """The stored passages and vectors of `doc_ids`."""
+        by_doc = self.chunks_of()
+        chunks = {d: [c for _, c in by_doc.get(d, [])] for d in doc_ids}
+        rows = [r for d in doc_ids for r, _ in by_doc.get(d, [])]
+        return Passages(chunks, np.asarray(self._vectors[rows], dtype=np.float32) if rows else None)
+
+
+def current_build_dir(index_dir: Path) -> Path:
+    """The folder of the build being served, from ``CURRENT``."""
+    if not index_dir.is_dir():
+        raise IndexNotFound(f"no index at {index_dir}: build one with `rag index --index {index_dir}`")
+    try:
+        name = (index_dir / CURRENT).read_text().strip()
+    except FileNotFoundError:
+        if (index_dir / MANIFEST).exists() or any(index_dir.glob("*.faiss")) or any(index_dir.glob("*.index")):
+            raise IndexCorrupt(f"{index_dir} holds an index of another format: {_rebuild_hint(index_dir)}") from None
+        raise IndexNotFound(f"no index at {index_dir}: build one with `rag index --index {index_dir}`") from None
+    build_dir = index_dir / name
+    if not name or "/" in name or not build_dir.is_dir():
+        raise IndexCorrupt(f"{index_dir / CURRENT} names build {name!r}, which is missing: {_rebuild_hint(index_dir)}")
+    return build_dir
+
+
+def read_manifest(build_dir: Path, index_dir: Path) -> Manifest:
+    try:
+        data = json.loads((build_dir / MANIFEST).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise IndexCorrupt(f"index manifest {build_dir / MANIFEST} is missing: {_rebuild_hint(index_dir)}") from None
+    except ValueError as e:
+        raise IndexCorrupt(f"index manifest {build_dir / MANIFEST} is unreadable ({e}): {_rebuild_hint(index_dir)}") from None
+    return Manifest.parse(data, where=str(index_dir), fix=_rebuild_hint(index_dir))
+
+
+# --- writing ---------------------------------------------------------------------
+
+
+class FaissWriter:
+    """Updates an index folder: each update writes a complete new build beside the old one and swaps it in."""
+
+    def __init__(self, index_dir: Path):
+        self.index_dir = index_dir
+        _remove_leftovers(index_dir)  # we hold the lock: whatever a crashed build left can go
+        self.unusable = ""
+        try:
+            self.old: FaissStore | None = FaissStore.load(index_dir)
+        except IndexNotFound:
+            self.old = None
+        except IndexCorrupt as e:
+            self.old, self.unusable = None, f"the existing index is unusable ({e}); rebuilding it"
+        self.manifest = self.old.manifest if self.old else None
+
+    def indexed(self) -> dict[str, tuple[str, str]]:
+        if self.old is None:
+            return {}
+        origins = self.old.origins()
+        return {d: (h, origins.get(d, "")) for d, h in self.old.manifest.documents.items()}
+
+    def rebuild_reason(self, settings: dict, index_type: str) -> str:
+        return ""  # a new index type is built from the stored vectors: nothing is re-embedded
+
+    def is_current(self, index_type: str) -> bool:
+        old = self.old
+        return old is not None and (old.build_dir / LEXICAL).is_dir() and old.manifest.vector_index.get("requested", "auto") == index_type
+
+    def reusable(self, settings: dict):
+        return None  # fresh articles are new or changed ones: the old build holds nothing they could reuse
+
+    def apply(self, plan: UpdatePlan, docs, fresh, *, settings, index_type, checkpoint, progress) -> tuple[int, str]:
+        t0 = time.perf_counter()
+        keep = [d for d in (self.old.documents() if self.old and plan.kept else []) if d.doc_id in set(plan.kept)]
+        final_docs = list(docs.values()) + keep
+        reused = self.old.passages([d.doc_id for d in final_docs if d.doc_id not in fresh.chunks]) if self.old and not plan.reason else None
+        merged = merge_passages(final_docs, fresh, reused)
+        chunks, vectors = [c for cs in merged.chunks.values() for c in cs], merged.vectors
+        previous = (self.old._faiss, self.old.manifest.vector_index) if self.old is not None else (None, None)
+        manifest = Manifest(
+            store="faiss", settings=settings, dimension=int(vectors.shape[1]),
+            counts={"documents": len(final_docs), "chunks": len(chunks)},
+            documents={d.doc_id: d.content_hash for d in final_docs},
+        )
+        if progress:
+            progress("writing", 0, 1)
+        build_id = write_build(self.index_dir, manifest, final_docs, chunks, vectors, index_type=index_type, previous=previous,
+                               checkpoint=checkpoint, t0=t0)
+        if progress:
+            progress("writing", 1, 1)
+        return len(chunks), build_id
+
+    def close(self) -> None:
+        if self.old is not None:
+            self.old.close()
+
+
+def write_build(
+    index_dir: Path, manifest: Manifest, docs: list[Document], chunks: list[Chunk], vectors: np.ndarray, *,
+    index_type: str = "auto", previous: tuple = (None, None), checkpoint=lambda name: None, t0: float | None = None,
+) -> str:
+    """Write a complete build of `docs`, their `chunks` and `vectors` (row-aligned) and swap it in; its id.
+
+    `previous` is the last build's (faiss index, vector index entry): its trained IVF cells are reused
+    while they fit. `checkpoint(name)` is called after each step (the crash tests kill the process there).
+    """
+    import faiss
+
+    t0 = time.perf_counter() if t0 is None else t0
+    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+    build_id = f"build-{stamp}-{os.getpid()}"
+    tmp = index_dir / f"{build_id}.tmp"
+    tmp.mkdir()
+
+    np.save(tmp / "vectors.npy", np.ascontiguousarray(vectors, dtype=np.float32))
+    checkpoint("vectors")
+    vector_index, entry = ann.build(vectors, index_type, previous=previous[0], previous_params=previous[1])
+    faiss.write_index(vector_index, str(tmp / "faiss.index"))
+    checkpoint("faiss")
+    _write_tables(tmp / "meta.sqlite", docs, chunks)
+    checkpoint("sqlite")
+
+    from .lexical import build as build_lexical
+
+    titles = {d.doc_id: d.title for d in docs}
+    build_lexical([indexed_text(titles[c.doc_id], c.text) for c in chunks], tmp / LEXICAL)
+    checkpoint("lexical")
+
+    manifest = manifest.replace(
+        vector_index={**entry, "requested": index_type}, files={name: (tmp / name).stat().st_size for name in FILES},
+        build_seconds=round(time.perf_counter() - t0, 3),
+    )
+    (tmp / MANIFEST).write_text(json.dumps(manifest.to_json(), indent=1, ensure_ascii=False), encoding="utf-8")
+    for name in (*FILES, MANIFEST):
+        _fsync(tmp / name)
+    checkpoint("manifest")
+
+    os.rename(tmp, index_dir / build_id)
+    checkpoint("renamed")
+    pointer = index_dir / f"{CURRENT}.tmp"
+    pointer.write_text(build_id + "\n")
+    _fsync(pointer)
+    checkpoint("pointer")
+    os.replace(pointer, index_dir / CURRENT)
+    _fsync(index_dir)
+    checkpoint("swapped")
+    _remove_old_builds(index_dir, keep={build_id})
+    LOG.info("index %s now serves %s", index_dir, build_id)
+    return build_id
+
+
+def _write_tables(path: Path, docs, chunks: list[Chunk]) -> None:
+    db = sqlite3.connect(path)
+    with db:
+        db.executescript(
+            """
+            -- long text last: SQLite reads a row's columns in order, so a query for a
+            -- title does not wade through the article's overflow pages first
+            CREATE TABLE docs (doc_id TEXT PRIMARY KEY, title TEXT, source TEXT, published TEXT,
+                               url TEXT, origin TEXT, hash TEXT, text TEXT);
+            CREATE TABLE chunks (row INTEGER PRIMARY KEY, chunk_id TEXT UNIQUE, doc_id TEXT,
+                                 start INTEGER, end INTEGER, n_tokens INTEGER, text TEXT);
+            CREATE INDEX chunks_doc ON chunks(doc_id);
+            """
+        )
+        db.executemany(
+            "INSERT INTO docs (doc_id, text, title, source, published, url, origin, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            ((d.doc_id, d.text, d.title, d.source, d.published, d.url, d.origin, d.content_hash) for d in docs),
+        )
+        db.executemany(
+            "INSERT INTO chunks (row, chunk_id, doc_id, text, start, end, n_tokens) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            ((row, c.chunk_id, c.doc_id, c.text, c.start, c.end, c.n_tokens) for row, c in enumerate(chunks)),
+        )
+    db.close()
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _remove_leftovers(index_dir: Path) -> None:
+    """Remove what a crashed build left (the caller holds the lock, so no build is running)."""
+    try:
+        serving = (index_dir / CURRENT).read_text().strip()
+    except OSError:
+        serving = ""
+    for p in index_dir.glob("build-*"):
+        # Unfinished builds, and finished ones newer than CURRENT that were never swapped in.
+        if p.name.endswith(".tmp") or (p.is_dir() and p.name > serving):
+            LOG.info("removing %s, left by an interrupted build", p)
+            shutil.rmtree(p, ignore_errors=True)
+    (index_dir / f"{CURRENT}.tmp").unlink(missing_ok=True)
+    if serving:  # a build killed after its swap never removed the generations before it
+        _remove_old_builds(index_dir, keep={serving})
+
+
+def _remove_old_builds(index_dir: Path, keep: set[str], generations: int = 1) -> None:
+    """Delete builds older than the newest `generations` besides those in `keep`."""
+    builds = sorted(p for p in index_dir.glob("build-*") if p.is_dir() and not p.name.endswith(".tmp"))
+    others = [p for p in builds if p.name not in keep]
+    for p in others[: max(0, len(others) - generations)]:
+        shutil.rmtree(p, ignore_errors=True)
