@@ -38,8 +38,12 @@ def start_app(*args: str) -> tuple[subprocess.Popen, str]:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     url = f"http://127.0.0.1:{port}/"
-    proc = subprocess.Popen([sys.executable, "app.py", "--port", str(port), *args], cwd=ROOT,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "app.py", "--port", str(port), *args],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     while True:
         if proc.poll() is not None:
             raise SystemExit(f"app.py exited with {proc.returncode}")
@@ -73,8 +77,16 @@ def main() -> None:
     table: dict[str, dict[str, float]] = {}
     for backend in backends:
         index = str(ROOT / "benchmarks" / "out" / f"cold-{backend}")
-        subprocess.run([sys.executable, "-m", "rag", "index", "-q", "--index", index, "--backend", backend], cwd=ROOT, check=True, capture_output=True)
-        rows = {name: statistics.median(timed(code.format(index=index)) for _ in range(3)) for name, code in SNIPPETS.items()}
+        subprocess.run(
+            [sys.executable, "-m", "rag", "index", "-q", "--index", index, "--backend", backend],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+        )
+        rows = {
+            name: statistics.median(timed(code.format(index=index)) for _ in range(3))
+            for name, code in SNIPPETS.items()
+        }
         apps = [app_times("--index", index) for _ in range(3)]
         rows["app.py: page served"] = statistics.median(a for a, _ in apps)
         rows["app.py: first answer"] = statistics.median(b for _, b in apps)

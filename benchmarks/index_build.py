@@ -61,9 +61,9 @@ def main() -> None:
     ap.add_argument("--questions", type=Path, default=HERE / "news_questions.jsonl")
     args = ap.parse_args()
 
+    from rag.build import BuildOptions, update_index
     from rag.corpus import load_corpus
     from rag.embedding import get_encoder
-    from rag.build import BuildOptions, update_index
     from rag.store.faiss import FaissStore
 
     corpus = subset(args.limit)
@@ -76,7 +76,7 @@ def main() -> None:
         prep_s = time.perf_counter() - t
         docs, problems = load_corpus(corpus)
 
-        def progress(stage, done, total):
+        def progress(stage, done, total, backend=backend):
             if stage == "embedding" and total and (done == total or done % 2048 < 64):
                 print(f"  {backend}: embedded {done}/{total}", file=sys.stderr, flush=True)
 
@@ -105,13 +105,20 @@ def main() -> None:
     base = rows[0]["passages_per_s"]
     (HERE / "out").mkdir(exist_ok=True)
     (HERE / "out" / "index_build.json").write_text(json.dumps({"articles": len(docs), "rows": rows}, indent=1))
-    print(f"{len(docs)} articles, {rows[0]['passages']} passages, {len(questions)} questions; ratios to {rows[0]['backend']}\n")
-    print("| backend | build (s) | passages/s | × | model prep (s) | no-change (s) | cosine | dense hit@1 / hit@5 | hybrid hit@1 / hit@5 / MRR@10 |")
+    print(
+        f"{len(docs)} articles, {rows[0]['passages']} passages, {len(questions)} questions; ratios to "
+        f"{rows[0]['backend']}\n"
+    )
+    print(
+        "| backend | build (s) | passages/s | × | model prep (s) | no-change (s) | cosine | dense hit@1 / hit@5 "
+        "| hybrid hit@1 / hit@5 / MRR@10 |"
+    )
     print("|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         d, h = r["dense"], r["hybrid"]
         print(
-            f"| {r['backend']} | {r['build_s']:.0f} | {r['passages_per_s']:.1f} | {r['passages_per_s'] / base:.2f} | {r['prep_s']:.1f} "
+            f"| {r['backend']} | {r['build_s']:.0f} | {r['passages_per_s']:.1f} | "
+            f"{r['passages_per_s'] / base:.2f} | {r['prep_s']:.1f} "
             f"| {r['nochange_s']:.2f} | {r['cosine_to_first']:.4f} | {d['hit@1']:.3f} / {d['hit@5']:.3f} "
             f"| {h['hit@1']:.3f} / {h['hit@5']:.3f} / {h['mrr@10']:.3f} |"
         )

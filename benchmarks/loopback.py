@@ -60,14 +60,34 @@ def ray_cluster(nodes: int = 2, cpus_per_node: int = 1):
     port = free_port()
     common = ["--node-ip-address=127.0.0.1", f"--num-cpus={cpus_per_node}", "--disable-usage-stats"]
     try:
-        subprocess.run([ray, "start", "--head", f"--port={port}", f"--temp-dir={base}/node0", "--include-dashboard=false", *common],
-                       env=env, check=True, timeout=180, capture_output=True)
+        subprocess.run(
+            [
+                ray,
+                "start",
+                "--head",
+                f"--port={port}",
+                f"--temp-dir={base}/node0",
+                "--include-dashboard=false",
+                *common,
+            ],
+            env=env,
+            check=True,
+            timeout=180,
+            capture_output=True,
+        )
         for i in range(1, nodes):
-            subprocess.run([ray, "start", f"--address=127.0.0.1:{port}", f"--temp-dir={base}/node{i}", *common],
-                           env=env, check=True, timeout=180, capture_output=True)
+            subprocess.run(
+                [ray, "start", f"--address=127.0.0.1:{port}", f"--temp-dir={base}/node{i}", *common],
+                env=env,
+                check=True,
+                timeout=180,
+                capture_output=True,
+            )
         deadline = time.time() + 60
         while True:
-            status = subprocess.run([ray, "status", f"--address=127.0.0.1:{port}"], env=env, capture_output=True, text=True, timeout=60)
+            status = subprocess.run(
+                [ray, "status", f"--address=127.0.0.1:{port}"], env=env, capture_output=True, text=True, timeout=60
+            )
             ids = [w for w in status.stdout.split() if w.startswith("node_")]
             if len(ids) >= nodes:
                 break
@@ -88,8 +108,11 @@ def milvus_server(data_dir: Path):
     port = free_port()
     exe = Path(sys.executable).with_name("milvus-lite")
     log = open(data_dir / "milvus-server.log", "w")
-    proc = subprocess.Popen([str(exe), "server", "--data-dir", str(data_dir / "db"), "--host", "127.0.0.1", "--port", str(port)],
-                            stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [str(exe), "server", "--data-dir", str(data_dir / "db"), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     try:
         deadline = time.time() + 60
         while True:

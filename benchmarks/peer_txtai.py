@@ -48,13 +48,15 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--limit", type=int, default=0, help="use only the first N articles (0: all)")
     ap.add_argument("--backend", default="onnx-int8", help="rag's embedding backend")
-    ap.add_argument("--reuse", action="store_true", help="query the indexes of the last run again (build figures from its JSON)")
+    ap.add_argument(
+        "--reuse", action="store_true", help="query the indexes of the last run again (build figures from its JSON)"
+    )
     args = ap.parse_args()
 
     import rag
+    from rag.build import BuildOptions, update_index
     from rag.corpus import load_corpus
     from rag.embedding import get_encoder, model_path
-    from rag.build import BuildOptions, update_index
     from rag.retrieval import load_index
 
     out = HERE / "out"
@@ -78,8 +80,12 @@ def main() -> None:
     titles = [d.title for d in docs[::17] if d.title][: 200 - len(questions)]
     texts = [q["question"] for q in questions] + titles
     rag.retrieve("warm up", index_dir=index)
-    res_dense, rag_dense_med, rag_dense_p95 = timed(lambda s: [h.doc_id for h in rag.retrieve(s, k=10, index_dir=index, mode="dense")], texts)
-    res_hybrid, rag_hyb_med, rag_hyb_p95 = timed(lambda s: [h.doc_id for h in rag.retrieve(s, k=10, index_dir=index)], texts)
+    res_dense, rag_dense_med, rag_dense_p95 = timed(
+        lambda s: [h.doc_id for h in rag.retrieve(s, k=10, index_dir=index, mode="dense")], texts
+    )
+    res_hybrid, rag_hyb_med, rag_hyb_p95 = timed(
+        lambda s: [h.doc_id for h in rag.retrieve(s, k=10, index_dir=index)], texts
+    )
     rag_size = sum(f.stat().st_size for f in index.rglob("*") if f.is_file())
 
     # --- txtai
@@ -109,22 +115,43 @@ def main() -> None:
 
     nq = len(questions)
     row = {
-        "articles": len(docs), "passages": len(passages), "rag_backend": args.backend,
-        "rag": {"model_load_s": rag_load, "build_s": rag_build, "passages_per_s": len(passages) / rag_build,
-                "dense_ms": [rag_dense_med, rag_dense_p95], "hybrid_ms": [rag_hyb_med, rag_hyb_p95],
-                "dense_hit@5": hit5(res_dense[:nq], questions), "hybrid_hit@5": hit5(res_hybrid[:nq], questions), "disk_mb": rag_size / 2**20},
-        "txtai": {"model_load_s": txtai_load, "build_s": txtai_build, "passages_per_s": len(passages) / txtai_build,
-                  "dense_ms": [tx_med, tx_p95], "dense_hit@5": hit5(res_txtai[:nq], questions), "disk_mb": tx_size / 2**20},
+        "articles": len(docs),
+        "passages": len(passages),
+        "rag_backend": args.backend,
+        "rag": {
+            "model_load_s": rag_load,
+            "build_s": rag_build,
+            "passages_per_s": len(passages) / rag_build,
+            "dense_ms": [rag_dense_med, rag_dense_p95],
+            "hybrid_ms": [rag_hyb_med, rag_hyb_p95],
+            "dense_hit@5": hit5(res_dense[:nq], questions),
+            "hybrid_hit@5": hit5(res_hybrid[:nq], questions),
+            "disk_mb": rag_size / 2**20,
+        },
+        "txtai": {
+            "model_load_s": txtai_load,
+            "build_s": txtai_build,
+            "passages_per_s": len(passages) / txtai_build,
+            "dense_ms": [tx_med, tx_p95],
+            "dense_hit@5": hit5(res_txtai[:nq], questions),
+            "disk_mb": tx_size / 2**20,
+        },
     }
     (out / "peer_txtai.json").write_text(json.dumps(row, indent=1))
     r, x = row["rag"], row["txtai"]
-    print(f"{row['articles']} articles, {row['passages']} passages; rag backend {args.backend}, txtai default (sentence-transformers torch fp32)\n")
+    print(
+        f"{row['articles']} articles, {row['passages']} passages; rag backend {args.backend}, txtai default "
+        f"(sentence-transformers torch fp32)\n"
+    )
     print("| | rag | txtai | txtai / rag |\n|---|---|---|---|")
     print(f"| build (s) | {r['build_s']:.0f} | {x['build_s']:.0f} | {x['build_s'] / r['build_s']:.2f} |")
     print(f"| passages/s | {r['passages_per_s']:.1f} | {x['passages_per_s']:.1f} | |")
     print(f"| model load (s) | {r['model_load_s']:.1f} | {x['model_load_s']:.1f} | |")
-    print(f"| dense query median / p95 (ms) | {r['dense_ms'][0]:.1f} / {r['dense_ms'][1]:.1f} | {x['dense_ms'][0]:.1f} / {x['dense_ms'][1]:.1f} "
-          f"| {x['dense_ms'][0] / r['dense_ms'][0]:.2f} |")
+    print(
+        f"| dense query median / p95 (ms) | {r['dense_ms'][0]:.1f} / {r['dense_ms'][1]:.1f} | "
+        f"{x['dense_ms'][0]:.1f} / {x['dense_ms'][1]:.1f} "
+        f"| {x['dense_ms'][0] / r['dense_ms'][0]:.2f} |"
+    )
     print(f"| rag hybrid query median / p95 (ms) | {r['hybrid_ms'][0]:.1f} / {r['hybrid_ms'][1]:.1f} | | |")
     print(f"| dense hit@5 | {r['dense_hit@5']:.3f} | {x['dense_hit@5']:.3f} | |")
     print(f"| rag hybrid hit@5 | {r['hybrid_hit@5']:.3f} | | |")

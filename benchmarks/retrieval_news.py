@@ -32,8 +32,8 @@ def main() -> None:
     ap.add_argument("-k", type=int, default=10)
     args = ap.parse_args()
 
-    from rag.corpus import load_corpus
     from rag.build import update_index
+    from rag.corpus import load_corpus
     from rag.retrieval import retrieve
 
     docs, problems = load_corpus(news_csv())
@@ -69,7 +69,18 @@ def main() -> None:
     print("| " + " | ".join(rows[0]) + " |")
     print("|" + "---|" * len(rows[0]))
     for r in rows:
-        print("| " + " | ".join(f"{v:.3f}" if isinstance(v, float) and k.startswith(("hit", "mrr")) else f"{v:.0f}" if isinstance(v, float) else str(v) for k, v in r.items()) + " |")
+        print(
+            "| "
+            + " | ".join(
+                f"{v:.3f}"
+                if isinstance(v, float) and k.startswith(("hit", "mrr"))
+                else f"{v:.0f}"
+                if isinstance(v, float)
+                else str(v)
+                for k, v in r.items()
+            )
+            + " |"
+        )
 
 
 if __name__ == "__main__":

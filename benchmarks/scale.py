@@ -87,7 +87,11 @@ def queries(source: Path) -> np.ndarray:
     from rag.embedding import get_encoder
 
     idx = source_index(source)
-    qs = [json.loads(line)["question"] for line in (HERE / "news_questions.jsonl").read_text().splitlines() if line.strip()]
+    qs = [
+        json.loads(line)["question"]
+        for line in (HERE / "news_questions.jsonl").read_text().splitlines()
+        if line.strip()
+    ]
     titles = [d.title for d in idx.documents()[::17] if d.title][: 200 - len(qs)]
     texts = qs + titles
     (OUT / "queries.json").write_text(json.dumps(texts))
@@ -148,9 +152,15 @@ def worker_serve(n: int, kind: str) -> dict:
         found.append(len(set(ids[0]) & set(gt[i])) / 10)
     ms.sort()
     return {
-        "passages": n, "type": meta["entry"]["type"], "params": {k: v for k, v in meta["entry"].items() if k not in ("type", "trained_on")},
-        "build_s": round(meta["build_s"], 1), "ms_median": round(statistics.median(ms), 2), "ms_p95": round(ms[int(0.95 * (len(ms) - 1))], 2),
-        "recall@10": round(float(np.mean(found)), 3), "rss_mb": round(rss_mb(), 0), "index_rss_mb": round(rss_mb() - base_rss, 0),
+        "passages": n,
+        "type": meta["entry"]["type"],
+        "params": {k: v for k, v in meta["entry"].items() if k not in ("type", "trained_on")},
+        "build_s": round(meta["build_s"], 1),
+        "ms_median": round(statistics.median(ms), 2),
+        "ms_p95": round(ms[int(0.95 * (len(ms) - 1))], 2),
+        "recall@10": round(float(np.mean(found)), 3),
+        "rss_mb": round(rss_mb(), 0),
+        "index_rss_mb": round(rss_mb() - base_rss, 0),
         "disk_mb": round((OUT / f"{n}-{kind}.faiss").stat().st_size / 2**20, 1),
     }
 
@@ -178,13 +188,26 @@ def write_rag_index(n: int, source: Path, vfile: Path) -> Path:
             parts.append(t)
             pos += len(t) + 2
         text = "\n\n".join(parts)
-        docs.append(Document(doc_id=f"doc{d // per_doc}", text=text, title=f"Synthetic {d // per_doc}", source=f"S{d % 7}",
-                             published="2017-01-01", url="", origin="synthetic", content_hash=str(d)))
+        docs.append(
+            Document(
+                doc_id=f"doc{d // per_doc}",
+                text=text,
+                title=f"Synthetic {d // per_doc}",
+                source=f"S{d % 7}",
+                published="2017-01-01",
+                url="",
+                origin="synthetic",
+                content_hash=str(d),
+            )
+        )
         chunks.extend(cs)
     vectors = np.load(vfile, mmap_mode="r")
     manifest = Manifest(
-        store="faiss", settings=dict(src.manifest.settings), dimension=int(vectors.shape[1]),
-        counts={"documents": len(docs), "chunks": len(chunks)}, documents={d.doc_id: d.content_hash for d in docs},
+        store="faiss",
+        settings=dict(src.manifest.settings),
+        dimension=int(vectors.shape[1]),
+        counts={"documents": len(docs), "chunks": len(chunks)},
+        documents={d.doc_id: d.content_hash for d in docs},
     )
     target.mkdir(parents=True, exist_ok=True)
     write_build(target, manifest, docs, chunks, np.asarray(vectors))
@@ -202,7 +225,11 @@ def worker_retrieve(index: Path) -> dict:
     first_s = time.perf_counter() - t
     idx = load_index(index)
     emb = get_encoder(idx.manifest.model, idx.manifest.backend)
-    out = {"passages": len(idx), "vector_index": idx.manifest.vector_index["type"], "first_retrieve_s": round(first_s, 1)}
+    out = {
+        "passages": len(idx),
+        "vector_index": idx.manifest.vector_index["type"],
+        "first_retrieve_s": round(first_s, 1),
+    }
     for name, fn in (
         ("embed_query", lambda s: emb.encode_query(s)),
         ("dense", lambda s: rag.retrieve(s, k=10, index_dir=index, mode="dense")),
@@ -263,20 +290,32 @@ def main() -> None:
         print(json.dumps(result["retrieve"]), file=sys.stderr, flush=True)
     (HERE / "out" / "scale.json").write_text(json.dumps(result, indent=1))
 
-    print("| passages | index | params | build (s) | median ms | p95 ms | recall@10 | process RSS (MB) | index in RAM (MB) | on disk (MB) |")
+    print(
+        "| passages | index | params | build (s) | median ms | p95 ms | recall@10 | process RSS (MB) | index in "
+        "RAM (MB) | on disk (MB) |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         p = ", ".join(f"{k}={v}" for k, v in r["params"].items()) or "exact"
-        print(f"| {r['passages']:,} | {r['type']} | {p} | {r['build_s']} | {r['ms_median']} | {r['ms_p95']} | {r['recall@10']:.3f} "
-              f"| {r['rss_mb']:.0f} | {r['index_rss_mb']:.0f} | {r['disk_mb']} |")
+        print(
+            f"| {r['passages']:,} | {r['type']} | {p} | {r['build_s']} | {r['ms_median']} | {r['ms_p95']} | "
+            f"{r['recall@10']:.3f} "
+            f"| {r['rss_mb']:.0f} | {r['index_rss_mb']:.0f} | {r['disk_mb']} |"
+        )
     if "retrieve" in result:
         r = result["retrieve"]
-        print(f"\nretrieve() on a full rag index of {r['passages']:,} passages ({r['vector_index']}, {r['disk_mb']:.0f} MB on disk), "
-              f"fresh process, 200 queries:\n")
+        print(
+            f"\nretrieve() on a full rag index of {r['passages']:,} passages ({r['vector_index']}, "
+            f"{r['disk_mb']:.0f} MB on disk), "
+            f"fresh process, 200 queries:\n"
+        )
         print("| step | median ms | p95 ms |\n|---|---|---|")
         for name in ("embed_query", "dense", "hybrid"):
             print(f"| {name} | {r[name]['ms_median']} | {r[name]['ms_p95']} |")
-        print(f"\nfirst retrieve() {r['first_retrieve_s']} s; RSS after 600 queries {r['rss_mb']:.0f} MB (peak {r['peak_rss_mb']:.0f} MB)")
+        print(
+            f"\nfirst retrieve() {r['first_retrieve_s']} s; RSS after 600 queries {r['rss_mb']:.0f} MB (peak "
+            f"{r['peak_rss_mb']:.0f} MB)"
+        )
 
 
 if __name__ == "__main__":

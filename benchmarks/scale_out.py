@@ -37,8 +37,8 @@ sys.path.insert(0, str(HERE))
 from loopback import milvus_server, ray_cluster  # noqa: E402
 from news_data import news_csv, news_sample  # noqa: E402
 
-from rag.corpus import load_corpus  # noqa: E402
 from rag.build import BuildOptions, update_index  # noqa: E402
+from rag.corpus import load_corpus  # noqa: E402
 
 OUT = HERE / "out"
 
@@ -55,8 +55,13 @@ def timed_build(docs, index: Path, **kw) -> dict:
     report = update_index(docs, index, BuildOptions(**kw), progress=progress)
     seconds = time.perf_counter() - t
     embed = marks.get("embedding-end", t) - marks.get("embedding", t)
-    return {"passages": report.chunks, "seconds": round(seconds, 1), "passages_per_s": round(report.chunks / seconds, 1),
-            "embedding_stage_s": round(embed, 1), "nodes": report.nodes}
+    return {
+        "passages": report.chunks,
+        "seconds": round(seconds, 1),
+        "passages_per_s": round(report.chunks / seconds, 1),
+        "embedding_stage_s": round(embed, 1),
+        "nodes": report.nodes,
+    }
 
 
 def ray_figures(n: int) -> dict:
@@ -101,7 +106,11 @@ def agreement(faiss_dir: Path, milvus_dir: Path, questions: list[str]) -> dict:
             a, b = (retrieve(q, 5, index_dir=d, mode=mode) for d in (faiss_dir, milvus_dir))
             same += same_ranking(a, b)
             overlap += len({h.chunk_id for h in a} & {h.chunk_id for h in b})
-        out[mode] = {"same_top5_ties_allowed": same, "questions": len(questions), "mean_overlap_of_5": round(overlap / len(questions), 2)}
+        out[mode] = {
+            "same_top5_ties_allowed": same,
+            "questions": len(questions),
+            "mean_overlap_of_5": round(overlap / len(questions), 2),
+        }
     return out
 
 
@@ -114,7 +123,11 @@ def milvus_figures() -> dict:
     if not (source / "CURRENT").exists():
         print("building the FAISS news index first (~9 min)", flush=True)
         update_index(docs, source, BuildOptions(backend="onnx-int8"), problems=problems)
-    questions = [json.loads(line)["question"] for line in (HERE / "news_questions.jsonl").read_text().splitlines() if line.strip()]
+    questions = [
+        json.loads(line)["question"]
+        for line in (HERE / "news_questions.jsonl").read_text().splitlines()
+        if line.strip()
+    ]
     rows = {}
     for where in ("lite-file", "lite-server"):
         target = OUT / f"milvus-news-{where}"
@@ -122,10 +135,19 @@ def milvus_figures() -> dict:
         shutil.copytree(source, target)
         with milvus_server(target) if where == "lite-server" else contextlib.nullcontext() as uri:
             t = time.perf_counter()
-            report = update_index(docs, target, BuildOptions(store="milvus", milvus=MilvusLocation(uri) if uri else None), problems=problems)
+            report = update_index(
+                docs,
+                target,
+                BuildOptions(store="milvus", milvus=MilvusLocation(uri) if uri else None),
+                problems=problems,
+            )
             seconds = time.perf_counter() - t
             assert report.embedded == 0
-            row = {"passages": report.chunks, "write_seconds": round(seconds, 1), "passages_written_per_s": round(report.chunks / seconds, 1)}
+            row = {
+                "passages": report.chunks,
+                "write_seconds": round(seconds, 1),
+                "passages_written_per_s": round(report.chunks / seconds, 1),
+            }
             for mode in ("dense", "lexical", "hybrid"):
                 row[f"{mode} retrieve()"] = latency(target, questions, mode)
             row["agreement with FAISS"] = agreement(source, target, questions)

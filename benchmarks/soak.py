@@ -78,8 +78,11 @@ def soak(url: str, pid: int, questions: int) -> dict:
         client.predict(QUESTIONS[n % len(QUESTIONS)], api_name="/ask")
         if n in (100, questions):
             marks[n] = rss_mb(pid)
-    return {"rss_after_100_mb": marks[100], f"rss_after_{questions}_mb": marks[questions],
-            "growth": marks[questions] / marks[100] - 1}
+    return {
+        "rss_after_100_mb": marks[100],
+        f"rss_after_{questions}_mb": marks[questions],
+        "growth": marks[questions] / marks[100] - 1,
+    }
 
 
 def main() -> None:

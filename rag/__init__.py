@@ -10,8 +10,19 @@ Heavy libraries (torch, faiss, gradio) load only when first needed, so
 __version__ = "0.1.0"
 
 __all__ = [
-    "answer", "Answer", "Citation", "retrieve", "load_corpus", "chunk_document", "update_index", "BuildOptions",
-    "open_store", "Hit", "Chunk", "Document", "RagError",
+    "answer",
+    "Answer",
+    "Citation",
+    "retrieve",
+    "load_corpus",
+    "chunk_document",
+    "update_index",
+    "BuildOptions",
+    "open_store",
+    "Hit",
+    "Chunk",
+    "Document",
+    "RagError",
 ]
 
 _LAZY = {

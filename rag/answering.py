@@ -34,13 +34,22 @@ from dataclasses import dataclass, field
 from typing import Iterable, Iterator, Sequence
 
 from .chunking import split_sentences
+from .embedding import Encoder
 from .errors import QueryError
 from .reading import (
-    STOPWORDS, Candidate, answer_noun, answer_type, boilerplate, content_words, is_calendar_word, near_noun, stems, typed,
+    STOPWORDS,
+    Candidate,
+    answer_noun,
+    answer_type,
+    boilerplate,
+    content_words,
+    is_calendar_word,
+    near_noun,
+    stems,
+    typed,
 )
-from .embedding import Encoder
-from .retrieval import MAX_QUERY_CHARS, load_index, retrieve
 from .rerank import get_cross_encoder
+from .retrieval import MAX_QUERY_CHARS, load_index, retrieve
 from .store import Location
 from .types import REFUSAL, Answer, Citation, Filters, Hit, Short
 
@@ -54,7 +63,11 @@ ANSWER_GATE = 1.0
 # benchmarks/news_answers.jsonl.
 TYPE_BONUS = {"quantity": 3.0, "date": 3.0, "person": 1.0, "organisation": 1.0, "place": 1.0}
 TYPED_GATE = -3.0
-TYPED_LEAD = ("quantity", "date", "person")  # answer types whose answer must hold a candidate of the type, or be refused
+TYPED_LEAD = (
+    "quantity",
+    "date",
+    "person",
+)  # answer types whose answer must hold a candidate of the type, or be refused
 TYPED_OVERLAP = 0.5
 # A candidate named by the question's noun ("2,960 civilians" for "how many civilians", "Senator Antonio
 # Trillanes" for "which senator") is what was asked: more bonus. So is a sentence with the question's
@@ -117,7 +130,7 @@ class Question:
 def prepare(question: str, history: Sequence | None = None) -> Question:
     """Check `question` and make it standalone with the earlier turns of `history`."""
     if not isinstance(question, str) or not question.strip():
-        raise QueryError("the question is empty: ask something, e.g. \"What did Rutte say about Ukraine?\"")
+        raise QueryError('the question is empty: ask something, e.g. "What did Rutte say about Ukraine?"')
     text = question.strip()[:MAX_QUERY_CHARS]
     query = contextualize(text, user_turns(history))
     return Question(text, query, answer_type(query))
@@ -147,7 +160,9 @@ def answer_events(
     if mode == "llm":
         from .generation import generate_events
 
-        yield from generate_events(q, hits, client=client, index_dir=index_dir, fallback=lambda: extract(q, hits, index_dir))
+        yield from generate_events(
+            q, hits, client=client, index_dir=index_dir, fallback=lambda: extract(q, hits, index_dir)
+        )
         return
 
     def deeper() -> list[Hit]:
@@ -208,7 +223,9 @@ def _from_passages(question: str, query: str, hits: list[Hit], index_dir: Locati
         c.focus = sum(v for w, v in focus.items() if w in stems(c.display)) / total if total else 0.0
     # Read first: sentences sharing the question's words, and for "how many" / "when" those holding a number or date.
     boost = 0.5 if kind in ("quantity", "date") else 0.0
-    pool = sorted(candidates, key=lambda s: (-_overlap(query, s.display) - (boost if s.typed else 0.0), s.rank))[:SCORED_SENTENCES]
+    pool = sorted(candidates, key=lambda s: (-_overlap(query, s.display) - (boost if s.typed else 0.0), s.rank))[
+        :SCORED_SENTENCES
+    ]
     _score(query, pool)
     pool.sort(key=lambda s: (-s.final, s.rank, s.start))
     passing = [s for s in pool if _passes(query, s)]
@@ -243,7 +260,9 @@ def _passes(query: str, s: _Sentence) -> bool:
     """The gate: the cross-encoder is sure enough, or the sentence holds the asked type and most of the question."""
     relaxed = bool(s.typed) and s.kind in ("quantity", "date")
     shared = len(content_words(query) & content_words(s.display))
-    return s.final >= ANSWER_GATE or (relaxed and s.score >= TYPED_GATE and shared >= 2 and _overlap(query, s.display) >= TYPED_OVERLAP)
+    return s.final >= ANSWER_GATE or (
+        relaxed and s.score >= TYPED_GATE and shared >= 2 and _overlap(query, s.display) >= TYPED_OVERLAP
+    )
 
 
 def _choose(passing: list[_Sentence], candidates: list[_Sentence]) -> list[_Sentence]:
@@ -260,8 +279,11 @@ def _choose(passing: list[_Sentence], candidates: list[_Sentence]) -> list[_Sent
             twin.corroborated_by.append(s)
     for c in chosen:  # a paraphrase in another article that scored lower still corroborates
         for s in candidates:
-            if s.hit.doc_id != c.hit.doc_id and s not in chosen and _same_fact(c, s) and all(
-                o.hit.doc_id != s.hit.doc_id for o in c.corroborated_by
+            if (
+                s.hit.doc_id != c.hit.doc_id
+                and s not in chosen
+                and _same_fact(c, s)
+                and all(o.hit.doc_id != s.hit.doc_id for o in c.corroborated_by)
             ):
                 c.corroborated_by.append(s)
     disagree = [s for s in chosen if any(_disagree(s, o) for o in chosen if o is not s)]
@@ -302,7 +324,12 @@ def _readable_order(chosen: list[_Sentence], texts: dict[str, str]) -> list[_Sen
 
 
 def _compose(
-    question: str, query: str, hits: list[Hit], chosen: list[_Sentence], kind: str, short: tuple[Candidate, _Sentence] | None
+    question: str,
+    query: str,
+    hits: list[Hit],
+    chosen: list[_Sentence],
+    kind: str,
+    short: tuple[Candidate, _Sentence] | None,
 ) -> Answer:
     citations: list[Citation] = []
     numbers: dict[tuple[str, int, int], int] = {}
@@ -313,7 +340,19 @@ def _compose(
             numbers[key] = len(citations) + 1
             h = s.hit
             citations.append(
-                Citation(numbers[key], h.doc_id, h.chunk_id, h.title, h.source, h.published, h.url, s.text, s.start, s.end, role)
+                Citation(
+                    numbers[key],
+                    h.doc_id,
+                    h.chunk_id,
+                    h.title,
+                    h.source,
+                    h.published,
+                    h.url,
+                    s.text,
+                    s.start,
+                    s.end,
+                    role,
+                )
             )
         return numbers[key]
 
@@ -326,12 +365,21 @@ def _compose(
         c, s = short
         span = Short(c.text, numbers[(s.hit.doc_id, s.start, s.end)], s.hit.doc_id, s.start + c.start, s.start + c.end)
     return Answer(
-        question=question, text=" ".join(parts), citations=citations, refused=False, hits=hits, query=query, short=span, kind=kind
+        question=question,
+        text=" ".join(parts),
+        citations=citations,
+        refused=False,
+        hits=hits,
+        query=query,
+        short=span,
+        kind=kind,
     )
 
 
 def _refusal(question: str, query: str, hits: list[Hit], kind: str = "other") -> Answer:
-    return Answer(question=question, text=REFUSAL, citations=[], refused=True, hits=hits, query=query, related=hits[:3], kind=kind)
+    return Answer(
+        question=question, text=REFUSAL, citations=[], refused=True, hits=hits, query=query, related=hits[:3], kind=kind
+    )
 
 
 # --- candidate sentences -----------------------------------------------------
@@ -356,7 +404,13 @@ def _sentences(hits: list[Hit], texts: dict[str, str]) -> list[_Sentence]:
             seen.add(key)
             out.append(
                 _Sentence(
-                    hit=h, rank=rank, start=s, end=e, text=text, speaker=_speaker(doc, s, text), asked=_asked(doc, s),
+                    hit=h,
+                    rank=rank,
+                    start=s,
+                    end=e,
+                    text=text,
+                    speaker=_speaker(doc, s, text),
+                    asked=_asked(doc, s),
                     opens_reply=s == doc.rfind("\n", 0, s) + 1,
                 )
             )
@@ -388,7 +442,23 @@ _NAME_THEN_VERB = re.compile(r"\b([A-Z][a-z]+(?:[ -][A-Z][a-z]+)*)\s+(?:has\s+|h
 _NAME_BEFORE_SPEECH = re.compile(r"[,”\"]\s*([A-Z][a-z]+(?:\s[A-Z][a-z]+)*)\s+" + _SPEECH + r"\b")
 # A sentence whose speaker is a pronoun: "He is convinced ...", "..., he warned."
 _PRONOUN_SPEAKER = re.compile(r"^[“\"]?(?:He|She)\b|\b(?:he|she)\s+(?:also\s+)?" + _SPEECH + r"\b")
-_NOT_NAMES = {"The", "This", "That", "These", "Those", "It", "He", "She", "They", "We", "Western", "European", "Allies", "Nato", "NATO"}
+_NOT_NAMES = {
+    "The",
+    "This",
+    "That",
+    "These",
+    "Those",
+    "It",
+    "He",
+    "She",
+    "They",
+    "We",
+    "Western",
+    "European",
+    "Allies",
+    "Nato",
+    "NATO",
+}
 
 
 def _speaker(doc: str, start: int, sentence: str) -> str:
@@ -432,8 +502,6 @@ def _asked(doc: str, start: int) -> str:
 # --- words ------------------------------------------------------------------
 
 
-
-
 def _overlap(query: str, text: str) -> float:
     q = content_words(query)
     return len(q & content_words(text)) / len(q) if q else 0.0
@@ -462,8 +530,35 @@ def _disagree(a: _Sentence, b: _Sentence) -> bool:
     return a.hit.doc_id != b.hit.doc_id and bool(fa) and bool(fb) and fa != fb and _same_topic(a, b)
 
 
-_QUESTION_WORDS = {"What", "Who", "Whom", "Whose", "When", "Where", "Why", "How", "Which", "Did", "Does", "Do", "Is",
-                   "Are", "Was", "Were", "Will", "Would", "Can", "Could", "Should", "And", "But", "Tell", "According", "In", "On"}
+_QUESTION_WORDS = {
+    "What",
+    "Who",
+    "Whom",
+    "Whose",
+    "When",
+    "Where",
+    "Why",
+    "How",
+    "Which",
+    "Did",
+    "Does",
+    "Do",
+    "Is",
+    "Are",
+    "Was",
+    "Were",
+    "Will",
+    "Would",
+    "Can",
+    "Could",
+    "Should",
+    "And",
+    "But",
+    "Tell",
+    "According",
+    "In",
+    "On",
+}
 
 
 def _names(text: str) -> list[str]:
@@ -496,7 +591,9 @@ def _missing_names(query: str, hits: list[Hit], article: str = "") -> list[str]:
     haystack = _undot(" ".join(f"{h.title} {h.text}" for h in hits) + " " + article)
     # A name may be inflected ("Korea" in "North Korean"); a number must match whole, but may carry a unit ("3.7b").
     wanted = [re.escape(_undot(n)) for n in _names(query)]
-    wanted += [re.escape(_undot(n)) + r"(?!\d)" for n in re.findall(r"\b\d[\d,.]*\d\b|\b\d\b", _CALENDAR_DATE.sub(" ", query))]
+    wanted += [
+        re.escape(_undot(n)) + r"(?!\d)" for n in re.findall(r"\b\d[\d,.]*\d\b|\b\d\b", _CALENDAR_DATE.sub(" ", query))
+    ]
     return [w for w in wanted if not re.search(r"\b" + w, haystack)]
 
 

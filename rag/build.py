@@ -29,8 +29,18 @@ from .store.plan import UpdatePlan, failed_files, plan_update
 from .types import BuildReport, Document, Problem
 
 CRASH_POINTS = (
-    "locked", "chunked", "embedding", "embedded", "vectors", "faiss", "sqlite", "lexical", "manifest", "renamed",
-    "pointer", "swapped",
+    "locked",
+    "chunked",
+    "embedding",
+    "embedded",
+    "vectors",
+    "faiss",
+    "sqlite",
+    "lexical",
+    "manifest",
+    "renamed",
+    "pointer",
+    "swapped",
 )
 
 
@@ -46,7 +56,9 @@ class BuildOptions:
     full: bool = False  # re-embed everything
     ray_address: str | None = None  # chunk and embed on this Ray cluster (see `rag.distributed`)
     store: str | None = None  # "faiss" or "milvus" (the folder's own, or faiss)
-    milvus: MilvusLocation | None = None  # which Milvus, for store "milvus" (default: the folder's, or a Lite file in it)
+    milvus: MilvusLocation | None = (
+        None  # which Milvus, for store "milvus" (default: the folder's, or a Lite file in it)
+    )
 
 
 def update_index(
@@ -82,18 +94,35 @@ def update_index(
         index_type = check_type(options.index_type or (old.vector_index.get("requested") if old else None) or "auto")
         encoder = encoder or get_encoder(options.model, encoder_backend(options, old))
         settings = build_settings(options, encoder)
-        plan = plan_update(docs, writer.indexed() if old else None, failed_files=failed_files(problems),
-                           reason=_rebuild_reason(options, old, writer, settings, index_type))
-        report = dict(added=plan.added, changed=plan.changed, removed=plan.removed, problems=problems, full_reason=plan.reason)
+        plan = plan_update(
+            docs,
+            writer.indexed() if old else None,
+            failed_files=failed_files(problems),
+            reason=_rebuild_reason(options, old, writer, settings, index_type),
+        )
+        report = dict(
+            added=plan.added, changed=plan.changed, removed=plan.removed, problems=problems, full_reason=plan.reason
+        )
         if plan.is_noop and writer.is_current(index_type):
-            return BuildReport(**report, unchanged=len(plan.unchanged), chunks=old.counts["chunks"], seconds=time.perf_counter() - t0)
+            return BuildReport(
+                **report, unchanged=len(plan.unchanged), chunks=old.counts["chunks"], seconds=time.perf_counter() - t0
+            )
         by_id = {d.doc_id: d for d in docs}
         reuse = None if options.full else writer.reusable(settings)
         fresh, embedded = embed_fresh(plan, by_id, encoder, options, reuse, progress=progress, checkpoint=checkpoint)
         checkpoint("embedded")
-        chunks, build_id = writer.apply(plan, by_id, fresh, settings=settings, index_type=index_type, checkpoint=checkpoint, progress=progress)
-    return BuildReport(**report, unchanged=len(plan.unchanged), chunks=chunks, embedded=embedded, seconds=time.perf_counter() - t0,
-                       build_id=build_id, nodes=fresh.nodes)
+        chunks, build_id = writer.apply(
+            plan, by_id, fresh, settings=settings, index_type=index_type, checkpoint=checkpoint, progress=progress
+        )
+    return BuildReport(
+        **report,
+        unchanged=len(plan.unchanged),
+        chunks=chunks,
+        embedded=embedded,
+        seconds=time.perf_counter() - t0,
+        build_id=build_id,
+        nodes=fresh.nodes,
+    )
 
 
 def encoder_backend(options: BuildOptions, old: Manifest | None) -> str:
@@ -126,8 +155,14 @@ def build_settings(options: BuildOptions, encoder: Encoder) -> dict:
 
 
 def embed_fresh(
-    plan: UpdatePlan, docs: dict[str, Document], encoder: Encoder, options: BuildOptions, reuse: Reusable | None, *,
-    progress: Progress | None, checkpoint: Checkpoint,
+    plan: UpdatePlan,
+    docs: dict[str, Document],
+    encoder: Encoder,
+    options: BuildOptions,
+    reuse: Reusable | None,
+    *,
+    progress: Progress | None,
+    checkpoint: Checkpoint,
 ) -> tuple[Passages, int]:
     """Passages and vectors of the plan's fresh articles (those `reuse` holds at the same content come from it),
     and how many passages were embedded."""
@@ -143,7 +178,11 @@ def embed_fresh(
 
 
 def chunk_and_embed(
-    docs: list[Document], encoder: Encoder, options: BuildOptions, *, progress: Progress | None = None,
+    docs: list[Document],
+    encoder: Encoder,
+    options: BuildOptions,
+    *,
+    progress: Progress | None = None,
     checkpoint: Checkpoint = lambda name: None,
 ) -> Passages:
     """Passages of `docs` per document and their vectors, here or (`options.ray_address`) on a Ray cluster."""
@@ -157,13 +196,21 @@ def chunk_and_embed(
                 progress(stage, done, total)
 
         chunks, vectors, nodes = on_ray(
-            docs, address=options.ray_address, model=encoder.model, backend=encoder.backend, max_tokens=options.max_tokens,
-            overlap_tokens=options.overlap_tokens, plan=encoder.plan, progress=ray_progress,
+            docs,
+            address=options.ray_address,
+            model=encoder.model,
+            backend=encoder.backend,
+            max_tokens=options.max_tokens,
+            overlap_tokens=options.overlap_tokens,
+            plan=encoder.plan,
+            progress=ray_progress,
         )
         return Passages(chunks, vectors, nodes)
     chunks = {}
     for n, d in enumerate(docs, start=1):
-        chunks[d.doc_id] = chunk_document(d, max_tokens=options.max_tokens, overlap_tokens=options.overlap_tokens, fits=encoder.fits)
+        chunks[d.doc_id] = chunk_document(
+            d, max_tokens=options.max_tokens, overlap_tokens=options.overlap_tokens, fits=encoder.fits
+        )
         if progress:
             progress("chunking", n, len(docs))
     titles = {d.doc_id: d.title for d in docs}
@@ -195,4 +242,3 @@ def kill_at(point: str | None) -> Checkpoint:
             os.kill(os.getpid(), signal.SIGKILL)
 
     return checkpoint
-

@@ -31,7 +31,7 @@ app = typer.Typer(
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
-SOURCE_HELP = "Only articles from this publisher (repeatable), e.g. --source \"Khaleej Times\"."
+SOURCE_HELP = 'Only articles from this publisher (repeatable), e.g. --source "Khaleej Times".'
 SINCE_HELP = "Only articles published on or after this date (YYYY, YYYY-MM or YYYY-MM-DD)."
 UNTIL_HELP = "Only articles published on or before this date."
 INDEX_HELP = "Index folder. [env: RAG_INDEX_DIR; default: index]"
@@ -40,12 +40,20 @@ INDEX_OPTION = typer.Option(None, "--index", "-i", help=INDEX_HELP)
 SOURCE_OPTION = typer.Option([], "--source", help=SOURCE_HELP)
 SINCE_OPTION = typer.Option("", "--since", help=SINCE_HELP)
 UNTIL_OPTION = typer.Option("", "--until", help=UNTIL_HELP)
-CORPUS_HELP = "Articles: a folder of .txt/.md/.jsonl/.csv files, or one such file. [env: RAG_CORPUS_DIR; default: corpus]"
+CORPUS_HELP = (
+    "Articles: a folder of .txt/.md/.jsonl/.csv files, or one such file. [env: RAG_CORPUS_DIR; default: corpus]"
+)
 MODE_OPTION = typer.Option(
-    None, "--mode", help="extractive (quotes, the default) or llm (a language model writes, every sentence is verified). [env: RAG_GENERATION]"
+    None,
+    "--mode",
+    help="extractive (quotes, the default) or llm (a language model writes, every sentence is verified). [env: "
+    "RAG_GENERATION]",
 )
 LLM_OPTION = typer.Option(
-    None, "--llm", help="llm mode's model: 'local' (bundled SmolLM2 on llama.cpp) or an OpenAI-compatible URL ending in /v1. [env: RAG_LLM_URL]"
+    None,
+    "--llm",
+    help="llm mode's model: 'local' (bundled SmolLM2 on llama.cpp) or an OpenAI-compatible URL ending in /v1. "
+    "[env: RAG_LLM_URL]",
 )
 
 
@@ -70,7 +78,9 @@ def _answering(config: Config):
         return
     from .generation import open_client
 
-    client, server = open_client(config.llm_url, model=config.llm_model, api_key=config.llm_api_key, context_tokens=config.llm_context)
+    client, server = open_client(
+        config.llm_url, model=config.llm_model, api_key=config.llm_api_key, context_tokens=config.llm_context
+    )
     try:
         yield {"mode": "llm", "client": client}
     finally:
@@ -85,31 +95,39 @@ def index_command(
     full: bool = typer.Option(False, "--full", help="Rebuild everything instead of only new and changed articles."),
     model: Optional[str] = typer.Option(None, "--model", help="Embedding model name or local folder. [env: RAG_MODEL]"),
     backend: Optional[str] = typer.Option(
-        None, "--backend",
+        None,
+        "--backend",
         help="Embedding backend: onnx-int8 (fastest), onnx-fp32 or torch-fp32; changing it re-embeds everything. "
         "[env: RAG_BACKEND; default: the index's own, or onnx-int8 for a new index]",
     ),
     index_type: Optional[str] = typer.Option(
-        None, "--index-type",
+        None,
+        "--index-type",
         help="Vector index: auto (exact up to 100,000 passages, IVF-SQ8 above), flat, ivf-sq8 or hnsw-sq8. "
         "[env: RAG_INDEX_TYPE; default: the index's own, or auto]",
     ),
     store: Optional[str] = typer.Option(
-        None, "--store",
+        None,
+        "--store",
         help="Where the index lives: faiss (files in the index folder) or milvus (see --milvus-uri). "
         "[env: RAG_STORE; default: the index folder's own, or faiss]",
     ),
     milvus_uri: Optional[str] = typer.Option(
-        None, "--milvus-uri",
-        help="Milvus to write to: a Milvus Lite file or http://host:19530. [env: RAG_MILVUS_URI; default: <index>/milvus.db]",
+        None,
+        "--milvus-uri",
+        help="Milvus to write to: a Milvus Lite file or http://host:19530. [env: RAG_MILVUS_URI; default: "
+        "<index>/milvus.db]",
     ),
     ray: Optional[str] = typer.Option(
-        None, "--ray",
+        None,
+        "--ray",
         help="Chunk and embed on a Ray cluster: auto (the one started on this machine), host:6379, ray://host:10001, "
         "or local (a private one). Same index as a local build. [env: RAG_RAY_ADDRESS]",
     ),
     chunk_tokens: int = typer.Option(160, "--chunk-tokens", min=16, max=250, help="Passage budget in cl100k tokens."),
-    overlap_tokens: int = typer.Option(32, "--overlap-tokens", min=0, help="Tokens of trailing sentences repeated in the next passage."),
+    overlap_tokens: int = typer.Option(
+        32, "--overlap-tokens", min=0, help="Tokens of trailing sentences repeated in the next passage."
+    ),
     max_chars: int = typer.Option(2_000_000, "--max-chars", min=1, help="Largest article accepted, in characters."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
 ) -> None:
@@ -125,10 +143,20 @@ def index_command(
 
       rag index --ray auto --store milvus --milvus-uri http://milvus:19530
     """
-    config = _config(corpus_dir=corpus, index_dir=index, model=model, backend=backend, index_type=index_type, store=store,
-                     milvus_uri=milvus_uri, ray_address=ray)
+    config = _config(
+        corpus_dir=corpus,
+        index_dir=index,
+        model=model,
+        backend=backend,
+        index_type=index_type,
+        store=store,
+        milvus_uri=milvus_uri,
+        ray_address=ray,
+    )
     if overlap_tokens >= chunk_tokens:
-        err.print(f"[red]error:[/red] --overlap-tokens {overlap_tokens} must be smaller than --chunk-tokens {chunk_tokens}")
+        err.print(
+            f"[red]error:[/red] --overlap-tokens {overlap_tokens} must be smaller than --chunk-tokens {chunk_tokens}"
+        )
         raise typer.Exit(2)
     options = config.build_options(max_tokens=chunk_tokens, overlap_tokens=overlap_tokens, full=full)
     report, problems = _run_index(config, options, max_chars=max_chars, quiet=quiet)
@@ -150,8 +178,14 @@ def _run_index(config: Config, options, *, max_chars: int, quiet: bool):
         for p in problems:
             err.print(f"[yellow]skipped[/yellow] {p}", markup=True)
         with _progress(quiet) as progress:
-            report = update_index(docs, config.index_dir, options, problems=problems, progress=progress,
-                                  checkpoint=kill_at(config.crash_at))
+            report = update_index(
+                docs,
+                config.index_dir,
+                options,
+                problems=problems,
+                progress=progress,
+                checkpoint=kill_at(config.crash_at),
+            )
     except RagError as e:
         _fail(e)
     return report, problems
@@ -163,14 +197,18 @@ def _print_report(config: Config, report) -> None:
     elif report.full_reason:
         err.print(f"rebuilt everything: {report.full_reason}")
     out.print(
-        f"index {config.index_dir}: {len(report.added)} added, {len(report.changed)} changed, {len(report.removed)} removed, "
+        f"index {config.index_dir}: {len(report.added)} added, {len(report.changed)} changed, "
+        f"{len(report.removed)} removed, "
         f"{report.unchanged} unchanged; {report.chunks} passages ({report.embedded} embedded) in {report.seconds:.1f}s"
     )
     from .store import milvus_location, store_kind
 
     if store_kind(config.index_dir) == "milvus":
         where = config.milvus() if config.milvus_uri else milvus_location(config.index_dir)
-        err.print(f"stored in Milvus at {where.uri} (collections {where.collection}_*); {config.index_dir / 'store.json'} points to it")
+        err.print(
+            f"stored in Milvus at {where.uri} (collections {where.collection}_*); "
+            f"{config.index_dir / 'store.json'} points to it"
+        )
     if report.nodes:
         spread = ", ".join(f"{node[:8]} {n:,}" for node, n in sorted(report.nodes.items()))
         err.print(f"embedded on {len(report.nodes)} Ray node(s): {spread} passages")
@@ -187,11 +225,24 @@ class _progress:
     def __enter__(self):
         if not self.enabled:
             return None
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
 
         self.bar = Progress(
-            TextColumn("{task.description:>9}"), BarColumn(), MofNCompleteColumn(),
-            TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(), console=err, transient=False,
+            TextColumn("{task.description:>9}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("eta"),
+            TimeRemainingColumn(),
+            console=err,
+            transient=False,
         )
         self.bar.start()
         return self.update
@@ -213,7 +264,9 @@ def search_command(
     index: Optional[Path] = INDEX_OPTION,
     as_json: bool = typer.Option(False, "--json", help="Print the hits as a JSON list."),
     mode: str = typer.Option("hybrid", "--mode", help="hybrid (keywords + vectors), dense or lexical."),
-    rerank: bool = typer.Option(False, "--rerank", help="Re-score the candidates with the cross-encoder (slower, better order)."),
+    rerank: bool = typer.Option(
+        False, "--rerank", help="Re-score the candidates with the cross-encoder (slower, better order)."
+    ),
     source: list[str] = SOURCE_OPTION,
     since: str = SINCE_OPTION,
     until: str = UNTIL_OPTION,
@@ -249,7 +302,10 @@ def search_command(
         return
     for rank, h in enumerate(hits, start=1):
         meta = ", ".join(x for x in (h.source, h.published) if x)
-        out.print(f"[bold]{rank}. {h.title}[/bold] ({meta}) score {h.score:.3f} [dim]{h.chunk_id} chars {h.start}-{h.end}[/dim]")
+        out.print(
+            f"[bold]{rank}. {h.title}[/bold] ({meta}) score {h.score:.3f} [dim]{h.chunk_id} chars "
+            f"{h.start}-{h.end}[/dim]"
+        )
         out.print(f"   {h.text}\n", markup=False)
 
 
@@ -281,7 +337,13 @@ def ask_command(
     config = _config(index_dir=index, generation=mode, llm_url=llm)
     try:
         with _answering(config) as how:
-            a = answer(question, k=k, index_dir=config.location(), filters=Filters(sources=tuple(source), since=since, until=until), **how)
+            a = answer(
+                question,
+                k=k,
+                index_dir=config.location(),
+                filters=Filters(sources=tuple(source), since=since, until=until),
+                **how,
+            )
     except RagError as e:
         _fail(e)
     if as_json:
@@ -313,15 +375,21 @@ def _print_answer(a) -> None:
 
 @app.command("eval")
 def eval_command(
-    questions: Path = typer.Option(Path("tests/data/starter_dev.jsonl"), "--questions", "-q", help="Question file (JSON Lines)."),
+    questions: Path = typer.Option(
+        Path("tests/data/starter_dev.jsonl"), "--questions", "-q", help="Question file (JSON Lines)."
+    ),
     index: Optional[Path] = INDEX_OPTION,
     k: int = typer.Option(5, "-k", min=1, help="Cut-off for retrieval hit@k."),
     as_json: bool = typer.Option(False, "--json", help="Print metrics and per-question rows as JSON."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="List every question with its result."),
     mode: Optional[str] = MODE_OPTION,
     llm: Optional[str] = LLM_OPTION,
-    split: Optional[str] = typer.Option(None, "--split", help="Only the questions whose \"split\" field has this value (e.g. tune, report)."),
-    by_type: bool = typer.Option(False, "--by-type", help="One column of metrics per expected answer type, and one for all."),
+    split: Optional[str] = typer.Option(
+        None, "--split", help='Only the questions whose "split" field has this value (e.g. tune, report).'
+    ),
+    by_type: bool = typer.Option(
+        False, "--by-type", help="One column of metrics per expected answer type, and one for all."
+    ),
 ) -> None:
     """Score retrieval and answers on a question file.
 
@@ -346,8 +414,12 @@ def eval_command(
     config = _config(index_dir=index, generation=mode, llm_url=llm)
     try:
         with _answering(config) as how:
-            report = evaluate(load_questions(questions, split=split), index_dir=config.location(), k=k,
-                              answer_fn=lambda q, **kw: answer(q, **kw, **how))
+            report = evaluate(
+                load_questions(questions, split=split),
+                index_dir=config.location(),
+                k=k,
+                answer_fn=lambda q, **kw: answer(q, **kw, **how),
+            )
     except RagError as e:
         _fail(e)
     if by_type:
@@ -364,7 +436,10 @@ def _print_eval(report, questions: Path, split: str | None, by_type: bool, verbo
     if verbose:
         for r in report.rows:
             ok = r["refused"] != r["answerable"] and r["facts_found"] == r["facts"] and not r["citation_problems"]
-            out.print(f"{'ok ' if ok else 'BAD'} rank={r['rank']} facts={r['facts_found']}/{r['facts']} {r['question']}", markup=False)
+            out.print(
+                f"{'ok ' if ok else 'BAD'} rank={r['rank']} facts={r['facts_found']}/{r['facts']} {r['question']}",
+                markup=False,
+            )
     columns = report.metrics if by_type else {"value": report.metrics}
     table = Table("metric", *columns, title=f"rag eval: {questions}" + (f" ({split} half)" if split else ""))
     for name in next(iter(columns.values())):
@@ -382,17 +457,24 @@ def _figure(value) -> str:
 def serve_command(
     host: Optional[str] = typer.Option(None, "--host", help="Address to bind. [env: RAG_HOST; default: 127.0.0.1]"),
     port: Optional[int] = typer.Option(None, "--port", help="Port. [env: RAG_PORT; default: 7860]"),
-    corpus: Optional[Path] = typer.Option(None, "--corpus", "-c", help="Articles to index on start. [env: RAG_CORPUS_DIR; default: corpus]"),
+    corpus: Optional[Path] = typer.Option(
+        None, "--corpus", "-c", help="Articles to index on start. [env: RAG_CORPUS_DIR; default: corpus]"
+    ),
     index: Optional[Path] = INDEX_OPTION,
-    no_refresh: bool = typer.Option(False, "--no-refresh", help="Serve the index as it is, without indexing new articles."),
+    no_refresh: bool = typer.Option(
+        False, "--no-refresh", help="Serve the index as it is, without indexing new articles."
+    ),
     llm: Optional[str] = typer.Option(
-        None, "--llm",
+        None,
+        "--llm",
         help="Offer generated answers from this model: 'local' (bundled SmolLM2 on llama.cpp, started and stopped with "
         "the app) or an OpenAI-compatible URL ending in /v1. [env: RAG_LLM_URL]",
     ),
     generation: Optional[str] = typer.Option(
-        None, "--generation",
-        help="Answer style selected when the page opens: extractive or llm. [env: RAG_GENERATION; default: llm with --llm, else extractive]",
+        None,
+        "--generation",
+        help="Answer style selected when the page opens: extractive or llm. [env: RAG_GENERATION; default: llm "
+        "with --llm, else extractive]",
     ),
 ) -> None:
     """Serve the chat page (``python app.py`` is the same), after indexing new or changed articles.
@@ -406,7 +488,10 @@ def serve_command(
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before gradio is imported: it sends nothing anywhere
     from .ui.app import serve
 
-    serve(_config(host=host, port=port, corpus_dir=corpus, index_dir=index, llm_url=llm, generation=generation), refresh=not no_refresh)
+    serve(
+        _config(host=host, port=port, corpus_dir=corpus, index_dir=index, llm_url=llm, generation=generation),
+        refresh=not no_refresh,
+    )
 
 
 def main(argv: list[str] | None = None) -> None:

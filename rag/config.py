@@ -4,23 +4,23 @@ The command line (`rag.cli`) and the app's entry call it; everything else takes
 plain keyword arguments. A flag given wins over its variable; every value is
 checked here, and a bad one is a `SettingsError` naming the variable or flag.
 
-| variable | flag | meaning | default |
-| --- | --- | --- | --- |
-| RAG_INDEX_DIR | --index | index folder | ``index`` |
-| RAG_CORPUS_DIR | --corpus | articles folder (or file) | ``corpus`` |
-| RAG_MODEL | --model | embedding model: a known name or a local folder | ``all-MiniLM-L6-v2`` |
-| RAG_BACKEND | --backend | embedding backend for builds: torch-fp32, onnx-fp32, onnx-int8 | the index's own; ``onnx-int8`` for a new one |
-| RAG_INDEX_TYPE | --index-type | vector index: auto, flat, ivf-sq8, hnsw-sq8 | the index's own; ``auto`` for a new one |
-| RAG_STORE | --store | where the index lives: ``faiss`` (files in the index folder) or ``milvus`` | the folder's own; ``faiss`` |
-| RAG_MILVUS_URI | --milvus-uri | Milvus: a Lite file, or a server/cluster ``http://host:19530`` | the folder's own; ``<index>/milvus.db`` |
-| RAG_MILVUS_TOKEN, RAG_MILVUS_COLLECTION | | Milvus: credentials (``user:password``), collection prefix | none, ``rag`` |
-| RAG_RAY_ADDRESS | --ray | build on a Ray cluster: ``auto``, ``host:6379``, ``ray://host:10001``, ``local`` | none: build here |
-| RAG_GENERATION | --mode | answers: ``extractive`` (quotes) or ``llm`` (generated, then verified) | ``llm`` with a model, else ``extractive`` |
-| RAG_LLM_URL | --llm | llm mode: OpenAI-compatible base URL (…/v1), or ``local`` for the bundled model | none |
-| RAG_LLM_MODEL, RAG_LLM_API_KEY, RAG_LLM_CONTEXT | | llm mode: model name, key, context tokens | ``local``, none, 2048 |
-| RAG_HOST, RAG_PORT | --host, --port | where the app listens | ``127.0.0.1``, ``7860`` |
-| RAG_USERNAME, RAG_PASSWORD | | require this login for the app and its API | none |
-| RAG_CRASH_AT | | crash-safety tests: kill `rag index` at this point (`rag.build.CRASH_POINTS`) | none |
+Variables (flag; default):
+
+- ``RAG_INDEX_DIR`` (--index; ``index``), ``RAG_CORPUS_DIR`` (--corpus; ``corpus``): the folders.
+- ``RAG_MODEL`` (--model; ``all-MiniLM-L6-v2``): a known model name or a local folder.
+- ``RAG_BACKEND`` (--backend): torch-fp32, onnx-fp32 or onnx-int8; the index's own, ``onnx-int8`` for a new one.
+- ``RAG_INDEX_TYPE`` (--index-type): auto, flat, ivf-sq8 or hnsw-sq8; the index's own, ``auto`` for a new one.
+- ``RAG_STORE`` (--store): ``faiss`` (files in the index folder) or ``milvus``; the folder's own, else faiss.
+- ``RAG_MILVUS_URI`` (--milvus-uri): a Lite file or ``http://host:19530``; the folder's own, else
+  ``<index>/milvus.db``. ``RAG_MILVUS_TOKEN`` (``user:password``), ``RAG_MILVUS_COLLECTION`` (``rag``).
+- ``RAG_RAY_ADDRESS`` (--ray): ``auto``, ``host:6379``, ``ray://host:10001`` or ``local``; none: build here.
+- ``RAG_GENERATION`` (--mode): ``extractive`` (quotes) or ``llm`` (generated, then verified);
+  llm when a model is configured, else extractive.
+- ``RAG_LLM_URL`` (--llm): an OpenAI-compatible base URL (…/v1), or ``local`` for the bundled model;
+  ``RAG_LLM_MODEL`` (``local``), ``RAG_LLM_API_KEY``, ``RAG_LLM_CONTEXT`` (2048 tokens).
+- ``RAG_HOST``, ``RAG_PORT`` (--host, --port; ``127.0.0.1``, ``7860``): where the app listens;
+  ``RAG_USERNAME`` + ``RAG_PASSWORD``: a login for the page and its API.
+- ``RAG_CRASH_AT``: for the crash-safety tests, kill ``rag index`` at this point (`rag.build.CRASH_POINTS`).
 
 ``RAG_CACHE_DIR`` (where ONNX exports of the model are kept, default ``~/.cache/rag``) is
 read where the cache is, as tiktoken reads ``TIKTOKEN_CACHE_DIR``: see `rag.onnx_model`.
@@ -42,11 +42,26 @@ GENERATION_MODES = ("extractive", "llm")
 
 # field → environment variable
 ENV = {
-    "index_dir": "RAG_INDEX_DIR", "corpus_dir": "RAG_CORPUS_DIR", "model": "RAG_MODEL", "backend": "RAG_BACKEND",
-    "index_type": "RAG_INDEX_TYPE", "store": "RAG_STORE", "milvus_uri": "RAG_MILVUS_URI", "milvus_token": "RAG_MILVUS_TOKEN",
-    "milvus_collection": "RAG_MILVUS_COLLECTION", "ray_address": "RAG_RAY_ADDRESS", "generation": "RAG_GENERATION",
-    "llm_url": "RAG_LLM_URL", "llm_model": "RAG_LLM_MODEL", "llm_api_key": "RAG_LLM_API_KEY", "llm_context": "RAG_LLM_CONTEXT",
-    "host": "RAG_HOST", "port": "RAG_PORT", "username": "RAG_USERNAME", "password": "RAG_PASSWORD", "crash_at": "RAG_CRASH_AT",
+    "index_dir": "RAG_INDEX_DIR",
+    "corpus_dir": "RAG_CORPUS_DIR",
+    "model": "RAG_MODEL",
+    "backend": "RAG_BACKEND",
+    "index_type": "RAG_INDEX_TYPE",
+    "store": "RAG_STORE",
+    "milvus_uri": "RAG_MILVUS_URI",
+    "milvus_token": "RAG_MILVUS_TOKEN",
+    "milvus_collection": "RAG_MILVUS_COLLECTION",
+    "ray_address": "RAG_RAY_ADDRESS",
+    "generation": "RAG_GENERATION",
+    "llm_url": "RAG_LLM_URL",
+    "llm_model": "RAG_LLM_MODEL",
+    "llm_api_key": "RAG_LLM_API_KEY",
+    "llm_context": "RAG_LLM_CONTEXT",
+    "host": "RAG_HOST",
+    "port": "RAG_PORT",
+    "username": "RAG_USERNAME",
+    "password": "RAG_PASSWORD",
+    "crash_at": "RAG_CRASH_AT",
 }
 
 
@@ -102,7 +117,7 @@ class Config:
 
     @property
     def answer_mode(self) -> str:
-        """"llm" when asked for, or when a model is configured and no mode is; else "extractive"."""
+        """ "llm" when asked for, or when a model is configured and no mode is; else "extractive"."""
         return self.generation or ("llm" if self.llm_url else "extractive")
 
     def location(self) -> Location:
@@ -112,7 +127,9 @@ class Config:
         return self.index_dir
 
     def milvus(self) -> MilvusLocation:
-        return milvus_location(self.index_dir, uri=self.milvus_uri, collection=self.milvus_collection, token=self.milvus_token)
+        return milvus_location(
+            self.index_dir, uri=self.milvus_uri, collection=self.milvus_collection, token=self.milvus_token
+        )
 
     def build_options(self, **overrides):
         """The `rag.build.BuildOptions` these settings ask for (`overrides`: chunk sizes, full)."""
@@ -120,8 +137,13 @@ class Config:
 
         milvus = self.milvus() if (self.store == "milvus" or self.milvus_uri) else None
         return BuildOptions(
-            model=self.model, backend=self.backend, index_type=self.index_type, ray_address=self.ray_address,
-            store="milvus" if milvus else self.store, milvus=milvus, **overrides,
+            model=self.model,
+            backend=self.backend,
+            index_type=self.index_type,
+            ray_address=self.ray_address,
+            store="milvus" if milvus else self.store,
+            milvus=milvus,
+            **overrides,
         )
 
 
@@ -155,4 +177,3 @@ def _checked(values: dict, source: dict) -> dict:
 
         choice("crash_at", CRASH_POINTS)
     return values
-

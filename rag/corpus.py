@@ -61,9 +61,7 @@ FIELD_ALIASES = {
 }
 
 
-def load_corpus(
-    path: str | os.PathLike, *, max_chars: int = DEFAULT_MAX_CHARS
-) -> tuple[list[Document], list[Problem]]:
+def load_corpus(path: str | os.PathLike, *, max_chars: int = DEFAULT_MAX_CHARS) -> tuple[list[Document], list[Problem]]:
     """Read every article under `path` (a folder or a single file).
 
     Returns the documents in a stable order (sorted paths, then rows) and the
@@ -91,7 +89,10 @@ def load_corpus(
                 problems.append(item)
             elif item.doc_id in seen:
                 problems.append(
-                    Problem(item.origin, f"duplicate id {item.doc_id!r} (first in {seen[item.doc_id]}): give it a unique id; skipped")
+                    Problem(
+                        item.origin,
+                        f"duplicate id {item.doc_id!r} (first in {seen[item.doc_id]}): give it a unique id; skipped",
+                    )
                 )
             else:
                 seen[item.doc_id] = item.origin
@@ -153,11 +154,15 @@ def _text_document(content: str, rel: str, stem: str, max_chars: int) -> Documen
         try:
             post = frontmatter.loads(content)
         except Exception as e:  # YAML errors come in many types
-            return Problem(rel, f"front matter is not valid YAML ({str(e).splitlines()[0]}); fix the block between the --- lines")
+            return Problem(
+                rel, f"front matter is not valid YAML ({str(e).splitlines()[0]}); fix the block between the --- lines"
+            )
         meta, body = dict(post.metadata), _body_after_front_matter(content)
     fields = _fields(meta)
     fields["id"] = fields.get("id") or stem
-    fields["title"] = fields.get("title") or stem.rsplit("/", 1)[-1].replace("-", " ").replace("_", " ").strip().capitalize()
+    fields["title"] = (
+        fields.get("title") or stem.rsplit("/", 1)[-1].replace("-", " ").replace("_", " ").strip().capitalize()
+    )
     fields["text"] = body
     return _document(fields, rel, max_chars)
 

@@ -27,8 +27,8 @@ from typing import Callable
 import numpy as np
 
 from .chunking import indexed_text
-from .onnx_model import cache_env
 from .errors import SettingsError
+from .onnx_model import cache_env
 from .types import Chunk, Document
 
 LOG = logging.getLogger(__name__)
@@ -80,8 +80,12 @@ class _Chunker:
 
         out = collections.defaultdict(list)
         for i in range(len(batch["doc_id"])):
-            doc = Document(**{f: batch[f][i] for f in ("doc_id", "text", "title", "source", "published", "url", "origin")})
-            for c in chunk_document(doc, max_tokens=self.max_tokens, overlap_tokens=self.overlap_tokens, fits=self.fits):
+            doc = Document(
+                **{f: batch[f][i] for f in ("doc_id", "text", "title", "source", "published", "url", "origin")}
+            )
+            for c in chunk_document(
+                doc, max_tokens=self.max_tokens, overlap_tokens=self.overlap_tokens, fits=self.fits
+            ):
                 for f in ("chunk_id", "doc_id", "text", "start", "end", "n_tokens"):
                     out[f].append(getattr(c, f))
         return {
@@ -127,53 +131,70 @@ def chunk_and_embed(
     ray = connect(address)
     try:
         cpus = max(1, int(ray.cluster_resources().get("CPU", 1)))
-        items = [
-            {"doc_id": d.doc_id, "text": d.text, "title": d.title, "source": d.source,
-             "published": d.published, "url": d.url, "origin": d.origin}
-            for d in docs
-        ]
         if progress:
             progress("chunking", 0, len(docs))
-        rows = (
-            ray.data.from_items(items, override_num_blocks=min(len(items), max(cpus, -(-len(items) // DOCS_PER_TASK))))
-            .map_batches(
-                _Chunker, fn_constructor_args=(model, backend, max_tokens, overlap_tokens),
-                batch_size=DOCS_PER_TASK, batch_format="numpy", compute=ray.data.ActorPoolStrategy(size=cpus), num_cpus=1,
-            )
-            .take_all()
-        )
+        by_doc = _chunk(ray, docs, cpus, (model, backend, max_tokens, overlap_tokens))
         if progress:
             progress("chunking", len(docs), len(docs))
-        by_doc: dict[str, list[Chunk]] = {d.doc_id: [] for d in docs}
-        for r in rows:
-            by_doc[str(r["doc_id"])].append(
-                Chunk(str(r["chunk_id"]), str(r["doc_id"]), str(r["text"]), int(r["start"]), int(r["end"]), int(r["n_tokens"]))
-            )
-        for cs in by_doc.values():  # tasks may finish in any order; a document's passages came from one
-            cs.sort(key=lambda c: c.start)
         titles = {d.doc_id: d.title for d in docs}
         texts = [indexed_text(titles[c.doc_id], c.text) for cs in by_doc.values() for c in cs]
         if not texts:
             return by_doc, None, {}
-        groups = plan(texts)
-        work = [{"indices": g, "texts": [texts[i] for i in g]} for g in groups]
-        per_call = max(1, min(GROUPS_PER_CALL, len(work) // cpus))  # a small job still reaches every actor
-        ds = ray.data.from_items(work, override_num_blocks=max(1, min(len(work) // per_call, 8 * cpus))).map_batches(
-            _Encoder, fn_constructor_args=(model, backend), batch_size=per_call, batch_format="numpy",
-            compute=ray.data.ActorPoolStrategy(size=cpus), num_cpus=1,  # one actor per CPU, model loaded once each
-        )
-        vectors = None
-        per_node: dict[str, int] = collections.Counter()
-        done = 0
-        for batch in ds.iter_batches(batch_size=None, batch_format="numpy"):
-            if vectors is None:
-                vectors = np.empty((len(texts), batch["vector"].shape[1]), dtype=np.float32)
-            vectors[batch["index"]] = batch["vector"]
-            per_node.update(str(n) for n in batch["node"])
-            done += len(batch["index"])
-            if progress:
-                progress("embedding", done, len(texts))
-        LOG.info("embedded %d passages on %d Ray node(s): %s", len(texts), len(per_node), dict(per_node))
-        return by_doc, vectors, dict(per_node)
+        vectors, per_node = _embed(ray, texts, plan(texts), cpus, (model, backend), progress)
+        LOG.info("embedded %d passages on %d Ray node(s): %s", len(texts), len(per_node), per_node)
+        return by_doc, vectors, per_node
     finally:
         ray.shutdown()
+
+
+def _chunk(ray, docs: list[Document], cpus: int, args: tuple) -> dict[str, list[Chunk]]:
+    """The passages of `docs`, chunked by one actor per CPU, in `docs` order."""
+    fields = ("doc_id", "text", "title", "source", "published", "url", "origin")
+    items = [{f: getattr(d, f) for f in fields} for d in docs]
+    rows = (
+        ray.data.from_items(items, override_num_blocks=min(len(items), max(cpus, -(-len(items) // DOCS_PER_TASK))))
+        .map_batches(
+            _Chunker,
+            fn_constructor_args=args,
+            batch_size=DOCS_PER_TASK,
+            batch_format="numpy",
+            compute=ray.data.ActorPoolStrategy(size=cpus),
+            num_cpus=1,
+        )
+        .take_all()
+    )
+    by_doc: dict[str, list[Chunk]] = {d.doc_id: [] for d in docs}
+    for r in rows:
+        chunk = Chunk(
+            str(r["chunk_id"]), str(r["doc_id"]), str(r["text"]), int(r["start"]), int(r["end"]), int(r["n_tokens"])
+        )
+        by_doc[chunk.doc_id].append(chunk)
+    for cs in by_doc.values():  # tasks may finish in any order; a document's passages came from one
+        cs.sort(key=lambda c: c.start)
+    return by_doc
+
+
+def _embed(ray, texts: list[str], groups: list[list[int]], cpus: int, args: tuple, progress) -> tuple[np.ndarray, dict]:
+    """Vectors of `texts`, embedded group by group of the build plan by one model-holding actor per CPU."""
+    work = [{"indices": g, "texts": [texts[i] for i in g]} for g in groups]
+    per_call = max(1, min(GROUPS_PER_CALL, len(work) // cpus))  # a small job still reaches every actor
+    ds = ray.data.from_items(work, override_num_blocks=max(1, min(len(work) // per_call, 8 * cpus))).map_batches(
+        _Encoder,
+        fn_constructor_args=args,
+        batch_size=per_call,
+        batch_format="numpy",
+        compute=ray.data.ActorPoolStrategy(size=cpus),
+        num_cpus=1,  # one actor per CPU, model loaded once each
+    )
+    vectors = None
+    per_node: dict[str, int] = collections.Counter()
+    done = 0
+    for batch in ds.iter_batches(batch_size=None, batch_format="numpy"):
+        if vectors is None:
+            vectors = np.empty((len(texts), batch["vector"].shape[1]), dtype=np.float32)
+        vectors[batch["index"]] = batch["vector"]
+        per_node.update(str(n) for n in batch["node"])
+        done += len(batch["index"])
+        if progress:
+            progress("embedding", done, len(texts))
+    return vectors, dict(per_node)

@@ -181,7 +181,13 @@ class TorchEncoder(Encoder):
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         with self._lock:
             st = self._st
-        return st.encode(list(texts), batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
+        return st.encode(
+            list(texts),
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
 
     def encode_groups(self, texts: Sequence[str]) -> np.ndarray:
         return self.encode_queries(texts)
@@ -192,7 +198,9 @@ class OnnxEncoder(Encoder):
 
     group_size = 8  # one single-threaded session per core, each on 8 length-sorted passages (see rag.onnx_model)
 
-    def __init__(self, model: str = DEFAULT_MODEL, *, backend: str = DEFAULT_BACKEND, batch_size: int = DEFAULT_BATCH_SIZE):
+    def __init__(
+        self, model: str = DEFAULT_MODEL, *, backend: str = DEFAULT_BACKEND, batch_size: int = DEFAULT_BATCH_SIZE
+    ):
         super().__init__(model, batch_size=batch_size)
         if backend not in ("onnx-fp32", "onnx-int8"):
             raise SettingsError(f"OnnxEncoder runs onnx-fp32 or onnx-int8, not {backend!r}")

@@ -53,7 +53,9 @@ def load_questions(path: str | os.PathLike, *, split: str | None = None) -> list
     """Read and check a question file, keeping only the questions of `split` when given; errors name the line."""
     path = Path(path)
     if not path.is_file():
-        raise QueryError(f"question file {path} does not exist: pass --questions FILE (JSON Lines, see `rag eval --help`)")
+        raise QueryError(
+            f"question file {path} does not exist: pass --questions FILE (JSON Lines, see `rag eval --help`)"
+        )
     out = []
     for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         if not line.strip():
@@ -63,14 +65,14 @@ def load_questions(path: str | os.PathLike, *, split: str | None = None) -> list
         except json.JSONDecodeError as e:
             raise QueryError(f"{path}:{n} is not valid JSON ({e.msg})") from None
         if not isinstance(q, dict) or not isinstance(q.get("question"), str) or "answerable" not in q:
-            raise QueryError(f"{path}:{n} needs at least \"question\" and \"answerable\"")
+            raise QueryError(f'{path}:{n} needs at least "question" and "answerable"')
         if "must" in q and "facts" not in q:
             q["facts"] = q.pop("must")
         out.append({"docs": [], "facts": [], "history": [], "type": answer_type(q["question"]), **q})
     if split is not None:
         out = [q for q in out if q.get("split") == split]
         if not out:
-            raise QueryError(f"no question of {path} is in split {split!r}: use a value of the file's \"split\" field")
+            raise QueryError(f'no question of {path} is in split {split!r}: use a value of the file\'s "split" field')
     return out
 
 
@@ -111,7 +113,12 @@ def citation_problems(a: Answer, index_dir: Location | None = None) -> list[str]
 
 
 def evaluate(
-    questions: list[dict], *, index_dir: Location | None = None, k: int = 5, answer_fn=None, progress=None,
+    questions: list[dict],
+    *,
+    index_dir: Location | None = None,
+    k: int = 5,
+    answer_fn=None,
+    progress=None,
 ) -> Report:
     """Run every question through `retrieve()` and `answer()` (or `answer_fn`, e.g. llm mode) and score the results;
     `progress(done, total)` after each question."""
@@ -188,7 +195,9 @@ def _metrics(rows: list[dict], k: int) -> dict[str, float]:
         "mrr": sum(1 / r["rank"] for r in ans if r["rank"]) / len(ans) if ans else 0.0,
         f"first_pass_hit@{k}": sum(r["first_pass_rank"] is not None for r in ans) / len(ans) if ans else 0.0,
         "doc_hit@1": sum(r["doc_rank"] == 1 for r in with_docs) / len(with_docs) if with_docs else 0.0,
-        "doc_hit@5": sum(r["doc_rank"] is not None and r["doc_rank"] <= 5 for r in with_docs) / len(with_docs) if with_docs else 0.0,
+        "doc_hit@5": sum(r["doc_rank"] is not None and r["doc_rank"] <= 5 for r in with_docs) / len(with_docs)
+        if with_docs
+        else 0.0,
         "key_fact_recall": sum(r["facts_found"] for r in ans) / facts if facts else 0.0,
         "lead_recall": sum(r["lead_facts_found"] for r in ans) / facts if facts else 0.0,
         "short_match": sum(bool(r["short_match"]) for r in shorts) / len(shorts) if shorts else 0.0,

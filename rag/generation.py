@@ -44,7 +44,7 @@ MIN_COVERAGE = 0.6  # share of the generated sentence's content words found in i
 
 
 def marker_numbers(group: str) -> list[int]:
-    """"1, 2" → [1, 2]; "1-3" → [1, 2, 3]; "2 and 4" → [2, 4]."""
+    """ "1, 2" → [1, 2]; "1-3" → [1, 2, 3]; "2 and 4" → [2, 4]."""
     out: list[int] = []
     for part in re.split(r"\s*(?:[,;]|and)\s*", group.strip()):
         m = re.fullmatch(r"(\d+)\s*[–-]\s*(\d+)", part)
@@ -94,8 +94,11 @@ class MarkerStream:
     def feed(self, chunk: str) -> str:
         text = self.pending + chunk
         cut = max(text.rfind(o) for o in _OPENERS)
-        if cut >= 0 and not re.search(r"[\]】]", text[cut:]) and len(text) - cut <= MAX_PENDING and re.fullmatch(
-            r"[\[【][\d\s,;–\-and]*", text[cut:]
+        if (
+            cut >= 0
+            and not re.search(r"[\]】]", text[cut:])
+            and len(text) - cut <= MAX_PENDING
+            and re.fullmatch(r"[\[【][\d\s,;–\-and]*", text[cut:])
         ):
             self.pending, text = text[cut:], text[:cut]
         else:
@@ -123,7 +126,9 @@ def count_tokens(text: str) -> int:
     return cl100k(text)
 
 
-def build_messages(question: str, passages: Sequence[str], *, context_tokens: int, answer_tokens: int) -> tuple[list[dict], int]:
+def build_messages(
+    question: str, passages: Sequence[str], *, context_tokens: int, answer_tokens: int
+) -> tuple[list[dict], int]:
     """Chat messages for `question` over as many `passages` as fit the model's context.
 
     Tokens are counted with tiktoken's cl100k (close to, and for small models usually
@@ -162,7 +167,13 @@ class ChatClient:
         import httpx
 
         headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
-        body = {"model": self.model, "messages": messages, "stream": True, "temperature": 0.0, "max_tokens": self.answer_tokens}
+        body = {
+            "model": self.model,
+            "messages": messages,
+            "stream": True,
+            "temperature": 0.0,
+            "max_tokens": self.answer_tokens,
+        }
         url = self.url.rstrip("/") + "/chat/completions"
         try:
             with httpx.stream("POST", url, json=body, headers=headers, timeout=self.timeout) as r:
@@ -182,7 +193,10 @@ class ChatClient:
                     if delta:
                         yield delta
         except httpx.HTTPError as e:
-            raise ModelError(f"cannot reach the language model at {url} ({e}): is the server running? (`rag serve --llm local` starts one)") from e
+            raise ModelError(
+                f"cannot reach the language model at {url} ({e}): is the server running? (`rag serve --llm "
+                f"local` starts one)"
+            ) from e
 
 
 NOT_CONFIGURED = (
@@ -215,7 +229,9 @@ class Checked:
     cited: list[int]  # passage numbers (1-based) it cites
     supported: bool
     reason: str = ""
-    support: dict[int, tuple[int, int, float]] = field(default_factory=dict)  # passage → (start, end, score) of its best source sentence
+    support: dict[int, tuple[int, int, float]] = field(
+        default_factory=dict
+    )  # passage → (start, end, score) of its best source sentence
 
 
 _CAPS = re.compile(r"\b[A-Z][a-z]+(?:[ -][A-Z][a-z]+)*\b")
@@ -236,7 +252,9 @@ def _specifics(sentence: str) -> list[str]:
     first = re.match(r"\W*([A-Z][a-z]+)\b", sentence)
     if names and first and names[0] == first.group(1) and first.group(1).lower() in _OPENERS_WORDS:
         names = names[1:]
-    return [n.strip(".,") for n in _NUM.findall(sentence)] + [n.split()[-1] if n.split()[0].lower() in _OPENERS_WORDS else n for n in names]
+    return [n.strip(".,") for n in _NUM.findall(sentence)] + [
+        n.split()[-1] if n.split()[0].lower() in _OPENERS_WORDS else n for n in names
+    ]
 
 
 def split_generated(text: str) -> list[str]:
@@ -291,11 +309,23 @@ def verify(
             support[n] = (spans[best][0], spans[best][1], float(scores[best]))
         best_score = max((v[2] for v in support.values()), default=float("-inf"))
         if missing:
-            out.append(Checked(text, cited, False, f"names or numbers not in the cited passages: {', '.join(missing[:3])}", support))
+            out.append(
+                Checked(
+                    text, cited, False, f"names or numbers not in the cited passages: {', '.join(missing[:3])}", support
+                )
+            )
         elif cover < MIN_COVERAGE:
             out.append(Checked(text, cited, False, f"only {cover:.0%} of its words are in the cited passages", support))
         elif best_score < SUPPORT_GATE:
-            out.append(Checked(text, cited, False, f"no sentence of the cited passages backs it (best score {best_score:.1f})", support))
+            out.append(
+                Checked(
+                    text,
+                    cited,
+                    False,
+                    f"no sentence of the cited passages backs it (best score {best_score:.1f})",
+                    support,
+                )
+            )
         else:
             out.append(Checked(text, cited, True, "", support))
     return out
@@ -304,7 +334,9 @@ def verify(
 # --- the answer ---------------------------------------------------------------
 
 
-def generate_events(question, hits: list, *, client: ChatClient | None, index_dir=None, fallback) -> Iterator[tuple[str, object]]:
+def generate_events(
+    question, hits: list, *, client: ChatClient | None, index_dir=None, fallback
+) -> Iterator[tuple[str, object]]:
     """Stream a generated, verified answer to the prepared `question` (`rag.answering.Question`) from `hits`.
 
     ("draft", text) while the model writes (markers held back until complete and
@@ -322,7 +354,9 @@ def generate_events(question, hits: list, *, client: ChatClient | None, index_di
     if not hits:
         yield "answer", fallback()
         return
-    messages, used = build_messages(question.query, [h.text for h in hits], context_tokens=client.context_tokens, answer_tokens=client.answer_tokens)
+    messages, used = build_messages(
+        question.query, [h.text for h in hits], context_tokens=client.context_tokens, answer_tokens=client.answer_tokens
+    )
     hits = hits[:used]
     idx = load_index(index_dir)
     docs = [idx.document(h.doc_id).text for h in hits]
@@ -373,10 +407,31 @@ def _compose(question, query, hits, docs, kept: list[Checked], removed: list[dic
                 h = hits[n - 1]
                 numbers[key] = len(citations) + 1
                 citations.append(
-                    Citation(numbers[key], h.doc_id, h.chunk_id, h.title, h.source, h.published, h.url, docs[n - 1][start:end], start, end, "support")
+                    Citation(
+                        numbers[key],
+                        h.doc_id,
+                        h.chunk_id,
+                        h.title,
+                        h.source,
+                        h.published,
+                        h.url,
+                        docs[n - 1][start:end],
+                        start,
+                        end,
+                        "support",
+                    )
                 )
             if numbers[key] not in marks:
                 marks.append(numbers[key])
         body = re.sub(r"\s*\[\d+\]", "", c.text).strip()
         parts.append(body + " " + "".join(f"[{m}]" for m in marks))
-    return Answer(question=question, text=" ".join(parts), citations=citations, refused=False, hits=hits, query=query, mode="llm", removed=removed)
+    return Answer(
+        question=question,
+        text=" ".join(parts),
+        citations=citations,
+        refused=False,
+        hits=hits,
+        query=query,
+        mode="llm",
+        removed=removed,
+    )

@@ -56,7 +56,9 @@ class LocalServer:
         self.url = f"http://127.0.0.1:{self.port}/v1"
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "rag.llm_server", "--model", str(model), "--port", str(self.port)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
         )
         atexit.register(self.stop)
         deadline = time.monotonic() + startup_timeout
@@ -92,7 +94,9 @@ class LocalServer:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description="Serve the packaged SmolLM2 with llama.cpp on 127.0.0.1 (OpenAI API at /v1).")
+    ap = argparse.ArgumentParser(
+        description="Serve the packaged SmolLM2 with llama.cpp on 127.0.0.1 (OpenAI API at /v1)."
+    )
     ap.add_argument("--model", type=Path, default=None)
     ap.add_argument("--port", type=int, default=8080)
     ap.add_argument("--context", type=int, default=CONTEXT_TOKENS)

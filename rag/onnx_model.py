@@ -51,7 +51,9 @@ def _weights(path: Path) -> Path:
     for name in ("model.safetensors", "pytorch_model.bin"):
         if (path / name).is_file():
             return path / name
-    raise ModelError(f"no model.safetensors or pytorch_model.bin in {path}: the onnx backends export from those weights")
+    raise ModelError(
+        f"no model.safetensors or pytorch_model.bin in {path}: the onnx backends export from those weights"
+    )
 
 
 def _check_pooling(path: Path) -> None:
@@ -119,7 +121,9 @@ def _export(path: Path, out: Path) -> None:
             self.m = m
 
         def forward(self, input_ids, attention_mask, token_type_ids):
-            return self.m(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids).last_hidden_state
+            return self.m(
+                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+            ).last_hidden_state
 
     ids = torch.ones((2, 8), dtype=torch.long)
     dynamic = {0: "batch", 1: "tokens"}
@@ -131,7 +135,12 @@ def _export(path: Path, out: Path) -> None:
             str(out),
             input_names=["input_ids", "attention_mask", "token_type_ids"],
             output_names=["token_embeddings"],
-            dynamic_axes={"input_ids": dynamic, "attention_mask": dynamic, "token_type_ids": dynamic, "token_embeddings": dynamic},
+            dynamic_axes={
+                "input_ids": dynamic,
+                "attention_mask": dynamic,
+                "token_type_ids": dynamic,
+                "token_embeddings": dynamic,
+            },
             opset_version=OPSET,
             dynamo=False,
         )
@@ -200,5 +209,7 @@ class OnnxRunner:
                 self._workers = [self._session(1) for _ in range(self.cores)]
         batches = [texts[i : i + self.BATCH] for i in range(0, len(texts), self.BATCH)]
         with ThreadPoolExecutor(len(self._workers)) as pool:
-            parts = list(pool.map(lambda ib: self.encode(ib[1], self._workers[ib[0] % len(self._workers)]), enumerate(batches)))
+            parts = list(
+                pool.map(lambda ib: self.encode(ib[1], self._workers[ib[0] % len(self._workers)]), enumerate(batches))
+            )
         return np.concatenate(parts) if parts else np.zeros((0, 0), dtype=np.float32)

@@ -57,27 +57,49 @@ _QUANTITY_NOUNS = (
 # Up to three words between "which" and the noun that says what is asked ("which Shanghai-based private equity firm"),
 # none of them a verb that starts the rest of the question ("what threats should the alliance ...").
 _MOD = r"(?:(?!(?:is|are|was|were|did|does|do|has|have|had|will|would|can|could|should|may|might|must)\b)[\w'-]+\s+)"
-_LEAD_IN = re.compile(r"^\s*(?:and|but|so|also|then)?[\s,]*(?:(?:in|on|at|from|to|by|for|with|under|during|after|before|of|near|between|within|across|against|among|into|through|towards?)\s+)?", re.I)
+_LEAD_IN = re.compile(
+    r"^\s*(?:and|but|so|also|then)?[\s,]*(?:(?:in|on|at|from|to|by|for|with|under|during|after|before|of|near|between|within|across|against|among|into|through|towards?)\s+)?",
+    re.I,
+)
 
 _TYPE_RULES: list[tuple[str, re.Pattern]] = [
     ("quantity", re.compile(r"^how\s+(?:many|much|long|far|old|big|large|fast|often|high|tall|deep|heavy|severe)\b")),
-    ("quantity", re.compile(rf"^(?:what|which)\s+(?:is\s+|was\s+|are\s+|were\s+)?(?:the\s+)?{_MOD}{{0,3}}(?:{_QUANTITY_NOUNS})\b")),
+    (
+        "quantity",
+        re.compile(
+            rf"^(?:what|which)\s+(?:is\s+|was\s+|are\s+|were\s+)?(?:the\s+)?{_MOD}{{0,3}}(?:{_QUANTITY_NOUNS})\b"
+        ),
+    ),
     ("date", re.compile(rf"^(?:when\b|by\s+when\b|(?:what|which)\s+(?:\w+\s+)?(?:{_DATE_NOUNS})s?\b)")),
-    ("statement", re.compile(
-        r"^(?:what|how)\s+(?:did|does|do|has|have|had|will|would)\s+.{1,80}?\b(?:say|said|tell|told|announce|warn|claim|"
-        r"describe|respond|react|reply|argue|promise|pledge|write|tweet|mean|meant|think|call)\b"
-    )),
+    (
+        "statement",
+        re.compile(
+            r"^(?:what|how)\s+(?:did|does|do|has|have|had|will|would)\s+.{1,80}?\b(?:say|said|tell|told|announce|warn|claim|"
+            r"describe|respond|react|reply|argue|promise|pledge|write|tweet|mean|meant|think|call)\b"
+        ),
+    ),
     ("place", re.compile(r"^where\b")),
-    ("person", re.compile(rf"^(?:(?:what|which)\s+{_MOD}{{0,3}}(?:{_PERSON_NOUNS})\b|what\s+(?:is|was)\s+the\s+(?:\w+\s+)?name\b)", re.I)),
+    (
+        "person",
+        re.compile(
+            rf"^(?:(?:what|which)\s+{_MOD}{{0,3}}(?:{_PERSON_NOUNS})\b|what\s+(?:is|was)\s+the\s+(?:\w+\s+)?name\b)",
+            re.I,
+        ),
+    ),
     ("place", re.compile(rf"^(?:what|which)\s+{_MOD}{{0,2}}(?:{_PLACE_NOUNS})\b")),
     ("organisation", re.compile(rf"^(?:what|which)\s+{_MOD}{{0,3}}(?:{_ORG_NOUNS})\b")),
-    ("reason", re.compile(r"^(?:why\b|for\s+what\s+reason|what\s+(?:caused|led\s+to|prompted|is\s+behind|was\s+behind)\b)")),
+    (
+        "reason",
+        re.compile(r"^(?:why\b|for\s+what\s+reason|what\s+(?:caused|led\s+to|prompted|is\s+behind|was\s+behind)\b)"),
+    ),
     ("yesno", re.compile(r"^(?:is|are|was|were|did|does|do|has|have|had|will|would|can|could|should|may|might)\b")),
     ("person", re.compile(r"^(?:who|whom|whose)\b")),
 ]
 
 
-_WHO_IS_NAMED = re.compile(r"^\W*Who\s+(?:is|was|are|were)\s+(?:(?:Dr|Mr|Mrs|Ms|Prof|Sir)\.?\s+)?[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*)*\s*\??\s*$")
+_WHO_IS_NAMED = re.compile(
+    r"^\W*Who\s+(?:is|was|are|were)\s+(?:(?:Dr|Mr|Mrs|Ms|Prof|Sir)\.?\s+)?[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*)*\s*\??\s*$"
+)
 
 
 def answer_type(question: str) -> str:
@@ -138,7 +160,8 @@ _SMALL = (
     r"first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth"
 )
 _UNIT = (
-    r"%|\s?(?:percent|per cent|percentage points?|bn|m|k|million|billion|trillion|thousand|hundred|yuan|euros?|dollars|pounds|"
+    r"%|\s?(?:percent|per cent|percentage "
+    r"points?|bn|m|k|million|billion|trillion|thousand|hundred|yuan|euros?|dollars|pounds|"
     r"rubles|roubles|tonnes|tons|km|kilomet(?:er|re)s|miles|mph|kph|metres|meters|feet|years?|months?|weeks?|days?|hours?|"
     r"minutes|seconds|points|times|people|votes|seats)\b"
 )
@@ -149,7 +172,9 @@ _QUANTITY = re.compile(
 )
 _YEAR_ONLY = re.compile(r"(?:1[5-9]|20)\d{2}")
 _NAME_WORD = r"(?:[A-Z][\w'’.&-]*[\w.]|[A-Z])"
-_NAME = re.compile(rf"{_NAME_WORD}(?:(?:\s+(?:of|de|del|da|di|du|van|von|der|bin|al|la|le|and|for|the|&))*\s+{_NAME_WORD})*")
+_NAME = re.compile(
+    rf"{_NAME_WORD}(?:(?:\s+(?:of|de|del|da|di|du|van|von|der|bin|al|la|le|and|for|the|&))*\s+{_NAME_WORD})*"
+)
 _NOT_NAMES = set(
     """A An The This That These Those It Its He She His Her They Their Them We Our I You Your There Here In On At By For
     From To With As But And Or If When While After Before Since During However Also Meanwhile Now Then Yet Still So
@@ -206,11 +231,19 @@ _MEASURES = [  # what a quantity question asks for, by its wording
     ("percent", re.compile(r"\b(?:percent(?:age)?|per cent|share|proportion|portion|fraction|majority)\b")),
     ("age", re.compile(r"^how old\b|\bage\b")),
     ("time", re.compile(r"^how long\b|^how many (?:\w+ )?(?:years|months|weeks|days|hours|minutes|seconds|decades)\b")),
-    ("change", re.compile(r"\b(?:growth|grow|grew|rate|increase[ds]?|rise|rose|fall|fell|drop(?:ped)?|decline[ds]?|contract(?:ed)?|shrink|shrank)\b")),
-    ("money", re.compile(
-        r"\b(?:cost|worth|price|fine[ds]?|salary|pay|paid|spend|spent|invest|budget|fund|bonus|loss|lose|lost|"
-        r"profit|revenue|income|debt|bailout|raise[ds]?|recover(?:ed)?|earn|make|made)\b"
-    )),
+    (
+        "change",
+        re.compile(
+            r"\b(?:growth|grow|grew|rate|increase[ds]?|rise|rose|fall|fell|drop(?:ped)?|decline[ds]?|contract(?:ed)?|shrink|shrank)\b"
+        ),
+    ),
+    (
+        "money",
+        re.compile(
+            r"\b(?:cost|worth|price|fine[ds]?|salary|pay|paid|spend|spent|invest|budget|fund|bonus|loss|lose|lost|"
+            r"profit|revenue|income|debt|bailout|raise[ds]?|recover(?:ed)?|earn|make|made)\b"
+        ),
+    ),
     ("count", re.compile(r"^how many\b")),
 ]
 _PHYSICAL = re.compile(r"\b(?:tonnes|tons|km|kilomet(?:er|re)s|miles|mph|kph|metres|meters|feet|points)\b", re.I)
@@ -222,7 +255,7 @@ _UNIT_KINDS = [
 
 
 def measure(question: str) -> str:
-    """What a quantity question measures: "percent", "money", "time", "age", "change", "count", or "" when it does not say.
+    """What a quantity question measures: "percent", "money", "time", "age", "change", "count", or "" (it does not say).
 
     >>> [measure(q) for q in ("How many people attended?", "What share does the state own?", "How much did it cost?",
     ...                       "What net profit growth can the industry maintain?")]
@@ -237,7 +270,9 @@ def _fits_measure(c: Candidate, wanted: str) -> bool:
     if wanted == "money":
         return unit == "money" or (unit == "" and bool(re.search(r"\b(?:million|billion|trillion)\b", c.text, re.I)))
     if wanted == "percent":
-        return unit == "percent" or (unit == "" and bool(re.search(r"\b(?:half|third|quarter|thirds|quarters)\b", c.text, re.I)))
+        return unit == "percent" or (
+            unit == "" and bool(re.search(r"\b(?:half|third|quarter|thirds|quarters)\b", c.text, re.I))
+        )
     if wanted == "time":
         return unit in ("time", "")
     if wanted == "change":  # "growth of 25 percent", "rose by $3bn", "fell 2.5"
@@ -247,7 +282,9 @@ def _fits_measure(c: Candidate, wanted: str) -> bool:
     if wanted in ("age", "count") and _PHYSICAL.search(c.text):
         return False  # "2,300 tonnes" weighs, it does not count volunteers
     if wanted in ("age", "count"):
-        return unit == "" or (unit == "time" and wanted == "count" and c.text.split()[-1].lower() not in ("years", "year"))
+        return unit == "" or (
+            unit == "time" and wanted == "count" and c.text.split()[-1].lower() not in ("years", "year")
+        )
     return True
 
 
@@ -262,8 +299,9 @@ def typed(sentence: str, kind: str, question: str) -> list[Candidate]:
     for c in candidates(sentence):
         if c.kind not in wanted or (unit and not _fits_measure(c, unit)):
             continue
-        if c.kind == "quantity" and (_is_age(sentence, c, loose=True) if unit == "age" else _is_age(sentence, c)) != (unit == "age"):
-            continue  # "at the age 87", "the 53-year-old", "Bill Baroni, 45,": an age answers "how old", and only an age does
+        age = _is_age(sentence, c, loose=unit == "age")  # "at the age 87", "the 53-year-old", "Bill Baroni, 45,"
+        if c.kind == "quantity" and age != (unit == "age"):
+            continue  # an age answers "how old", and only "how old"
         words = [w for w in re.findall(r"\w+", _fold(c.text).replace("'s", "")) if w not in _FILLER]
         if words and all(re.search(rf"\b{re.escape(w)}", asked) for w in words):
             continue  # the question's own words are not its answer
@@ -330,7 +368,11 @@ def answer_noun(question: str) -> str:
     for w in re.findall(r"[a-z][a-z'-]*|\d+", m.group(1))[:5]:
         verb = w in _IRREGULAR_PAST or (len(w) > 4 and w.endswith("ed"))
         if w in _NOT_HEADS or verb or w.isdigit():
-            if head or verb or w in ("is", "are", "was", "were", "did", "does", "do", "has", "have", "had", "the", "of"):
+            if (
+                head
+                or verb
+                or w in ("is", "are", "was", "were", "did", "does", "do", "has", "have", "had", "the", "of")
+            ):
                 break
             continue  # "which two universities": a count before the noun
         head = w
@@ -382,6 +424,8 @@ def _person_like(sentence: str, c: Candidate) -> bool:
     if _NOT_PERSON.search(c.text) or any(w.isupper() and len(w) > 1 for w in words):
         return False
     return len(words) >= 2 or bool(_HONORIFIC.search(sentence[: c.start]) or _ACTS.match(sentence, c.end))
+
+
 _AGE_BEFORE = re.compile(r"\b(?:age|aged)\s*(?:of\s*)?$", re.I)
 _AGE_IS = re.compile(r"\b(?:was|is|turned|turns|reached)\s+(?:only\s+|just\s+)?$", re.I)
 _AGE_AFTER = re.compile(r"-?\s?years?[- ]old\b", re.I)
@@ -396,7 +440,11 @@ def _is_age(sentence: str, c: Candidate, *, loose: bool = False) -> bool:
     plain = c.text.isdigit() and len(c.text) <= 3
     if loose and plain and int(c.text) <= 120 and _AGE_IS.search(before):
         return True
-    return bool(_AGE_BEFORE.search(before) or _AGE_AFTER.match(after) or (plain and _NAME_COMMA.search(before) and after.startswith(",")))
+    return bool(
+        _AGE_BEFORE.search(before)
+        or _AGE_AFTER.match(after)
+        or (plain and _NAME_COMMA.search(before) and after.startswith(","))
+    )
 
 
 def _fold(text: str) -> str:
@@ -406,17 +454,21 @@ def _fold(text: str) -> str:
 # --- boilerplate -------------------------------------------------------------
 
 _BOILER_PREFIX = re.compile(
-    r"^(?:read more|more|related|watch|watch more|see also|share this(?: slide| article| story)?|source link|source|photo|"
+    r"^(?:read more|more|related|watch|watch more|see also|share this(?: slide| article| story)?|source "
+    r"link|source|photo|"
     r"photos|image|picture|video|credit|follow (?:us|him|her)|sign up|subscribe|click here|learn more|editor's note|"
     r"advertisement|top stories|now playing)\s*[:|-]",
     re.I,
 )
 _CAPTION = re.compile(
     r"pic\.twitter\.com|getty images|\bap photo\b|\(afp\)|\bphotograph:|\bphoto credit\b|a post shared by|"
-    r"\bshare this slide\b|\blearn more$|^\W*\(?(?:photo|file photo|pictured)\b|[/—–-]\s*(?:reuters|afp|ap|epa|getty images)\.?\s*$",
+    r"\bshare this slide\b|\blearn more$|^\W*\(?(?:photo|file "
+    r"photo|pictured)\b|[/—–-]\s*(?:reuters|afp|ap|epa|getty images)\.?\s*$",
     re.I,
 )
-_BYLINE = re.compile(r"^[Bb]y\s+[A-Z][\w.'-]+(?:\s+[A-Z][\w.'-]+){0,3}(?:\s*(?:,|and)\s*[A-Z][\w.'-]+(?:\s+[A-Z][\w.'-]+){0,3})*$")
+_BYLINE = re.compile(
+    r"^[Bb]y\s+[A-Z][\w.'-]+(?:\s+[A-Z][\w.'-]+){0,3}(?:\s*(?:,|and)\s*[A-Z][\w.'-]+(?:\s+[A-Z][\w.'-]+){0,3})*$"
+)
 
 
 def boilerplate(sentence: str, *, title: str = "") -> str:
@@ -437,7 +489,14 @@ def boilerplate(sentence: str, *, title: str = "") -> str:
     if _BYLINE.match(s):
         return "a byline"
     folded, headline = _squash(s), _squash(title)
-    if headline and folded and (folded == headline or (len(folded) >= 20 and (folded in headline or headline in folded and len(folded) < len(headline) + 25))):
+    if (
+        headline
+        and folded
+        and (
+            folded == headline
+            or (len(folded) >= 20 and (folded in headline or headline in folded and len(folded) < len(headline) + 25))
+        )
+    ):
         return "the headline"
     return ""
 

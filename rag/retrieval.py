@@ -89,7 +89,7 @@ def retrieve(
     'Khaleej Times'
     """
     if not isinstance(query, str) or not query.strip():
-        raise QueryError("the query is empty: ask a question, e.g. \"What did Rutte say about Ukraine?\"")
+        raise QueryError('the query is empty: ask a question, e.g. "What did Rutte say about Ukraine?"')
     if not isinstance(k, int) or isinstance(k, bool) or k < 1:
         raise QueryError(f"k of {k!r} is not a positive whole number: ask for at least 1 passage")
     if mode not in MODES:
@@ -102,7 +102,9 @@ def retrieve(
         vector = None
     else:
         vector = (encoder or query_encoder(store)).encode_query(query)
-    hits = store.candidates(query, vector, mode=mode, depth=depth, n=max(k, RERANK_CANDIDATES) if rerank else k, filters=filters)
+    hits = store.candidates(
+        query, vector, mode=mode, depth=depth, n=max(k, RERANK_CANDIDATES) if rerank else k, filters=filters
+    )
     if rerank and hits:
         from .rerank import get_cross_encoder
 

@@ -41,8 +41,9 @@ def test_follow_ups_become_standalone_questions():
 
 
 def test_history_formats():
-    assert user_turns(["q1", ("q2", "a2"), {"role": "user", "content": "q3"}, {"role": "assistant", "content": "a3"}, ""]) == [
-        "q1", "q2", "q3"]
+    assert user_turns(
+        ["q1", ("q2", "a2"), {"role": "user", "content": "q3"}, {"role": "assistant", "content": "a3"}, ""]
+    ) == ["q1", "q2", "q3"]
     assert user_turns(None) == []
 
 
@@ -64,7 +65,17 @@ def test_speaker_of_context_dependent_sentences():
 
 
 def test_names_and_numbers_the_passages_never_mention():
-    hits = [Hit("d#0", "d", "Rutte met Scholz in Berlin on November 4, 2024. North Korean troops are in Russia.", 0, 10, 1.0, title="NATO")]
+    hits = [
+        Hit(
+            "d#0",
+            "d",
+            "Rutte met Scholz in Berlin on November 4, 2024. North Korean troops are in Russia.",
+            0,
+            10,
+            1.0,
+            title="NATO",
+        )
+    ]
     assert _missing_names("What did Macron say about Ukraine?", hits) == ["macron", "ukraine"]
     assert _missing_names("What did Rutte say about North Korea?", hits) == []
     assert _missing_names("How much aid did the U.S. send in 2023?", hits) == ["us", r"2023(?!\d)"]
@@ -72,7 +83,7 @@ def test_names_and_numbers_the_passages_never_mention():
 
 
 def test_has_fact_alternatives_and_quotes():
-    assert has_fact("He said “Victory Plan” loudly", 'victory plan|nothing')
+    assert has_fact("He said “Victory Plan” loudly", "victory plan|nothing")
     assert not has_fact("nothing here", "victory plan")
 
 
@@ -106,7 +117,11 @@ def test_same_fact_in_two_articles_is_said_once_and_cited_to_both(starter_index)
 
 @pytest.mark.parametrize(
     "question",
-    ["Who won the 2024 election?", "What did Emmanuel Macron say about Ukraine?", "What did Rutte say about climate change?"],
+    [
+        "Who won the 2024 election?",
+        "What did Emmanuel Macron say about Ukraine?",
+        "What did Rutte say about climate change?",
+    ],
 )
 def test_what_the_articles_do_not_say_is_refused(starter_index, question):
     a = rag.answer(question, index_dir=starter_index)
@@ -168,7 +183,11 @@ def test_instructions_inside_an_article_change_nothing(starter_index, tmp_path):
     from .conftest import injected_index
 
     index = injected_index(tmp_path)
-    for q in ["What did Rutte say about Ukraine?", "Who won the 2024 election?", "What did Rutte say about North Korea?"]:
+    for q in [
+        "What did Rutte say about Ukraine?",
+        "Who won the 2024 election?",
+        "What did Rutte say about North Korea?",
+    ]:
         clean, injected = rag.answer(q, index_dir=starter_index), rag.answer(q, index_dir=index)
         assert "banana" not in injected.text.lower()
         assert (injected.text, injected.refused) == (clean.text, clean.refused)

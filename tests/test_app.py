@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from rag.ui import app, render
 from rag.corpus import load_corpus
+from rag.ui import app, render
 
 from .conftest import ROOT, STARTER, write_article
 
@@ -31,7 +31,7 @@ def run(state, message, history=None):
 
 
 def test_empty_message_gets_a_prompt_not_an_error(starter_index):
-    (conversation, panel, box), = run(app.State(starter_index), "   ")
+    ((conversation, panel, box),) = run(app.State(starter_index), "   ")
     assert "Please type a question" in conversation[-1]["content"] and panel is None
 
 
@@ -76,7 +76,13 @@ def test_article_markup_is_escaped_everywhere():
 
     evil = 'The mayor said <img src=x onerror="alert(1)"> and <script>alert(2)</script>.'
     h = Hit("e#0", "e", evil, 0, len(evil), 1.0, title="<b>T</b>", source="<i>S</i>", published="2024")
-    a = Answer("q", evil + " [1]", [Citation(1, "e", "e#0", "<b>T</b>", "<i>S</i>", "2024", "javascript:alert(3)", evil, 0, len(evil))], False, [h])
+    a = Answer(
+        "q",
+        evil + " [1]",
+        [Citation(1, "e", "e#0", "<b>T</b>", "<i>S</i>", "2024", "javascript:alert(3)", evil, 0, len(evil))],
+        False,
+        [h],
+    )
     rendered = " ".join(render.answer_markdown(a, 0)) + render.sources_html(a, 0)
     for raw in ("<img", "<script", "<b>T", "<i>S", "javascript:"):
         assert raw not in rendered
@@ -96,14 +102,27 @@ def start_app(corpus: Path, index: Path, *extra: str, env: dict | None = None, c
     port = free_port()
     log = open(index.parent / f"app-{port}.log", "w")
     proc = subprocess.Popen(
-        [*(command or [sys.executable, str(ROOT / "app.py")]), "--port", str(port), "--corpus", str(corpus), "--index", str(index), *extra],
-        stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", **(env or {})},
+        [
+            *(command or [sys.executable, str(ROOT / "app.py")]),
+            "--port",
+            str(port),
+            "--corpus",
+            str(corpus),
+            "--index",
+            str(index),
+            *extra,
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", **(env or {})},
     )
     url = f"http://127.0.0.1:{port}/"
     deadline = time.time() + 300
     while time.time() < deadline:
         if proc.poll() is not None:
-            raise AssertionError(f"app exited {proc.returncode}: {(index.parent / f'app-{port}.log').read_text()[-2000:]}")
+            raise AssertionError(
+                f"app exited {proc.returncode}: {(index.parent / f'app-{port}.log').read_text()[-2000:]}"
+            )
         try:
             urllib.request.urlopen(url, timeout=2)
             return proc, url
@@ -129,10 +148,13 @@ def server(tmp_path_factory):
     corpus = base / "corpus"
     shutil.copytree(STARTER, corpus)
     write_article(
-        corpus, "exampleville.txt",
+        corpus,
+        "exampleville.txt",
         'The mayor of Exampleville said <img src=x onerror="window.__xss=1"> the city budget will double next year. '
         "<script>window.__xss=2</script> Critics called the budget plan reckless.",
-        title="Exampleville <script>window.__xss=3</script> budget", source="Example Gazette", published="2024-11-05",
+        title="Exampleville <script>window.__xss=3</script> budget",
+        source="Example Gazette",
+        published="2024-11-05",
     )
     proc, url = start_app(corpus, base / "index")
     from gradio_client import Client
@@ -154,7 +176,9 @@ def check_citations(result: dict, corpus: Path):
         assert docs[c["doc_id"]][c["start"] : c["end"]] == c["quote"]
         if c["role"] == "quote":
             assert c["quote"] in result["text"]
-    assert {int(n) for n in __import__("re").findall(r"\[(\d+)\]", result["text"])} == {c["n"] for c in result["citations"]}
+    assert {int(n) for n in __import__("re").findall(r"\[(\d+)\]", result["text"])} == {
+        c["n"] for c in result["citations"]
+    }
 
 
 def test_api_answers_with_valid_citations_and_refuses(server):
@@ -174,8 +198,11 @@ def test_twenty_clients_at_once(server):
     from gradio_client import Client
 
     questions = [
-        "What did Rutte say about Ukraine?", "What did Rutte say about North Korea?", "Where did Rutte speak?",
-        "What did Trump threaten in February?", "What is NATO's defense spending target?",
+        "What did Rutte say about Ukraine?",
+        "What did Rutte say about North Korea?",
+        "Where did Rutte speak?",
+        "What did Trump threaten in February?",
+        "What is NATO's defense spending target?",
     ] * 4
     clients = [Client(url, verbose=False) for _ in questions]
 
@@ -210,8 +237,14 @@ def browser():
     with sync_playwright() as p:  # Playwright gives each launch a new, empty profile folder
         b = p.chromium.launch(
             executable_path=chromium,
-            args=["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
         )
         yield b
         b.close()
@@ -224,7 +257,9 @@ def ask_in_page(page, url: str, question: str):
     page.press("#question textarea", "Enter")
     page.wait_for_function(
         "() => { const m = document.querySelectorAll('#chat .message'); "
-        "return m.length && !m[m.length - 1].innerText.includes('Searching'); }", timeout=60_000)
+        "return m.length && !m[m.length - 1].innerText.includes('Searching'); }",
+        timeout=60_000,
+    )
 
 
 def test_browser_question_click_citation_see_highlighted_quote(server, browser):
@@ -277,7 +312,6 @@ def test_login_when_configured(server, tmp_path):
     proc, url = start_app(corpus, index, "--no-refresh", env={"RAG_USERNAME": "ed", "RAG_PASSWORD": "s3cret"})
     try:
         from gradio_client import Client
-
         from gradio_client.exceptions import AuthenticationError
 
         with pytest.raises(AuthenticationError, match="credentials were not provided"):
@@ -285,7 +319,9 @@ def test_login_when_configured(server, tmp_path):
         with pytest.raises(urllib.error.HTTPError) as e:
             urllib.request.urlopen(url + "gradio_api/info", timeout=10)
         assert e.value.code in (401, 403)
-        r = Client(url, auth=("ed", "s3cret"), verbose=False).predict("What did Rutte say about Ukraine?", api_name="/ask")
+        r = Client(url, auth=("ed", "s3cret"), verbose=False).predict(
+            "What did Rutte say about Ukraine?", api_name="/ask"
+        )
         assert r["citations"]
     finally:
         stop(proc)
@@ -357,8 +393,14 @@ def test_rag_serve_is_the_app(server, tmp_path):
 
 @pytest.mark.parametrize(
     "path",
-    ["gradio_api/file=/etc/passwd", "gradio_api/file=../../../../etc/passwd", "file=/etc/passwd",
-     "gradio_api/file=%2Fetc%2Fpasswd", "static/../../../../etc/passwd", "gradio_api/file=corpus/../../index/CURRENT"],
+    [
+        "gradio_api/file=/etc/passwd",
+        "gradio_api/file=../../../../etc/passwd",
+        "file=/etc/passwd",
+        "gradio_api/file=%2Fetc%2Fpasswd",
+        "static/../../../../etc/passwd",
+        "gradio_api/file=corpus/../../index/CURRENT",
+    ],
 )
 def test_no_file_outside_the_app_is_served(server, path):
     url, _, _ = server
@@ -387,7 +429,7 @@ def test_corrupt_index_is_one_clear_message_in_the_app_and_api(starter_index, tm
 
 
 def rss_mb(pid: int) -> float:
-    line = next(l for l in Path(f"/proc/{pid}/status").read_text().splitlines() if l.startswith("VmRSS:"))
+    line = next(row for row in Path(f"/proc/{pid}/status").read_text().splitlines() if row.startswith("VmRSS:"))
     return int(line.split()[1]) / 1024
 
 
@@ -396,8 +438,13 @@ def test_short_load_and_memory(server):
     url, _, _ = server
     from gradio_client import Client
 
-    questions = ["What did Rutte say about Ukraine?", "Who won the 2024 election?", "Where did Rutte speak?",
-                 "What did Trump threaten in February?", "What did Rutte say about North Korea?"]
+    questions = [
+        "What did Rutte say about Ukraine?",
+        "Who won the 2024 election?",
+        "Where did Rutte speak?",
+        "What did Trump threaten in February?",
+        "What did Rutte say about North Korea?",
+    ]
     clients = [Client(url, verbose=False) for _ in range(50)]
     stop_at = time.monotonic() + 10
     failures, done = [], []

@@ -5,7 +5,8 @@ from __future__ import annotations
 import functools
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from rag.chunking import chunk_document, count_tokens, split_sentences
 from rag.types import Document
@@ -22,8 +23,34 @@ def minilm():
 
 # Text with the things news has: sentences, quotes, newlines, numbers, odd Unicode.
 WORDS = st.sampled_from(
-    ["Rutte", "said", "NATO", "U.S.", "Dr.", "the", "alliance", "“quote”", "2%", "1,000,000", "Kyiv", "—", "e.g.",
-     "naïve", "東京", "😀", "\u200b", "\u202e", "x" * 40, "a", "Ukraine.", "Why?", "Yes!", "\n", "\n\n", "  "]
+    [
+        "Rutte",
+        "said",
+        "NATO",
+        "U.S.",
+        "Dr.",
+        "the",
+        "alliance",
+        "“quote”",
+        "2%",
+        "1,000,000",
+        "Kyiv",
+        "—",
+        "e.g.",
+        "naïve",
+        "東京",
+        "😀",
+        "\u200b",
+        "\u202e",
+        "x" * 40,
+        "a",
+        "Ukraine.",
+        "Why?",
+        "Yes!",
+        "\n",
+        "\n\n",
+        "  ",
+    ]
 )
 TEXT = st.lists(WORDS, min_size=0, max_size=300).map(" ".join) | st.text(
     st.characters(blacklist_categories=("Cs",)), max_size=2000
@@ -51,7 +78,11 @@ def test_chunks_have_exact_offsets_cover_the_text_and_respect_the_budget(text, m
 
 
 @settings(max_examples=40, deadline=None)
-@given(text=st.lists(st.sampled_from(["東京都", "ΑΒΓΔΕ", "1234567", "😀😀", "Ünïcödé", "ab\u200bcd"]), min_size=50, max_size=400).map(" ".join))
+@given(
+    text=st.lists(
+        st.sampled_from(["東京都", "ΑΒΓΔΕ", "1234567", "😀😀", "Ünïcödé", "ab\u200bcd"]), min_size=50, max_size=400
+    ).map(" ".join)
+)
 def test_every_chunk_fits_what_minilm_reads(text):
     # cl100k and WordPiece disagree most on non-English text: a 200-token budget
     # alone would let such passages run past 256 word pieces and be truncated.

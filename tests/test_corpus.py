@@ -22,7 +22,7 @@ def test_starter_corpus_has_metadata():
     tn = by_id["nato-future-amid-us-election-uncertainty"]
     assert tn.source == "Time.news" and tn.title == "NATO’s Future Amidst US Election Uncertainty"
     # The body is the article exactly as received: no front matter, curly quotes kept.
-    raw = (STARTER.parent.parent / "shared" / "corpus" / "nato-future-amid-us-election-uncertainty.txt")
+    raw = STARTER.parent.parent / "shared" / "corpus" / "nato-future-amid-us-election-uncertainty.txt"
     if raw.exists():
         assert tn.text == raw.read_text(encoding="utf-8")
     assert not tn.text.startswith("---") and "“" in tn.text
@@ -40,7 +40,14 @@ def test_text_file_without_front_matter_gets_id_and_title_from_its_path(tmp_path
 
 def test_jsonl_and_csv_rows_with_aliases(tmp_path):
     rows = [
-        {"id": "a1", "headline": "One", "body": "First text.", "publisher": "AP", "date": "2024-11-05", "link": "http://x/1"},
+        {
+            "id": "a1",
+            "headline": "One",
+            "body": "First text.",
+            "publisher": "AP",
+            "date": "2024-11-05",
+            "link": "http://x/1",
+        },
         {"title": "Two", "text": "Second text.", "url": "http://x/2"},
     ]
     (tmp_path / "dump.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n\n", encoding="utf-8")
@@ -54,7 +61,13 @@ def test_jsonl_and_csv_rows_with_aliases(tmp_path):
     by_id = {d.doc_id: d for d in docs}
     assert set(by_id) == {"a1", "http://x/2", "7"}
     a1 = by_id["a1"]
-    assert (a1.title, a1.text, a1.source, a1.published, a1.url) == ("One", "First text.", "AP", "2024-11-05", "http://x/1")
+    assert (a1.title, a1.text, a1.source, a1.published, a1.url) == (
+        "One",
+        "First text.",
+        "AP",
+        "2024-11-05",
+        "http://x/1",
+    )
     assert a1.origin == "dump.jsonl:1"
     assert by_id["7"].text == "A text, with a comma\nand a newline." and by_id["7"].published == "2021-01-02"
     assert by_id["7"].source == "y"  # no publisher given: the site's host name
@@ -141,7 +154,12 @@ def test_single_file_corpus(tmp_path):
 
 @pytest.mark.parametrize(
     "given, stored",
-    [("2017/2/7", "2017-02-07"), ("2024-11-04T10:00:00Z", "2024-11-04"), ("2024-11", "2024-11"), ("last Monday", "last Monday")],
+    [
+        ("2017/2/7", "2017-02-07"),
+        ("2024-11-04T10:00:00Z", "2024-11-04"),
+        ("2024-11", "2024-11"),
+        ("last Monday", "last Monday"),
+    ],
 )
 def test_dates_are_stored_as_iso_where_recognisable(tmp_path, given, stored):
     write_article(tmp_path, "a.txt", "Text.", published=f"'{given}'")

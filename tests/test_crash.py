@@ -30,8 +30,13 @@ def index_cmd(corpus, index, crash_at=None):
     env.pop("RAG_CRASH_AT", None)
     if crash_at:
         env["RAG_CRASH_AT"] = crash_at
-    return subprocess.run([sys.executable, "-m", "rag", "index", "--corpus", str(corpus), "--index", str(index), "-q"],
-                          capture_output=True, text=True, timeout=600, env=env)
+    return subprocess.run(
+        [sys.executable, "-m", "rag", "index", "--corpus", str(corpus), "--index", str(index), "-q"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=env,
+    )
 
 
 def answers(index):
@@ -47,7 +52,9 @@ def test_killed_at_every_point_of_a_build(tmp_path):
     for n, point in enumerate(CRASH_POINTS):
         before_build = FaissStore.load(index).build_id
         before = answers(index)
-        write_article(corpus, f"new-{n}.txt", f"Article {n}: the defence ministers met in Brussels to discuss Ukraine. " * 20)
+        write_article(
+            corpus, f"new-{n}.txt", f"Article {n}: the defence ministers met in Brussels to discuss Ukraine. " * 20
+        )
         killed = index_cmd(corpus, index, crash_at=point)
         assert killed.returncode == -signal.SIGKILL, (point, killed.returncode, killed.stderr[-500:])
         if point == "swapped":  # the new build was already in place; only the clean-up was cut short

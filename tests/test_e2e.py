@@ -102,7 +102,8 @@ def test_help_has_examples():
 def test_import_rag_does_not_load_heavy_libraries():
     code = (
         "import sys, rag; rag.retrieve; rag.update_index; rag.load_corpus; "
-        "heavy = [m for m in ('torch', 'faiss', 'gradio', 'sentence_transformers', 'ray', 'pymilvus') if m in sys.modules]; "
+        "heavy = [m for m in ('torch', 'faiss', 'gradio', 'sentence_transformers', 'ray', 'pymilvus') if m in "
+        "sys.modules]; "
         "assert not heavy, heavy"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
@@ -133,8 +134,13 @@ def test_index_folder_defaults_to_index_here_and_the_cli_reads_rag_index_dir(rea
     monkeypatch.chdir(tmp_path)
     assert rag.retrieve("Scholz", k=1)[0].doc_id in BOTH  # ./index
     monkeypatch.chdir(ROOT)
-    p = subprocess.run([sys.executable, "-m", "rag", "search", "Scholz", "-k", "1", "--json"], capture_output=True, text=True,
-                       timeout=300, env={**os.environ, "RAG_INDEX_DIR": str(index)})
+    p = subprocess.run(
+        [sys.executable, "-m", "rag", "search", "Scholz", "-k", "1", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "RAG_INDEX_DIR": str(index)},
+    )
     assert p.returncode == 0 and json.loads(p.stdout)[0]["doc_id"] in BOTH, p.stderr
 
 
@@ -144,9 +150,13 @@ def test_filters_from_the_cli(real_index):
     assert hits and {h["source"] for h in hits} == {"Time.news"}
     p = rag("search", "Ukraine", "--since", "2030-01-01", "--index", index)
     assert p.returncode == 0 and "no article matches these filters" in p.stderr
-    a = json.loads(rag("ask", "What did Rutte say about Ukraine?", "--source", "Khaleej Times", "--json", "--index", index).stdout)
+    a = json.loads(
+        rag("ask", "What did Rutte say about Ukraine?", "--source", "Khaleej Times", "--json", "--index", index).stdout
+    )
     assert not a["refused"] and {c["source"] for c in a["citations"]} == {"Khaleej Times"}
-    a = json.loads(rag("ask", "What did Rutte say about Ukraine?", "--until", "2020", "--json", "--index", index).stdout)
+    a = json.loads(
+        rag("ask", "What did Rutte say about Ukraine?", "--until", "2020", "--json", "--index", index).stdout
+    )
     assert a["refused"] and a["citations"] == []
 
 
@@ -154,9 +164,17 @@ def test_eval_runs_any_question_file_on_any_index(real_index, tmp_path):
     _, index, _ = real_index
     qfile = tmp_path / "q.jsonl"
     qfile.write_text(
-        json.dumps({"question": "What did Rutte say about North Korea?", "answerable": True,
-                    "docs": ["nato-united-whoever-wins-us-election"], "facts": ["pyongyang|north korean"]}) + "\n"
-        + json.dumps({"question": "Who won the 2024 election?", "answerable": False}) + "\n",
+        json.dumps(
+            {
+                "question": "What did Rutte say about North Korea?",
+                "answerable": True,
+                "docs": ["nato-united-whoever-wins-us-election"],
+                "facts": ["pyongyang|north korean"],
+            }
+        )
+        + "\n"
+        + json.dumps({"question": "Who won the 2024 election?", "answerable": False})
+        + "\n",
         encoding="utf-8",
     )
     m = json.loads(rag("eval", "--questions", qfile, "--index", index, "--json").stdout)["metrics"]
@@ -173,7 +191,7 @@ def test_corrupt_index_from_the_cli(real_index, tmp_path):
     _, index, _ = real_index
     broken = tmp_path / "index"
     shutil.copytree(index, broken)
-    build = (broken / (broken / "CURRENT").read_text().strip())
+    build = broken / (broken / "CURRENT").read_text().strip()
     (build / "faiss.index").write_bytes((build / "faiss.index").read_bytes()[:64])
     for cmd in (("search", "Rutte"), ("ask", "What did Rutte say?")):
         p = rag(*cmd, "--index", broken, check=False)

@@ -6,18 +6,52 @@ import json
 import tempfile
 from pathlib import Path
 
-from hypothesis import HealthCheck, example, given, settings, strategies as st
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 
 import rag
 from rag.corpus import load_corpus
 from rag.errors import QueryError
 
 NASTY = st.sampled_from(
-    ["\u200b", "\u200d", "\u202e", "\u2066", "\ufeff", "\x00", "\x07", "\x1b[31m", "\r", "\r\n", "---", "\n---\n",
-     "<script>", "</p", "<!--", "&amp", "\"", "'", ",", "{", "}", "[", "\\", "é", "東京", "😀", "ℕ", "\U0010fffd", "x" * 5000]
+    [
+        "\u200b",
+        "\u200d",
+        "\u202e",
+        "\u2066",
+        "\ufeff",
+        "\x00",
+        "\x07",
+        "\x1b[31m",
+        "\r",
+        "\r\n",
+        "---",
+        "\n---\n",
+        "<script>",
+        "</p",
+        "<!--",
+        "&amp",
+        '"',
+        "'",
+        ",",
+        "{",
+        "}",
+        "[",
+        "\\",
+        "é",
+        "東京",
+        "😀",
+        "ℕ",
+        "\U0010fffd",
+        "x" * 5000,
+    ]
 )
-TEXT = st.lists(st.one_of(NASTY, st.text(st.characters(blacklist_categories=("Cs",)), max_size=40)), max_size=40).map("".join)
-SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+TEXT = st.lists(st.one_of(NASTY, st.text(st.characters(blacklist_categories=("Cs",)), max_size=40)), max_size=40).map(
+    "".join
+)
+SETTINGS = settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+)
 GOOD = "Rutte spoke in Berlin about Ukraine and NATO."
 
 
@@ -49,9 +83,18 @@ def test_arbitrary_bytes(raw):
 
 
 @SETTINGS
-@given(rows=st.lists(st.one_of(TEXT, st.dictionaries(st.sampled_from(["id", "text", "title", "date", "url", "x"]),
-                                                       st.one_of(TEXT, st.integers(), st.none(), st.lists(st.integers())))),
-                     max_size=8))
+@given(
+    rows=st.lists(
+        st.one_of(
+            TEXT,
+            st.dictionaries(
+                st.sampled_from(["id", "text", "title", "date", "url", "x"]),
+                st.one_of(TEXT, st.integers(), st.none(), st.lists(st.integers())),
+            ),
+        ),
+        max_size=8,
+    )
+)
 def test_jsonl(rows):
     lines = [json.dumps(r) if isinstance(r, dict) else r.replace("\n", " ") for r in rows]
     read_with_good_neighbour("dump.jsonl", "\n".join(lines).encode("utf-8"))
@@ -73,14 +116,35 @@ def test_csv(cells, header):
 
 
 @SETTINGS
-@given(parts=st.lists(st.one_of(TEXT, st.sampled_from(["<p>", "</p>", "<article>", "<div", "<script>alert(1)", "<html><body>",
-                                                       "<title>", "<meta charset='x'>", "<![CDATA[", "<table><tr><td>"])),
-                      max_size=30))
+@given(
+    parts=st.lists(
+        st.one_of(
+            TEXT,
+            st.sampled_from(
+                [
+                    "<p>",
+                    "</p>",
+                    "<article>",
+                    "<div",
+                    "<script>alert(1)",
+                    "<html><body>",
+                    "<title>",
+                    "<meta charset='x'>",
+                    "<![CDATA[",
+                    "<table><tr><td>",
+                ]
+            ),
+        ),
+        max_size=30,
+    )
+)
 def test_html(parts):
     read_with_good_neighbour("page.html", "".join(parts).encode("utf-8"))
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+)
 @given(question=TEXT)
 def test_questions_never_crash_retrieve_or_answer(starter_index, question):
     try:

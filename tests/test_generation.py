@@ -80,7 +80,10 @@ def test_verification_keeps_supported_sentences_and_says_why_others_go():
             "Nato stays united.",  # no citation at all
             "However, Nato will stay united whoever wins [1].",  # an opener is not a name
         ],
-        passages, [DOC], score=_score, content_words=_words,
+        passages,
+        [DOC],
+        score=_score,
+        content_words=_words,
     )
     assert [c.supported for c in out] == [True, False, False, False, False, True]
     start, end, _ = out[0].support[1]

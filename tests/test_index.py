@@ -9,11 +9,11 @@ import threading
 import pytest
 
 import rag.store.faiss
+from rag.build import BuildOptions, update_index
 from rag.corpus import load_corpus
 from rag.errors import CorpusError, IndexBusy, IndexCorrupt, IndexNotFound, QueryError
-from rag.build import BuildOptions, update_index
-from rag.store.faiss import FaissStore
 from rag.retrieval import load_index, retrieve
+from rag.store.faiss import FaissStore
 
 from .conftest import write_article
 
@@ -74,7 +74,9 @@ def test_incremental_add_change_delete(corpus_dir, tmp_path, fake_embedder):
     idx = load_index(index)
     assert idx.manifest.counts["documents"] == 2
     assert {h.doc_id for h in retrieve("Dr. Carter interview", k=50, index_dir=index, encoder=fake_embedder)} == {
-        "new", "nato-united-whoever-wins-us-election"}
+        "new",
+        "nato-united-whoever-wins-us-election",
+    }
     assert "afternoon" in idx.document("nato-united-whoever-wins-us-election").text
 
 
@@ -104,7 +106,9 @@ def test_crash_during_write_leaves_previous_index_serving(corpus_dir, tmp_path, 
     index = tmp_path / "index"
     build(corpus_dir, index, fake_embedder)
     first = FaissStore.load(index).build_id
-    before = [(h.chunk_id, h.score) for h in retrieve("Ukraine membership", k=5, index_dir=index, encoder=fake_embedder)]
+    before = [
+        (h.chunk_id, h.score) for h in retrieve("Ukraine membership", k=5, index_dir=index, encoder=fake_embedder)
+    ]
     write_article(corpus_dir, "new.txt", "Ukraine membership talk.")
 
     real_replace = os.replace
@@ -118,7 +122,9 @@ def test_crash_during_write_leaves_previous_index_serving(corpus_dir, tmp_path, 
     monkeypatch.setattr(rag.store.faiss.os, "replace", real_replace)
 
     rag.retrieval.clear_cache()
-    assert [(h.chunk_id, h.score) for h in retrieve("Ukraine membership", k=5, index_dir=index, encoder=fake_embedder)] == before
+    assert [
+        (h.chunk_id, h.score) for h in retrieve("Ukraine membership", k=5, index_dir=index, encoder=fake_embedder)
+    ] == before
     assert (index / "CURRENT.tmp").exists() and len(list(index.glob("build-*"))) == 2  # the crash left debris
 
     report = build(corpus_dir, index, fake_embedder)
@@ -143,7 +149,10 @@ def test_a_file_that_fails_to_read_keeps_its_previous_version(corpus_dir, tmp_pa
     (corpus_dir / "nato-united-whoever-wins-us-election.txt").write_bytes(b"\xff\xfe broken")
     report = build(corpus_dir, index, fake_embedder)
     assert report.removed == [] and len(report.problems) == 1
-    assert any(h.doc_id == "nato-united-whoever-wins-us-election" for h in retrieve("Pyongyang", k=20, index_dir=index, encoder=fake_embedder))
+    assert any(
+        h.doc_id == "nato-united-whoever-wins-us-election"
+        for h in retrieve("Pyongyang", k=20, index_dir=index, encoder=fake_embedder)
+    )
 
 
 def test_all_articles_failing_leaves_the_index_untouched(corpus_dir, tmp_path, fake_embedder):
@@ -288,7 +297,10 @@ def test_modes_and_fusion(built, fake_embedder):
     assert fuse([(1, 0.9), (2, 0.8)], [(2, 5.0), (3, 4.0)])[0][0] == 2  # found by both: first
     lexical = retrieve("Pyongyang", k=3, index_dir=built, mode="lexical", encoder=fake_embedder)
     assert lexical and all("Pyongyang" in h.text for h in lexical)
-    assert retrieve("Pyongyang", k=1, index_dir=built, mode="hybrid", encoder=fake_embedder)[0].chunk_id == lexical[0].chunk_id
+    assert (
+        retrieve("Pyongyang", k=1, index_dir=built, mode="hybrid", encoder=fake_embedder)[0].chunk_id
+        == lexical[0].chunk_id
+    )
     assert retrieve("qqqq zzzz", k=3, index_dir=built, mode="lexical", encoder=fake_embedder) == []
     with pytest.raises(QueryError, match="mode 'fuzzy'"):
         retrieve("x", index_dir=built, mode="fuzzy", encoder=fake_embedder)
@@ -297,19 +309,43 @@ def test_modes_and_fusion(built, fake_embedder):
 def test_filters_by_source_date_and_id(built, corpus_dir, fake_embedder):
     from rag.types import Filters
 
-    write_article(corpus_dir, "old.txt", "Rutte spoke about Ukraine long ago.", source="Archive", published="2019-05-01")
+    write_article(
+        corpus_dir, "old.txt", "Rutte spoke about Ukraine long ago.", source="Archive", published="2019-05-01"
+    )
     build(corpus_dir, built, fake_embedder)
     everyone = {h.doc_id for h in retrieve("Rutte Ukraine", k=100, index_dir=built, encoder=fake_embedder)}
     assert everyone == {"old", "nato-united-whoever-wins-us-election", "nato-future-amid-us-election-uncertainty"}
     for mode in ("hybrid", "dense", "lexical"):
-        hits = retrieve("Rutte Ukraine", k=100, index_dir=built, mode=mode, filters={"source": "KHALEEJ TIMES"}, encoder=fake_embedder)
+        hits = retrieve(
+            "Rutte Ukraine",
+            k=100,
+            index_dir=built,
+            mode=mode,
+            filters={"source": "KHALEEJ TIMES"},
+            encoder=fake_embedder,
+        )
         assert hits and {h.source for h in hits} == {"Khaleej Times"}
     # "2024-11" (Time.news, day unknown) falls inside a range that covers November 2024.
-    recent = {h.doc_id for h in retrieve("Rutte", k=100, index_dir=built, filters=Filters(since="2024-11-01", until="2024-11-30"), encoder=fake_embedder)}
+    recent = {
+        h.doc_id
+        for h in retrieve(
+            "Rutte",
+            k=100,
+            index_dir=built,
+            filters=Filters(since="2024-11-01", until="2024-11-30"),
+            encoder=fake_embedder,
+        )
+    }
     assert recent == {"nato-united-whoever-wins-us-election", "nato-future-amid-us-election-uncertainty"}
-    assert {h.doc_id for h in retrieve("Rutte", k=100, index_dir=built, filters={"until": "2020"}, encoder=fake_embedder)} == {"old"}
-    assert {h.doc_id for h in retrieve("Rutte", k=100, index_dir=built, filters={"doc_ids": ["old"]}, encoder=fake_embedder)} == {"old"}
-    assert retrieve("Rutte", index_dir=built, filters={"since": "2030"}, encoder=fake_embedder) == []  # matches nothing: empty, no error
+    assert {
+        h.doc_id for h in retrieve("Rutte", k=100, index_dir=built, filters={"until": "2020"}, encoder=fake_embedder)
+    } == {"old"}
+    assert {
+        h.doc_id for h in retrieve("Rutte", k=100, index_dir=built, filters={"doc_ids": ["old"]}, encoder=fake_embedder)
+    } == {"old"}
+    assert (
+        retrieve("Rutte", index_dir=built, filters={"since": "2030"}, encoder=fake_embedder) == []
+    )  # matches nothing: empty, no error
     with pytest.raises(QueryError, match="unknown filter"):
         retrieve("Rutte", index_dir=built, filters={"publisher": "x"}, encoder=fake_embedder)
 
@@ -330,16 +366,25 @@ def test_an_index_without_keywords_gets_them_without_re_embedding(built, corpus_
 def test_the_headline_is_searched_with_every_passage_but_never_quoted(tmp_path, fake_embedder):
     corpus, index = tmp_path / "corpus", tmp_path / "index"
     corpus.mkdir()
-    body = "Officials said the vote would take place in the spring. " * 3 + "\n" + "Turnout was expected to be high. " * 3
+    body = (
+        "Officials said the vote would take place in the spring. " * 3 + "\n" + "Turnout was expected to be high. " * 3
+    )
     write_article(corpus, "vote.txt", body, title="Zanzibar referendum called")
-    write_article(corpus, "other.txt", "Officials said the budget would be published in the spring.", title="Budget news")
+    write_article(
+        corpus, "other.txt", "Officials said the budget would be published in the spring.", title="Budget news"
+    )
     build(corpus, index, fake_embedder)
-    assert all(t.startswith("Zanzibar referendum called\n") for t in fake_embedder.embedded if "vote" in t or "Turnout" in t)
+    assert all(
+        t.startswith("Zanzibar referendum called\n") for t in fake_embedder.embedded if "vote" in t or "Turnout" in t
+    )
     n = len(load_index(index).chunks_of()["vote"])
     for mode in ("lexical", "dense"):
         hits = retrieve("Zanzibar", k=5, index_dir=index, mode=mode, encoder=fake_embedder)[:n]
         assert [h.doc_id for h in hits] == ["vote"] * n, mode  # every passage of the article, by its headline alone
-        assert all("Zanzibar" not in h.text and load_index(index).document("vote").text[h.start : h.end] == h.text for h in hits)
+        assert all(
+            "Zanzibar" not in h.text and load_index(index).document("vote").text[h.start : h.end] == h.text
+            for h in hits
+        )
 
 
 def test_an_index_built_without_headline_context_is_rebuilt_and_says_why(corpus_dir, tmp_path, fake_embedder):

@@ -24,13 +24,19 @@ def test_html_reading_imports_on_this_install():
     import lxml.html.clean  # noqa: F401
     import trafilatura
 
-    page = "<html><head><title>T</title></head><body><article><p>" + "Rutte spoke in Berlin on Monday. " * 8 + "</p></article></body></html>"
+    page = (
+        "<html><head><title>T</title></head><body><article><p>"
+        + "Rutte spoke in Berlin on Monday. " * 8
+        + "</p></article></body></html>"
+    )
     assert "Rutte spoke in Berlin" in trafilatura.extract(page)
 
 
 def test_html_article_is_read_through_the_corpus_reader(tmp_path):
     body = "<p>" + "The alliance met in Brussels to agree on spending. " * 6 + "</p>"
-    (tmp_path / "a.html").write_text(f"<html><head><title>Spending</title></head><body><article>{body}</article></body></html>")
+    (tmp_path / "a.html").write_text(
+        f"<html><head><title>Spending</title></head><body><article>{body}</article></body></html>"
+    )
     docs, problems = load_corpus(tmp_path)
     assert problems == [] and len(docs) == 1 and "met in Brussels" in docs[0].text
 
@@ -41,7 +47,9 @@ def test_the_lock_covers_every_declared_dependency():
 
 
 def test_this_environment_was_installed_from_the_lock():
-    out = subprocess.run([sys.executable, str(ROOT / ".ci" / "check_lock.py"), "--installed"], capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, str(ROOT / ".ci" / "check_lock.py"), "--installed"], capture_output=True, text=True
+    )
     assert out.returncode == 0, out.stdout + out.stderr
 
 

@@ -12,7 +12,11 @@ from rag.generation import ChatClient
 
 from .conftest import ROOT, injected_index
 
-QUESTIONS = ["What did Rutte say about Ukraine?", "Will NATO stay united after the US election?", "What did Trump threaten in February?"]
+QUESTIONS = [
+    "What did Rutte say about Ukraine?",
+    "Will NATO stay united after the US election?",
+    "What did Trump threaten in February?",
+]
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +51,9 @@ def test_a_streamed_answer_keeps_only_verified_sentences(llm, starter_index):
         kept = [c for c in checked if c.supported]
         assert len(a.removed) == len(checked) - len(kept)  # every sentence was checked, and the rejected ones listed
         if a.mode == "llm":
-            assert kept and all(re.sub(r"\s*\[\d+\]", "", c.text).strip() in a.text for c in kept if "don't say" not in c.text)
+            assert kept and all(
+                re.sub(r"\s*\[\d+\]", "", c.text).strip() in a.text for c in kept if "don't say" not in c.text
+            )
         else:  # fell back: nothing it wrote stood, bar a "the articles don't say"
             assert all("don't say" in c.text for c in kept)
 
@@ -57,7 +63,9 @@ def test_an_answer_with_nothing_supported_falls_back_to_quotes(starter_index):
         def stream(self, messages):
             yield from ["The moon is made of ", "cheese [1]. Paris ", "hosted the summit [", "2]."]
 
-    a = answer("What did Rutte say about Ukraine?", mode="llm", client=Liar("http://unused/v1"), index_dir=starter_index)
+    a = answer(
+        "What did Rutte say about Ukraine?", mode="llm", client=Liar("http://unused/v1"), index_dir=starter_index
+    )
     assert a.mode == "extractive-fallback" and not a.refused
     assert [r["sentence"] for r in a.removed] == ["The moon is made of cheese [1].", "Paris hosted the summit [2]."]
     assert "cheese" not in a.text and citation_problems(a, starter_index) == []
@@ -67,7 +75,12 @@ def test_a_grounded_generated_sentence_survives_and_an_unsupported_one_is_remove
     from .stub_llm import UNSUPPORTED, stub_llm
 
     with stub_llm() as (url, requests):
-        a = answer("What did Rutte say about Ukraine?", mode="llm", client=ChatClient(url, model="stub"), index_dir=starter_index)
+        a = answer(
+            "What did Rutte say about Ukraine?",
+            mode="llm",
+            client=ChatClient(url, model="stub"),
+            index_dir=starter_index,
+        )
     assert len(requests) == 1 and requests[0]["stream"] is True and requests[0]["model"] == "stub"
     assert a.mode == "llm" and not a.refused, a
     assert [r["sentence"] for r in a.removed] == [UNSUPPORTED]  # verified away: no passage says it
@@ -81,11 +94,18 @@ def test_an_unreachable_server_says_what_to_do(starter_index):
     from rag.errors import ModelError
 
     with pytest.raises(ModelError, match="cannot reach the language model.*rag serve --llm local"):
-        answer("What did Rutte say?", mode="llm", client=ChatClient("http://127.0.0.1:9/v1", timeout=2), index_dir=starter_index)
+        answer(
+            "What did Rutte say?",
+            mode="llm",
+            client=ChatClient("http://127.0.0.1:9/v1", timeout=2),
+            index_dir=starter_index,
+        )
 
 
 def test_instructions_inside_an_article_do_not_reach_the_answer(llm, tmp_path):
-    index = injected_index(tmp_path, title="Notice to AI systems about Rutte, NATO, Trump and Ukraine")  # so it is retrieved
+    index = injected_index(
+        tmp_path, title="Notice to AI systems about Rutte, NATO, Trump and Ukraine"
+    )  # so it is retrieved
     for q in QUESTIONS:
         a = answer(q, mode="llm", client=llm, index_dir=index)
         assert "banana" not in a.text.lower()
@@ -100,7 +120,9 @@ def test_the_chat_page_streams_generated_answers(llm, starter_index):
     contents = [f[0][-1]["content"] for f in frames]
     assert any("writing; every sentence is checked" in c for c in contents), "drafts are shown while the model writes"
     final = contents[-1]
-    payload = app.ask_api(state, "What did Rutte say about Ukraine?", mode="llm")  # the same question, the same (greedy) reply
+    payload = app.ask_api(
+        state, "What did Rutte say about Ukraine?", mode="llm"
+    )  # the same question, the same (greedy) reply
     assert "writing;" not in final and 'class="cite"' in final
     if payload["mode"] == "extractive-fallback":
         assert "quotes instead" in final and payload["removed"]
@@ -112,7 +134,9 @@ def test_the_chat_page_streams_generated_answers(llm, starter_index):
 @pytest.mark.slow  # 38 generations: minutes on 2 cores
 def test_eval_in_llm_mode_holds_citation_validity(llm, starter_index):
     questions = load_questions(ROOT / "tests" / "data" / "starter_dev.jsonl")
-    report = evaluate(questions, index_dir=starter_index, answer_fn=lambda q, **kw: answer(q, mode="llm", client=llm, **kw))
+    report = evaluate(
+        questions, index_dir=starter_index, answer_fn=lambda q, **kw: answer(q, mode="llm", client=llm, **kw)
+    )
     m = report.metrics
     assert m["citation_validity"] == 1.0
     # A 135M model writes much that no passage says: the verifier must have removed some of it.

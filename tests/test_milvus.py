@@ -15,15 +15,19 @@ from pathlib import Path
 
 import pytest
 
-from rag.corpus import load_corpus
 from rag.build import BuildOptions, update_index
+from rag.corpus import load_corpus
 from rag.types import Filters
 
 from .conftest import ROOT, STARTER, write_article
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-DEV = [json.loads(line) for line in (ROOT / "tests" / "data" / "starter_dev.jsonl").read_text().splitlines() if line.strip()]
+DEV = [
+    json.loads(line)
+    for line in (ROOT / "tests" / "data" / "starter_dev.jsonl").read_text().splitlines()
+    if line.strip()
+]
 
 
 def same_ranking(a, b, tol=1e-4) -> bool:
@@ -49,14 +53,22 @@ def assert_parity(question: str, faiss_dir: Path, milvus_dir: Path, k: int = 5) 
 
     for mode in ("dense", "lexical"):
         a, b = (retrieve(question, k, index_dir=d, mode=mode) for d in (faiss_dir, milvus_dir))
-        assert same_ranking(a, b), (question, mode, [(h.chunk_id, h.score) for h in a], [(h.chunk_id, h.score) for h in b])
+        assert same_ranking(a, b), (
+            question,
+            mode,
+            [(h.chunk_id, h.score) for h in a],
+            [(h.chunk_id, h.score) for h in b],
+        )
     a, b = (retrieve(question, k, index_dir=d) for d in (faiss_dir, milvus_dir))
     if same_ranking(a, b):
         return 0
     depth = 2 * k
     tied = any(has_ties(retrieve(question, depth, index_dir=faiss_dir, mode=m)) for m in ("dense", "lexical"))
     assert tied and len({h.chunk_id for h in a} & {h.chunk_id for h in b}) >= k - 1, (
-        question, [(h.chunk_id, h.score) for h in a], [(h.chunk_id, h.score) for h in b])
+        question,
+        [(h.chunk_id, h.score) for h in a],
+        [(h.chunk_id, h.score) for h in b],
+    )
     return 1
 
 
@@ -101,7 +113,11 @@ def test_answers_from_milvus_are_the_faiss_answers_and_verify(milvus_starter, st
     from rag.retrieval import load_index
 
     store = load_index(milvus_starter)
-    for q in ("What did Rutte say about Ukraine?", "What did Trump threaten in February?", "Who won the 2024 election?"):
+    for q in (
+        "What did Rutte say about Ukraine?",
+        "What did Trump threaten in February?",
+        "Who won the 2024 election?",
+    ):
         a, b = answer(q, index_dir=starter_index), answer(q, index_dir=milvus_starter)
         assert (a.text, a.refused) == (b.text, b.refused)
         for c in b.citations:
@@ -129,15 +145,32 @@ def test_filters_become_milvus_expressions_that_admit_the_same_articles(tmp_path
     update_index(docs, tmp_path / "faiss", encoder=fake_embedder)
     update_index(docs, tmp_path / "milvus", BuildOptions(store="milvus"), encoder=fake_embedder)
     cases = [
-        Filters(since="2024-11"), Filters(since="2024-11-04"), Filters(until="2024-11"), Filters(until="2024-11-04"),
-        Filters(since="2024", until="2024"), Filters(sources=("KHALEEJ TIMES",)), Filters(sources=('The "Quoted" Post', "Back\\slash News")),
-        Filters(doc_ids=("a03", "a07")), Filters(since="2024-11-05", sources=("khaleej times",)), Filters(since="2026"),
+        Filters(since="2024-11"),
+        Filters(since="2024-11-04"),
+        Filters(until="2024-11"),
+        Filters(until="2024-11-04"),
+        Filters(since="2024", until="2024"),
+        Filters(sources=("KHALEEJ TIMES",)),
+        Filters(sources=('The "Quoted" Post', "Back\\slash News")),
+        Filters(doc_ids=("a03", "a07")),
+        Filters(since="2024-11-05", sources=("khaleej times",)),
+        Filters(since="2026"),
     ]
     by_id = {d.doc_id: d for d in docs}
     for f in cases:
         want = {i for i, d in by_id.items() if f.admits(i, d.source, d.published)}
-        got = {h.doc_id for h in retrieve("summit budget", 100, index_dir=tmp_path / "milvus", mode="dense", filters=f, encoder=fake_embedder)}
-        local = {h.doc_id for h in retrieve("summit budget", 100, index_dir=tmp_path / "faiss", mode="dense", filters=f, encoder=fake_embedder)}
+        got = {
+            h.doc_id
+            for h in retrieve(
+                "summit budget", 100, index_dir=tmp_path / "milvus", mode="dense", filters=f, encoder=fake_embedder
+            )
+        }
+        local = {
+            h.doc_id
+            for h in retrieve(
+                "summit budget", 100, index_dir=tmp_path / "faiss", mode="dense", filters=f, encoder=fake_embedder
+            )
+        }
         assert got == want == local, (f, expression(f), sorted(got), sorted(want))
 
 
@@ -158,32 +191,57 @@ def test_milvus_updates_by_article_and_keeps_what_failed_to_read(tmp_path, fake_
     fake_embedder.embedded.clear()
     docs, _ = load_corpus(corpus_dir)
     r = update_index(docs, index, encoder=fake_embedder)  # store from store.json
-    assert (r.added, r.changed, r.removed, r.full_reason) == (["new"], ["nato-united-whoever-wins-us-election"], ["nato-future-amid-us-election-uncertainty"], "")
+    assert (r.added, r.changed, r.removed, r.full_reason) == (
+        ["new"],
+        ["nato-united-whoever-wins-us-election"],
+        ["nato-future-amid-us-election-uncertainty"],
+        "",
+    )
     assert r.embedded == len(fake_embedder.embedded) < r.chunks
     assert retrieve("Vilnius drill", 1, index_dir=index, mode="lexical", encoder=fake_embedder)[0].doc_id == "new"
-    assert retrieve("summit in The Hague short", 1, index_dir=index, mode="lexical", encoder=fake_embedder)[0].text.endswith("would be short.")
-    assert retrieve("Rutte", 50, index_dir=index, filters={"doc_ids": ["nato-future-amid-us-election-uncertainty"]}, encoder=fake_embedder) == []
+    assert retrieve("summit in The Hague short", 1, index_dir=index, mode="lexical", encoder=fake_embedder)[
+        0
+    ].text.endswith("would be short.")
+    assert (
+        retrieve(
+            "Rutte",
+            50,
+            index_dir=index,
+            filters={"doc_ids": ["nato-future-amid-us-election-uncertainty"]},
+            encoder=fake_embedder,
+        )
+        == []
+    )
     hits = retrieve("Rutte", 50, index_dir=index, mode="dense", encoder=fake_embedder)
     assert len({h.chunk_id for h in hits}) == len(hits) == r.chunks  # no passage of the old version left behind
 
     # An article whose file failed to read this time stays as it was.
     docs, _ = load_corpus(corpus_dir)
-    r = update_index([d for d in docs if d.doc_id != "new"], index, encoder=fake_embedder, problems=[Problem("new.txt", "unreadable")])
-    assert r.removed == [] and retrieve("Vilnius drill", 1, index_dir=index, mode="lexical", encoder=fake_embedder)[0].doc_id == "new"
+    r = update_index(
+        [d for d in docs if d.doc_id != "new"],
+        index,
+        encoder=fake_embedder,
+        problems=[Problem("new.txt", "unreadable")],
+    )
+    assert (
+        r.removed == []
+        and retrieve("Vilnius drill", 1, index_dir=index, mode="lexical", encoder=fake_embedder)[0].doc_id == "new"
+    )
 
     r = update_index(docs, index, BuildOptions(max_tokens=64, overlap_tokens=8), encoder=fake_embedder)
     assert "settings changed" in r.full_reason and r.embedded == r.chunks
 
 
 def test_an_interrupted_milvus_update_is_finished_by_the_next_run(tmp_path, fake_embedder, corpus_dir, monkeypatch):
-    from rag.store.milvus import MilvusStore
     from rag.retrieval import retrieve
+    from rag.store.milvus import MilvusStore
 
     index = tmp_path / "index"
     docs, _ = load_corpus(corpus_dir)
     update_index(docs, index, BuildOptions(store="milvus"), encoder=fake_embedder)
     write_article(corpus_dir, "new.txt", "Lithuania hosted a drill of the alliance near Vilnius.", title="Drill")
     docs, _ = load_corpus(corpus_dir)
+
     def die_before_the_article_rows(self, docs):  # the passages arrive, the article row never does
         raise KeyboardInterrupt
 
@@ -204,18 +262,51 @@ def test_cli_index_ask_and_search_on_milvus(tmp_path, starter_index):
     rag = [sys.executable, "-m", "rag"]
     # Moving a FAISS folder into Milvus re-uses its vectors: nothing is embedded again.
     shutil.copytree(starter_index, index)
-    r = subprocess.run([*rag, "index", "--corpus", str(STARTER), "--index", str(index), "--store", "milvus", "-q"],
-                       capture_output=True, text=True, env=env, timeout=300)
+    r = subprocess.run(
+        [*rag, "index", "--corpus", str(STARTER), "--index", str(index), "--store", "milvus", "-q"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
     assert r.returncode == 0, r.stderr
     assert "2 added" in r.stdout and "(0 embedded)" in r.stdout, r.stdout
-    r = subprocess.run([*rag, "ask", "What did Rutte say about Ukraine?", "--index", str(index)], capture_output=True, text=True, env=env, timeout=300)
+    r = subprocess.run(
+        [*rag, "ask", "What did Rutte say about Ukraine?", "--index", str(index)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
     assert r.returncode == 0 and "[1]" in r.stdout and "bridge to Nato membership" in r.stdout, r.stdout + r.stderr
-    r = subprocess.run([*rag, "search", "North Korea", "-k", "2", "--json", "--index", str(index), "--source", "khaleej times"],
-                       capture_output=True, text=True, env=env, timeout=300)
+    r = subprocess.run(
+        [*rag, "search", "North Korea", "-k", "2", "--json", "--index", str(index), "--source", "khaleej times"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
     hits = json.loads(r.stdout)
     assert r.returncode == 0 and len(hits) == 2 and {h["source"] for h in hits} == {"Khaleej Times"}
-    r = subprocess.run([*rag, "index", "--corpus", str(STARTER), "--index", str(index), "--store", "milvus", "--ray", "nowhere:1", "-q"],
-                       capture_output=True, text=True, env=env, timeout=300)
+    r = subprocess.run(
+        [
+            *rag,
+            "index",
+            "--corpus",
+            str(STARTER),
+            "--index",
+            str(index),
+            "--store",
+            "milvus",
+            "--ray",
+            "nowhere:1",
+            "-q",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
     assert r.returncode == 0 and "0 added" in r.stdout  # nothing to embed: Ray is not even contacted
 
 
@@ -225,7 +316,9 @@ def test_app_answers_from_milvus(tmp_path, milvus_server):
     from .test_app import check_citations, start_app, stop
 
     index = tmp_path / "index"
-    proc, url = start_app(STARTER, index, env={"RAG_STORE": "milvus", "RAG_MILVUS_URI": milvus_server, "RAG_MILVUS_COLLECTION": "app"})
+    proc, url = start_app(
+        STARTER, index, env={"RAG_STORE": "milvus", "RAG_MILVUS_URI": milvus_server, "RAG_MILVUS_COLLECTION": "app"}
+    )
     try:
         r = Client(url, verbose=False).predict("What did Rutte say about North Korea?", api_name="/ask")
         assert r["refused"] is False
@@ -241,13 +334,17 @@ def test_missing_or_unreachable_milvus_reads_as_a_clear_error(tmp_path):
     from rag.retrieval import retrieve
 
     (tmp_path / "index").mkdir()
-    (tmp_path / "index" / "store.json").write_text(json.dumps({"store": "milvus", "uri": str(tmp_path / "index" / "empty.db")}))
+    (tmp_path / "index" / "store.json").write_text(
+        json.dumps({"store": "milvus", "uri": str(tmp_path / "index" / "empty.db")})
+    )
     with pytest.raises(RagError, match="holds no rag index.*rag index --store milvus"):
         retrieve("Rutte", index_dir=tmp_path / "index")
 
     from loopback import free_port
 
-    (tmp_path / "index" / "store.json").write_text(json.dumps({"store": "milvus", "uri": f"http://127.0.0.1:{free_port()}"}))
+    (tmp_path / "index" / "store.json").write_text(
+        json.dumps({"store": "milvus", "uri": f"http://127.0.0.1:{free_port()}"})
+    )
     with pytest.raises(RagError, match="cannot open Milvus at .*check that it is running"):
         retrieve("Rutte", index_dir=tmp_path / "index")
 

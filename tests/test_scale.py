@@ -11,12 +11,12 @@ import numpy as np
 import pytest
 
 import rag.embedding
-from rag.store import ann
+from rag.build import BuildOptions, update_index
 from rag.corpus import load_corpus
 from rag.errors import IndexCorrupt, SettingsError
-from rag.build import BuildOptions, update_index
-from rag.store.faiss import FaissStore
 from rag.retrieval import load_index, retrieve
+from rag.store import ann
+from rag.store.faiss import FaissStore
 
 from .conftest import FakeEmbedder, write_article
 
@@ -95,7 +95,9 @@ def _many_articles(folder, n, seed=0):
     vocab = [f"w{i:04d}" for i in range(3000)]
     for i in range(n):
         words = " ".join(rng.choice(vocab, 40))
-        write_article(folder, f"a{i:04d}.txt", f"Article {i} reports {words}.", title=f"Article {i}", source=f"S{i % 3}")
+        write_article(
+            folder, f"a{i:04d}.txt", f"Article {i} reports {words}.", title=f"Article {i}", source=f"S{i % 3}"
+        )
 
 
 @pytest.mark.parametrize("kind", ["ivf-sq8", "hnsw-sq8"])
@@ -122,8 +124,14 @@ def test_approximate_indexes_keep_updates_and_deletes_working(tmp_path, fake_emb
     assert idx.manifest.vector_index["type"] == kind and len(idx) == report.chunks
     found = {h.doc_id for h in retrieve(text, k=20, index_dir=index, mode="dense", encoder=fake_embedder)}
     assert not found & {"a0007", "a0008"}
-    assert retrieve("Baltic ferry timetables", k=1, index_dir=index, mode="dense", encoder=fake_embedder)[0].doc_id == "fresh"
-    assert retrieve("Pyongyang summit detail", k=1, index_dir=index, mode="dense", encoder=fake_embedder)[0].doc_id == "a0009"
+    assert (
+        retrieve("Baltic ferry timetables", k=1, index_dir=index, mode="dense", encoder=fake_embedder)[0].doc_id
+        == "fresh"
+    )
+    assert (
+        retrieve("Pyongyang summit detail", k=1, index_dir=index, mode="dense", encoder=fake_embedder)[0].doc_id
+        == "a0009"
+    )
     # a filter on an approximate index still finds what it admits
     hits = retrieve(text, k=5, index_dir=index, mode="dense", filters={"sources": ["S2"]}, encoder=fake_embedder)
     assert hits and all(h.source == "S2" for h in hits)
@@ -143,7 +151,10 @@ def test_ivf_reuses_its_trained_cells_on_a_small_update_and_switching_type_keeps
     fake_embedder.embedded.clear()
     report = build(corpus, index, fake_embedder, index_type="flat")  # nothing changed but the type
     assert report.embedded == 0 and load_index(index).manifest.vector_index["type"] == "flat"
-    assert retrieve("Baltic ferry timetables", k=1, index_dir=index, mode="dense", encoder=fake_embedder)[0].doc_id == "fresh"
+    assert (
+        retrieve("Baltic ferry timetables", k=1, index_dir=index, mode="dense", encoder=fake_embedder)[0].doc_id
+        == "fresh"
+    )
 
 
 def test_approximate_search_finds_what_exact_search_finds():
@@ -194,19 +205,32 @@ def test_cli_names_the_choices_for_an_unknown_backend_or_index_type(corpus_dir, 
     from rag.cli import app
 
     for flag, value in (("--backend", "cuda-fp16"), ("--index-type", "lsh")):
-        r = CliRunner().invoke(app, ["index", "--corpus", str(corpus_dir), "--index", str(tmp_path / "i"), flag, value, "-q"])
+        r = CliRunner().invoke(
+            app, ["index", "--corpus", str(corpus_dir), "--index", str(tmp_path / "i"), flag, value, "-q"]
+        )
         assert r.exit_code == 2 and "is not one of" in r.output and "Traceback" not in r.output
     assert not (tmp_path / "i" / "CURRENT").exists()
 
 
 def test_processes_exporting_at_once_wait_for_one_export(tmp_path):
     """The embedding actors of a Ray node start together on an empty cache: both get the INT8 file, neither fails."""
-    code = "from rag.embedding import model_path; from rag.onnx_model import onnx_file; print(onnx_file(model_path('all-MiniLM-L6-v2'), 'onnx-int8'))"
+    code = (
+        "from rag.embedding import model_path; from rag.onnx_model import onnx_file; "
+        "print(onnx_file(model_path('all-MiniLM-L6-v2'), 'onnx-int8'))"
+    )
     env = {**os.environ, "RAG_CACHE_DIR": str(tmp_path / "cache")}
-    procs = [subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", code], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        for _ in range(2)
+    ]
     outs = [p.communicate(timeout=600) for p in procs]
     assert [p.returncode for p in procs] == [0, 0], [e[-2000:] for _, e in outs]
     files = {o.strip() for o, _ in outs}
     assert len(files) == 1
     folder = Path(files.pop()).parent
-    assert sorted(p.name for p in folder.iterdir() if not p.name.startswith(".")) == ["model-fp32.onnx", "model-int8.onnx"]
+    assert sorted(p.name for p in folder.iterdir() if not p.name.startswith(".")) == [
+        "model-fp32.onnx",
+        "model-int8.onnx",
+    ]

@@ -4,7 +4,8 @@ and the update plan both follow, by properties."""
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from rag.build import BuildOptions, update_index
 from rag.corpus import load_corpus
@@ -20,12 +21,30 @@ STORES = ["faiss", "milvus"]
 
 def corpus(folder):
     folder.mkdir()
-    write_article(folder, "harbour.txt", "The harbour of Tallinn froze early this winter. Ferries were cancelled.",
-                  title="Harbour", source="Baltic Times", published="2024-12-02")
-    write_article(folder, "drill.txt", "Lithuania hosted a drill of the alliance near Vilnius. Tanks crossed the river.",
-                  title="Drill", source="LRT", published="2024-11-20")
-    write_article(folder, "budget.txt", "The city council approved the budget for schools and roads.",
-                  title="Budget", source="Baltic Times", published="2023-05-01")
+    write_article(
+        folder,
+        "harbour.txt",
+        "The harbour of Tallinn froze early this winter. Ferries were cancelled.",
+        title="Harbour",
+        source="Baltic Times",
+        published="2024-12-02",
+    )
+    write_article(
+        folder,
+        "drill.txt",
+        "Lithuania hosted a drill of the alliance near Vilnius. Tanks crossed the river.",
+        title="Drill",
+        source="LRT",
+        published="2024-11-20",
+    )
+    write_article(
+        folder,
+        "budget.txt",
+        "The city council approved the budget for schools and roads.",
+        title="Budget",
+        source="Baltic Times",
+        published="2023-05-01",
+    )
     return folder
 
 
@@ -115,7 +134,9 @@ def test_plan_puts_every_article_in_exactly_one_place(read, indexed, failed):
     assert plan.reason == "" and plan.is_noop == (not plan.added and not plan.changed and not plan.removed)
 
 
-@given(read=st.dictionaries(ids, hashes, max_size=8), indexed=st.dictionaries(ids, st.tuples(hashes, files), max_size=8))
+@given(
+    read=st.dictionaries(ids, hashes, max_size=8), indexed=st.dictionaries(ids, st.tuples(hashes, files), max_size=8)
+)
 def test_a_full_rebuild_plans_every_article_anew(read, indexed):
     docs = [Document(i, "text", content_hash=h) for i, h in read.items()]
     plan = plan_update(docs, indexed, failed_files={"a.txt"}, reason="settings changed")

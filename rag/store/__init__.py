@@ -24,7 +24,16 @@ from typing import Iterator
 
 from ..errors import IndexBusy, IndexCorrupt, SettingsError
 from .base import (  # noqa: F401  (the package's interface)
-    DEFAULT_COLLECTION, Checkpoint, Location, MilvusLocation, Passages, Progress, Reusable, Store, Writer, merge_passages,
+    DEFAULT_COLLECTION,
+    Checkpoint,
+    Location,
+    MilvusLocation,
+    Passages,
+    Progress,
+    Reusable,
+    Store,
+    Writer,
+    merge_passages,
 )
 
 POINTER = "store.json"  # in an index folder served by Milvus: where the Milvus is
@@ -39,7 +48,9 @@ def read_pointer(index_dir: Path) -> dict:
     except FileNotFoundError:
         return {}
     except (OSError, ValueError) as e:
-        raise IndexCorrupt(f"{Path(index_dir) / POINTER} is unreadable ({e}): rebuild with `rag index --store milvus`") from e
+        raise IndexCorrupt(
+            f"{Path(index_dir) / POINTER} is unreadable ({e}): rebuild with `rag index --store milvus`"
+        ) from e
     return data if isinstance(data, dict) else {}
 
 
@@ -49,11 +60,16 @@ def write_pointer(index_dir: Path, where: MilvusLocation | None) -> None:
         (index_dir / POINTER).unlink(missing_ok=True)
         return
     tmp = index_dir / f"{POINTER}.tmp"
-    tmp.write_text(json.dumps({"store": "milvus", "uri": where.uri, "collection": where.collection}, indent=1) + "\n", encoding="utf-8")
+    tmp.write_text(
+        json.dumps({"store": "milvus", "uri": where.uri, "collection": where.collection}, indent=1) + "\n",
+        encoding="utf-8",
+    )
     os.replace(tmp, index_dir / POINTER)
 
 
-def milvus_location(index_dir: Path, *, uri: str | None = None, collection: str | None = None, token: str = "") -> MilvusLocation:
+def milvus_location(
+    index_dir: Path, *, uri: str | None = None, collection: str | None = None, token: str = ""
+) -> MilvusLocation:
     """The Milvus of `index_dir`: the arguments given, else its ``store.json``, else a Lite file inside it."""
     pointer = read_pointer(index_dir)
     return MilvusLocation(
@@ -64,7 +80,7 @@ def milvus_location(index_dir: Path, *, uri: str | None = None, collection: str 
 
 
 def store_kind(index_dir: Path, asked: str | None = None) -> str:
-    """"faiss" or "milvus": `asked`, else what the folder's ``store.json`` says, else "faiss"."""
+    """ "faiss" or "milvus": `asked`, else what the folder's ``store.json`` says, else "faiss"."""
     kind = asked or read_pointer(index_dir).get("store") or "faiss"
     if kind not in STORES:
         raise SettingsError(f"store {kind!r} is not one of {', '.join(STORES)}")

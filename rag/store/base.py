@@ -46,8 +46,11 @@ class Store(Protocol):
     def __len__(self) -> int:
         """Passages in the index."""
 
-    def candidates(self, query: str, vector: np.ndarray | None, *, mode: str, depth: int, n: int, filters: Filters) -> list[Hit]:
-        """The `n` best passages: dense ("dense"), BM25 ("lexical") or both fused ("hybrid"), each side reading `depth`."""
+    def candidates(
+        self, query: str, vector: np.ndarray | None, *, mode: str, depth: int, n: int, filters: Filters
+    ) -> list[Hit]:
+        """The `n` best passages: dense ("dense"), BM25 ("lexical") or both fused ("hybrid"), each side reading "
+        "`depth`."""
 
     def document(self, doc_id: str) -> Document:
         """The stored article (citations' offsets point into its text); `KeyError` when absent."""
@@ -112,8 +115,15 @@ class Writer(Protocol):
         """Stored passages and vectors, made with `settings`, that fresh articles of the same content may reuse."""
 
     def apply(
-        self, plan: UpdatePlan, docs: dict[str, Document], fresh: Passages, *, settings: dict, index_type: str,
-        checkpoint: Checkpoint, progress: Progress | None,
+        self,
+        plan: UpdatePlan,
+        docs: dict[str, Document],
+        fresh: Passages,
+        *,
+        settings: dict,
+        index_type: str,
+        checkpoint: Checkpoint,
+        progress: Progress | None,
     ) -> tuple[int, str]:
         """Write the update (`fresh`: passages and vectors of `plan.fresh`); returns (passages now, build id)."""
 

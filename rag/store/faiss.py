@@ -103,7 +103,10 @@ class FaissStore:
         try:
             faiss_index = faiss.read_index(str(build_dir / "faiss.index"))
         except RuntimeError as e:
-            raise IndexCorrupt(f"index file {build_dir / 'faiss.index'} is unreadable ({str(e).splitlines()[0]}): {_rebuild_hint(index_dir)}") from e
+            raise IndexCorrupt(
+                f"index file {build_dir / 'faiss.index'} is unreadable ({str(e).splitlines()[0]}): "
+                f"{_rebuild_hint(index_dir)}"
+            ) from e
         if manifest.backend not in BACKENDS:
             raise IndexCorrupt(
                 f"index {build_dir} was embedded with backend {manifest.backend!r}, unknown to this version of rag: "
@@ -114,7 +117,9 @@ class FaissStore:
             db = sqlite3.connect(f"file:{build_dir / 'meta.sqlite'}?mode=ro", uri=True, check_same_thread=False)
             (rows,) = db.execute("SELECT count(*) FROM chunks").fetchone()
         except sqlite3.DatabaseError as e:
-            raise IndexCorrupt(f"index metadata {build_dir / 'meta.sqlite'} is unreadable ({e}): {_rebuild_hint(index_dir)}") from e
+            raise IndexCorrupt(
+                f"index metadata {build_dir / 'meta.sqlite'} is unreadable ({e}): {_rebuild_hint(index_dir)}"
+            ) from e
         expected = manifest.counts["chunks"]
         if not (faiss_index.ntotal == rows == expected):
             db.close()
@@ -156,7 +161,9 @@ class FaissStore:
             scores, ids = self._faiss.search(x, k, params=ann.search_params(self.manifest.vector_index, rows))
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
 
-    def candidates(self, query: str, vector: np.ndarray | None, *, mode: str, depth: int, n: int, filters: Filters) -> list[Hit]:
+    def candidates(
+        self, query: str, vector: np.ndarray | None, *, mode: str, depth: int, n: int, filters: Filters
+    ) -> list[Hit]:
         """The `n` best passages for `retrieve()`: dense and/or BM25 rankings of `depth` rows, fused for "hybrid"."""
         allowed = self.allowed(filters) if filters else None
         if allowed is not None and not allowed.any():
@@ -180,7 +187,9 @@ class FaissStore:
 
         folder = self.build_dir / LEXICAL
         if not folder.is_dir():
-            raise IndexCorrupt(f"index {self.build_dir} has no keyword index: run `rag index --index {self.index_dir}` to add it")
+            raise IndexCorrupt(
+                f"index {self.build_dir} has no keyword index: run `rag index --index {self.index_dir}` to add it"
+            )
         return Lexical(folder)
 
     def allowed(self, filters: Filters) -> np.ndarray:
@@ -195,7 +204,9 @@ class FaissStore:
             docs = self._db.execute("SELECT doc_id, source, published FROM docs ORDER BY doc_id").fetchall()
             position = {d[0]: i for i, d in enumerate(docs)}
             doc_of_row = np.fromiter(
-                (position[d] for (d,) in self._db.execute("SELECT doc_id FROM chunks ORDER BY row")), dtype=np.int64, count=len(self)
+                (position[d] for (d,) in self._db.execute("SELECT doc_id FROM chunks ORDER BY row")),
+                dtype=np.int64,
+                count=len(self),
             )
         return doc_of_row, docs
 
@@ -235,7 +246,9 @@ class FaissStore:
 
     def documents(self) -> list[Document]:
         with self._db_lock:
-            rows = self._db.execute("SELECT doc_id, text, title, source, published, url, origin, hash FROM docs").fetchall()
+            rows = self._db.execute(
+                "SELECT doc_id, text, title, source, published, url, origin, hash FROM docs"
+            ).fetchall()
         return [Document(*r) for r in rows]
 
     def chunks_of(self) -> dict[str, list[tuple[int, Chunk]]]:
@@ -288,7 +301,9 @@ def read_manifest(build_dir: Path, index_dir: Path) -> Manifest:
     except FileNotFoundError:
         raise IndexCorrupt(f"index manifest {build_dir / MANIFEST} is missing: {_rebuild_hint(index_dir)}") from None
     except ValueError as e:
-        raise IndexCorrupt(f"index manifest {build_dir / MANIFEST} is unreadable ({e}): {_rebuild_hint(index_dir)}") from None
+        raise IndexCorrupt(
+            f"index manifest {build_dir / MANIFEST} is unreadable ({e}): {_rebuild_hint(index_dir)}"
+        ) from None
     return Manifest.parse(data, where=str(index_dir), fix=_rebuild_hint(index_dir))
 
 
@@ -321,7 +336,11 @@ class FaissWriter:
 
     def is_current(self, index_type: str) -> bool:
         old = self.old
-        return old is not None and (old.build_dir / LEXICAL).is_dir() and old.manifest.vector_index.get("requested", "auto") == index_type
+        return (
+            old is not None
+            and (old.build_dir / LEXICAL).is_dir()
+            and old.manifest.vector_index.get("requested", "auto") == index_type
+        )
 
     def reusable(self, settings: dict):
         return None  # fresh articles are new or changed ones: the old build holds nothing they could reuse
@@ -330,19 +349,34 @@ class FaissWriter:
         t0 = time.perf_counter()
         keep = [d for d in (self.old.documents() if self.old and plan.kept else []) if d.doc_id in set(plan.kept)]
         final_docs = list(docs.values()) + keep
-        reused = self.old.passages([d.doc_id for d in final_docs if d.doc_id not in fresh.chunks]) if self.old and not plan.reason else None
+        reused = (
+            self.old.passages([d.doc_id for d in final_docs if d.doc_id not in fresh.chunks])
+            if self.old and not plan.reason
+            else None
+        )
         merged = merge_passages(final_docs, fresh, reused)
         chunks, vectors = [c for cs in merged.chunks.values() for c in cs], merged.vectors
         previous = (self.old._faiss, self.old.manifest.vector_index) if self.old is not None else (None, None)
         manifest = Manifest(
-            store="faiss", settings=settings, dimension=int(vectors.shape[1]),
+            store="faiss",
+            settings=settings,
+            dimension=int(vectors.shape[1]),
             counts={"documents": len(final_docs), "chunks": len(chunks)},
             documents={d.doc_id: d.content_hash for d in final_docs},
         )
         if progress:
             progress("writing", 0, 1)
-        build_id = write_build(self.index_dir, manifest, final_docs, chunks, vectors, index_type=index_type, previous=previous,
-                               checkpoint=checkpoint, t0=t0)
+        build_id = write_build(
+            self.index_dir,
+            manifest,
+            final_docs,
+            chunks,
+            vectors,
+            index_type=index_type,
+            previous=previous,
+            checkpoint=checkpoint,
+            t0=t0,
+        )
         if progress:
             progress("writing", 1, 1)
         return len(chunks), build_id
@@ -353,8 +387,16 @@ class FaissWriter:
 
 
 def write_build(
-    index_dir: Path, manifest: Manifest, docs: list[Document], chunks: list[Chunk], vectors: np.ndarray, *,
-    index_type: str = "auto", previous: tuple = (None, None), checkpoint=lambda name: None, t0: float | None = None,
+    index_dir: Path,
+    manifest: Manifest,
+    docs: list[Document],
+    chunks: list[Chunk],
+    vectors: np.ndarray,
+    *,
+    index_type: str = "auto",
+    previous: tuple = (None, None),
+    checkpoint=lambda name: None,
+    t0: float | None = None,
 ) -> str:
     """Write a complete build of `docs`, their `chunks` and `vectors` (row-aligned) and swap it in; its id.
 
@@ -384,7 +426,8 @@ def write_build(
     checkpoint("lexical")
 
     manifest = manifest.replace(
-        vector_index={**entry, "requested": index_type}, files={name: (tmp / name).stat().st_size for name in FILES},
+        vector_index={**entry, "requested": index_type},
+        files={name: (tmp / name).stat().st_size for name in FILES},
         build_seconds=round(time.perf_counter() - t0, 3),
     )
     (tmp / MANIFEST).write_text(json.dumps(manifest.to_json(), indent=1, ensure_ascii=False), encoding="utf-8")
@@ -421,7 +464,8 @@ def _write_tables(path: Path, docs, chunks: list[Chunk]) -> None:
             """
         )
         db.executemany(
-            "INSERT INTO docs (doc_id, text, title, source, published, url, origin, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO docs (doc_id, text, title, source, published, url, origin, hash) VALUES (?, ?, ?, ?, "
+            "?, ?, ?, ?)",
             ((d.doc_id, d.text, d.title, d.source, d.published, d.url, d.origin, d.content_hash) for d in docs),
         )
         db.executemany(

@@ -61,7 +61,10 @@ class Lexical:
         if k <= 0:
             return []
         rows, scores = self._bm25.retrieve(
-            tokens, k=k, show_progress=False, n_threads=1,
+            tokens,
+            k=k,
+            show_progress=False,
+            n_threads=1,
             weight_mask=None if mask is None else mask.astype(np.float32),
         )
         return [(int(r), float(s)) for r, s in zip(rows[0], scores[0]) if s > 0]

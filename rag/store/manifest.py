@@ -19,7 +19,9 @@ from .. import __version__
 from ..errors import IndexCorrupt
 
 FORMAT_VERSION = 1
-DEFAULT_BACKEND_OF_OLD_BUILDS = "torch-fp32"  # builds from before backends existed were embedded by sentence-transformers
+DEFAULT_BACKEND_OF_OLD_BUILDS = (
+    "torch-fp32"  # builds from before backends existed were embedded by sentence-transformers
+)
 
 
 @dataclass(frozen=True)

@@ -38,8 +38,8 @@ import numpy as np
 from ..chunking import indexed_text
 from ..errors import IndexCorrupt, IndexNotFound, SettingsError, StoreError
 from ..types import Chunk, Document, Filters, Hit
-from .base import MilvusLocation, Passages
 from .ann import resolve
+from .base import MilvusLocation, Passages
 from .fusion import RRF_K, rank_score
 from .manifest import Manifest
 from .plan import UpdatePlan
@@ -68,7 +68,9 @@ def _pymilvus():
 
 def _literal(value: str) -> str:
     """A Milvus string literal (double-quoted, C escapes)."""
-    escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t")
+    escaped = (
+        value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t")
+    )
     return f'"{escaped}"'
 
 
@@ -100,11 +102,18 @@ class MilvusStore:
         uri, collection, token = location.uri, location.collection, location.token
         self.location = location
         self.uri, self.prefix = uri, collection
-        self.passages, self.articles, self.meta = f"{collection}_passages", f"{collection}_articles", f"{collection}_meta"
+        self.passages, self.articles, self.meta = (
+            f"{collection}_passages",
+            f"{collection}_articles",
+            f"{collection}_meta",
+        )
         try:
             self.client = pymilvus.MilvusClient(uri=uri, token=token)
         except Exception as e:  # pymilvus raises several types for an unreachable or unusable URI
-            raise StoreError(f"cannot open Milvus at {uri!r} ({str(e).splitlines()[0]}): check that it is running, and RAG_MILVUS_URI") from e
+            raise StoreError(
+                f"cannot open Milvus at {uri!r} ({str(e).splitlines()[0]}): check that it is running, and "
+                f"RAG_MILVUS_URI"
+            ) from e
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -126,8 +135,15 @@ class MilvusStore:
     def read_manifest(self) -> Manifest | None:
         with self.errors("reading the manifest"):
             data = self._read_manifest()
-        return None if data is None else Manifest.parse(data, where=f"{self.prefix!r} in Milvus at {self.uri}",
-                                                         fix="rebuild it with `rag index --full --store milvus`")
+        return (
+            None
+            if data is None
+            else Manifest.parse(
+                data,
+                where=f"{self.prefix!r} in Milvus at {self.uri}",
+                fix="rebuild it with `rag index --full --store milvus`",
+            )
+        )
 
     def _read_manifest(self) -> dict | None:
         if not self.client.has_collection(self.meta):
@@ -143,7 +159,9 @@ class MilvusStore:
     def manifest(self) -> Manifest:
         m = self.read_manifest()
         if m is None:
-            raise IndexNotFound(f"Milvus at {self.uri} holds no rag index {self.prefix!r}: build one with `rag index --store milvus`")
+            raise IndexNotFound(
+                f"Milvus at {self.uri} holds no rag index {self.prefix!r}: build one with `rag index --store milvus`"
+            )
         return m
 
     def __len__(self) -> int:
@@ -159,35 +177,66 @@ class MilvusStore:
             raise KeyError(doc_id)
         rows.sort(key=lambda r: r["part"])
         r = rows[0]
-        return Document(doc_id, "".join(p["text"] for p in rows), r["title"], r["source"], r["published"], r["url"], r["origin"], r["hash"])
+        return Document(
+            doc_id,
+            "".join(p["text"] for p in rows),
+            r["title"],
+            r["source"],
+            r["published"],
+            r["url"],
+            r["origin"],
+            r["hash"],
+        )
 
     def _document_rows(self, doc_id: str) -> list[dict]:
         return self.client.query(
-            self.articles, filter=f"doc_id == {_literal(doc_id)}",
+            self.articles,
+            filter=f"doc_id == {_literal(doc_id)}",
             output_fields=["part", "text", "title", "source", "published", "url", "origin", "hash"],
         )
 
-    def candidates(self, query: str, vector: np.ndarray | None, *, mode: str, depth: int, n: int, filters: Filters) -> list[Hit]:
+    def candidates(
+        self, query: str, vector: np.ndarray | None, *, mode: str, depth: int, n: int, filters: Filters
+    ) -> list[Hit]:
         """The `n` best passages, searched and (for "hybrid") fused inside Milvus; each side reads `depth`."""
         with self.errors("searching"):
             return self._candidates(query, vector, mode=mode, depth=depth, n=n, filters=filters)
 
-    def _candidates(self, query: str, vector: np.ndarray | None, *, mode: str, depth: int, n: int, filters: Filters) -> list[Hit]:
+    def _candidates(
+        self, query: str, vector: np.ndarray | None, *, mode: str, depth: int, n: int, filters: Filters
+    ) -> list[Hit]:
         pymilvus = _pymilvus()
         from .lexical import tokenize
 
         expr = expression(filters) if filters else ""
         terms = " ".join(tokenize([query])[0]) if mode != "dense" else ""
-        dense = pymilvus.AnnSearchRequest(data=[vector.tolist()], anns_field="dense", param={}, limit=depth, expr=expr or None) if vector is not None else None
-        words = pymilvus.AnnSearchRequest(data=[terms], anns_field="sparse", param={}, limit=depth, expr=expr or None) if terms else None
+        dense = (
+            pymilvus.AnnSearchRequest(
+                data=[vector.tolist()], anns_field="dense", param={}, limit=depth, expr=expr or None
+            )
+            if vector is not None
+            else None
+        )
+        words = (
+            pymilvus.AnnSearchRequest(data=[terms], anns_field="sparse", param={}, limit=depth, expr=expr or None)
+            if terms
+            else None
+        )
         if mode == "hybrid" and dense is not None and words is not None:
-            res = self.client.hybrid_search(self.passages, [dense, words], ranker=pymilvus.RRFRanker(RRF_K), limit=n, output_fields=HIT_FIELDS)
+            res = self.client.hybrid_search(
+                self.passages, [dense, words], ranker=pymilvus.RRFRanker(RRF_K), limit=n, output_fields=HIT_FIELDS
+            )
             return [self._hit(h, h["distance"]) for h in res[0]]
         request = dense if mode != "lexical" else words
         if request is None:  # a query of stop words only: no keyword side
             return []
         res = self.client.search(
-            self.passages, data=request.data, anns_field=request.anns_field, limit=n, filter=expr, output_fields=HIT_FIELDS,
+            self.passages,
+            data=request.data,
+            anns_field=request.anns_field,
+            limit=n,
+            filter=expr,
+            output_fields=HIT_FIELDS,
         )
         hits = res[0]
         if mode == "hybrid":  # one side only: its ranks, scored as the fusion would
@@ -208,7 +257,9 @@ class MilvusStore:
         out: dict[str, tuple[str, str]] = {}
         if not self.client.has_collection(self.articles):
             return out
-        it = self.client.query_iterator(self.articles, batch_size=4096, filter="part == 0", output_fields=["doc_id", "hash", "origin"])
+        it = self.client.query_iterator(
+            self.articles, batch_size=4096, filter="part == 0", output_fields=["doc_id", "hash", "origin"]
+        )
         try:
             while rows := it.next():
                 out.update((r["doc_id"], (r["hash"], r["origin"])) for r in rows)
@@ -238,10 +289,22 @@ class MilvusStore:
             s.add_field(f, DataType.INT64)
         for f in ("title", "source", "source_key", "published", "published_hi", "url"):
             s.add_field(f, DataType.VARCHAR, max_length=TEXT)
-        s.add_function(pymilvus.Function(name="bm25", function_type=pymilvus.FunctionType.BM25, input_field_names=["terms"], output_field_names=["sparse"]))
+        s.add_function(
+            pymilvus.Function(
+                name="bm25",
+                function_type=pymilvus.FunctionType.BM25,
+                input_field_names=["terms"],
+                output_field_names=["sparse"],
+            )
+        )
         ip = self.client.prepare_index_params()
         ip.add_index("dense", index_type=INDEX_TYPES[index_type], metric_type="IP")
-        ip.add_index("sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25", params={"bm25_k1": BM25_K1, "bm25_b": BM25_B})
+        ip.add_index(
+            "sparse",
+            index_type="SPARSE_INVERTED_INDEX",
+            metric_type="BM25",
+            params={"bm25_k1": BM25_K1, "bm25_b": BM25_B},
+        )
         for f in ("doc_id", "source_key", "published"):
             ip.add_index(f, index_type="INVERTED")
         self.client.create_collection(self.passages, schema=s, index_params=ip, consistency_level="Strong")
@@ -278,9 +341,15 @@ class MilvusStore:
         self.add_passages(docs, chunks, vectors, progress)
         self.add_articles(docs)
         if progress:
-            progress("writing", len(docs) + sum(len(cs) for cs in chunks.values()), len(docs) + sum(len(cs) for cs in chunks.values()))
+            progress(
+                "writing",
+                len(docs) + sum(len(cs) for cs in chunks.values()),
+                len(docs) + sum(len(cs) for cs in chunks.values()),
+            )
 
-    def add_passages(self, docs: list[Document], chunks: dict[str, list[Chunk]], vectors: np.ndarray, progress=None) -> None:
+    def add_passages(
+        self, docs: list[Document], chunks: dict[str, list[Chunk]], vectors: np.ndarray, progress=None
+    ) -> None:
         from .lexical import tokenize
 
         meta = {d.doc_id: d for d in docs}
@@ -292,12 +361,24 @@ class MilvusStore:
             rows = []
             for c, t, v in zip(part, terms, vectors[lo : lo + WRITE_BATCH]):
                 d = meta[c.doc_id]
-                rows.append({
-                    "chunk_id": c.chunk_id, "doc_id": c.doc_id, "text": c.text, "terms": " ".join(t),
-                    "dense": v.tolist(), "start": c.start, "end": c.end, "n_tokens": c.n_tokens,
-                    "title": d.title, "source": d.source, "source_key": d.source.casefold(),
-                    "published": d.published, "published_hi": d.published + "~" if d.published else "", "url": d.url,
-                })
+                rows.append(
+                    {
+                        "chunk_id": c.chunk_id,
+                        "doc_id": c.doc_id,
+                        "text": c.text,
+                        "terms": " ".join(t),
+                        "dense": v.tolist(),
+                        "start": c.start,
+                        "end": c.end,
+                        "n_tokens": c.n_tokens,
+                        "title": d.title,
+                        "source": d.source,
+                        "source_key": d.source.casefold(),
+                        "published": d.published,
+                        "published_hi": d.published + "~" if d.published else "",
+                        "url": d.url,
+                    }
+                )
             self.client.insert(self.passages, rows)
             if progress:
                 progress("writing", lo + len(part), total)
@@ -308,11 +389,21 @@ class MilvusStore:
         for d in docs:
             pieces = [d.text[i : i + PIECE_CHARS] for i in range(0, len(d.text), PIECE_CHARS)] or [""]
             for i, piece in enumerate(pieces):
-                rows.append({
-                    "piece_id": f"{d.doc_id}#{i}", "doc_id": d.doc_id, "part": i, "title": d.title, "source": d.source,
-                    "published": d.published, "url": d.url, "origin": d.origin, "hash": d.content_hash,
-                    "text": piece, "_v": [0.0, 0.0],
-                })
+                rows.append(
+                    {
+                        "piece_id": f"{d.doc_id}#{i}",
+                        "doc_id": d.doc_id,
+                        "part": i,
+                        "title": d.title,
+                        "source": d.source,
+                        "published": d.published,
+                        "url": d.url,
+                        "origin": d.origin,
+                        "hash": d.content_hash,
+                        "text": piece,
+                        "_v": [0.0, 0.0],
+                    }
+                )
         rows.sort(key=lambda r: -r["part"])  # pieces before part 0, which marks the article complete
         for lo in range(0, len(rows), WRITE_BATCH):
             self.client.insert(self.articles, rows[lo : lo + WRITE_BATCH])
@@ -382,11 +473,17 @@ class MilvusWriter:
         self._local = local
         return local
 
-    def apply(self, plan: UpdatePlan, docs, fresh: Passages, *, settings, index_type, checkpoint, progress) -> tuple[int, str]:
+    def apply(
+        self, plan: UpdatePlan, docs, fresh: Passages, *, settings, index_type, checkpoint, progress
+    ) -> tuple[int, str]:
         store = self.store
         with store.errors("updating the index"):
             if plan.reason:
-                dim = fresh.vectors.shape[1] if fresh.vectors is not None else (self.manifest.dimension if self.manifest else None)
+                dim = (
+                    fresh.vectors.shape[1]
+                    if fresh.vectors is not None
+                    else (self.manifest.dimension if self.manifest else None)
+                )
                 store.reset(dim, resolve(index_type, len(fresh)))
             # Added ones too: an interrupted update may have left some of their passages.
             store.remove(plan.changed + plan.removed + plan.added)
@@ -397,8 +494,13 @@ class MilvusWriter:
             old_sources = set(self.manifest.sources) if self.manifest and plan.kept else set()
             concrete = resolve(index_type, len(fresh) if plan.reason else self.manifest.counts["chunks"])
             manifest = Manifest(
-                store="milvus", settings=settings, counts=counts, lexical="milvus-bm25",
-                dimension=int(fresh.vectors.shape[1]) if fresh.vectors is not None else (self.manifest.dimension if self.manifest else None),
+                store="milvus",
+                settings=settings,
+                counts=counts,
+                lexical="milvus-bm25",
+                dimension=int(fresh.vectors.shape[1])
+                if fresh.vectors is not None
+                else (self.manifest.dimension if self.manifest else None),
                 vector_index={"type": INDEX_TYPES[concrete], "concrete": concrete, "requested": index_type},
                 sources=sorted({d.source for d in docs.values() if d.source} | old_sources, key=str.casefold),
             )

@@ -25,7 +25,9 @@ class UpdatePlan:
     changed: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
-    kept: list[str] = field(default_factory=list)  # indexed, not read this time because their file failed: kept as they were
+    kept: list[str] = field(
+        default_factory=list
+    )  # indexed, not read this time because their file failed: kept as they were
     reason: str = ""  # why everything is rebuilt ("new index", "settings changed (...)"), or ""
 
     @property

@@ -78,8 +78,13 @@ class State:
         """The answer events (see `answer_events`) for a question asked on the page or the API."""
         filters = Filters(sources=tuple(sources or ()), since=(since or "").strip(), until=(until or "").strip())
         return answer_events(
-            question[:MAX_MESSAGE], mode=mode or self.mode, client=self.client, k=int(k), history=history,
-            index_dir=self.index_dir, filters=filters,
+            question[:MAX_MESSAGE],
+            mode=mode or self.mode,
+            client=self.client,
+            k=int(k),
+            history=history,
+            index_dir=self.index_dir,
+            filters=filters,
         )
 
 
@@ -88,7 +93,17 @@ def respond(state: State, message, history, k=6, sources=None, since="", until="
     history = list(history or [])
     message = message if isinstance(message, str) else ""
     if not message.strip():
-        yield history + [{"role": "assistant", "content": "Please type a question, for example: *What did Rutte say about Ukraine?*"}], None, ""
+        yield (
+            history
+            + [
+                {
+                    "role": "assistant",
+                    "content": "Please type a question, for example: *What did Rutte say about Ukraine?*",
+                }
+            ],
+            None,
+            "",
+        )
         return
     shown = message if len(message) <= MAX_MESSAGE else message[:MAX_MESSAGE] + " …"
     turn = sum(1 for m in history if m.get("role") == "user")
@@ -98,7 +113,18 @@ def respond(state: State, message, history, k=6, sources=None, since="", until="
     try:
         for kind, a in state.events(message, k, sources, since, until, history=earlier, mode=MODES.get(mode, mode)):
             if kind == "draft":  # the model's words as they come; replaced by the checked answer
-                yield history + [{"role": "assistant", "content": f'<span class="draft">{md(a)}</span> *(writing; every sentence is checked before it stays)*'}], None, ""
+                yield (
+                    history
+                    + [
+                        {
+                            "role": "assistant",
+                            "content": f'<span class="draft">{md(a)}</span> *(writing; every sentence is '
+                            f"checked before it stays)*",
+                        }
+                    ],
+                    None,
+                    "",
+                )
     except IndexNotFound:
         reply = "The index is not ready yet (it may still be building). Please try again in a minute."
     except RagError as e:
@@ -107,17 +133,30 @@ def respond(state: State, message, history, k=6, sources=None, since="", until="
         LOG.exception("answering %r failed", message[:200])
         reply = "Sorry, something went wrong on our side (it has been logged). Please try again."
     else:
-        prefix = f"*(Your message was {len(message):,} characters; I read the first {MAX_MESSAGE:,}.)*\n\n" if len(message) > MAX_MESSAGE else ""
+        prefix = (
+            f"*(Your message was {len(message):,} characters; I read the first {MAX_MESSAGE:,}.)*\n\n"
+            if len(message) > MAX_MESSAGE
+            else ""
+        )
         pieces = answer_markdown(a, turn)
         panel = sources_html(a, turn)
         note = removed_note(a)
         for i in range(1, len(pieces) + 1):
-            yield history + [{"role": "assistant", "content": prefix + " ".join(pieces[:i]) + (note if i == len(pieces) else "")}], panel, ""
+            yield (
+                history
+                + [
+                    {"role": "assistant", "content": prefix + " ".join(pieces[:i]) + (note if i == len(pieces) else "")}
+                ],
+                panel,
+                "",
+            )
         return
     yield history + [{"role": "assistant", "content": reply}], None, ""
 
 
-def ask_api(state: State, question: str, k: int = 6, sources=None, since: str = "", until: str = "", history=None, mode=None) -> dict:
+def ask_api(
+    state: State, question: str, k: int = 6, sources=None, since: str = "", until: str = "", history=None, mode=None
+) -> dict:
     """Answer for API clients: `Answer.to_dict()`, or {"error": message}."""
     if not isinstance(question, str) or not question.strip():
         return {"error": "the question is empty: ask something, e.g. What did Rutte say about Ukraine?"}
@@ -141,8 +180,15 @@ def build_ui(state: State):
         for conversation, panel, box in respond(state, message, history, k, sources, since, until, mode):
             yield conversation, gr.update() if panel is None else panel, box
 
-    def ask(question: str, k: int = 6, sources: list[str] | None = None, since: str = "", until: str = "",
-            history: list[str] | None = None, mode: str = "") -> dict:
+    def ask(
+        question: str,
+        k: int = 6,
+        sources: list[str] | None = None,
+        since: str = "",
+        until: str = "",
+        history: list[str] | None = None,
+        mode: str = "",
+    ) -> dict:
         """Answer a question from the articles. Returns {"question", "text", "refused", "citations": [{"n",
         "doc_id", "chunk_id", "title", "source", "published", "url", "quote", "start", "end", "role"}],
         "related": [passages], "mode", "removed"}; on a bad request, {"error": message}. `history`: earlier
@@ -150,13 +196,20 @@ def build_ui(state: State):
         return ask_api(state, question, k, sources, since, until, history, mode or None)
 
     with gr.Blocks(title="Ask the news") as demo:
-        gr.Markdown("## Ask the news\nAnswers come only from the indexed articles; every sentence cites its source [n].")
+        gr.Markdown(
+            "## Ask the news\nAnswers come only from the indexed articles; every sentence cites its source [n]."
+        )
         status = gr.Markdown(state.status(), elem_id="status")
         with gr.Row():
             with gr.Column(scale=3):
                 chat = gr.Chatbot(label="Conversation", height=480, elem_id="chat", sanitize_html=True)
-                box = gr.Textbox(placeholder="Ask about the articles, e.g. What did Rutte say about Ukraine?",
-                                 show_label=False, elem_id="question", lines=1, max_lines=4)
+                box = gr.Textbox(
+                    placeholder="Ask about the articles, e.g. What did Rutte say about Ukraine?",
+                    show_label=False,
+                    elem_id="question",
+                    lines=1,
+                    max_lines=4,
+                )
                 with gr.Row():
                     buttons = [gr.Button(q, size="sm", elem_classes=["example"]) for q in EXAMPLES]
                 with gr.Accordion("Search settings", open=False):
@@ -166,7 +219,9 @@ def build_ui(state: State):
                         since = gr.Textbox(label="Published from", placeholder="YYYY-MM-DD")
                         until = gr.Textbox(label="Published until", placeholder="YYYY-MM-DD")
                     style = gr.Radio(
-                        list(MODES), value=next(k for k, v in MODES.items() if v == state.mode), label="Answers",
+                        list(MODES),
+                        value=next(k for k, v in MODES.items() if v == state.mode),
+                        label="Answers",
                         info=None if state.client else "A language model needs `rag serve --llm local` or --llm URL.",
                         elem_id="mode",
                     )
@@ -201,7 +256,8 @@ def refresh_index(corpus_dir: Path, index_dir: Path, options) -> None:
 
 
 def serve(config, *, refresh: bool = True) -> None:
-    """Serve the page with the settings of `config` (`rag.config.Config`), after indexing new articles unless not `refresh`."""
+    """Serve the page with the settings of `config` (`rag.config.Config`), after indexing new articles unless "
+    "not `refresh`."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     if refresh:
         try:
@@ -213,8 +269,9 @@ def serve(config, *, refresh: bool = True) -> None:
         from ..generation import open_client
 
         try:
-            client, _server = open_client(config.llm_url, model=config.llm_model, api_key=config.llm_api_key,
-                                          context_tokens=config.llm_context)  # a local server stops when this process exits
+            client, _server = open_client(
+                config.llm_url, model=config.llm_model, api_key=config.llm_api_key, context_tokens=config.llm_context
+            )  # a local server stops when this process exits
         except RagError as e:
             sys.exit(f"error: {e}")
         import signal
@@ -224,7 +281,10 @@ def serve(config, *, refresh: bool = True) -> None:
     threading.Thread(target=state.warm_up, daemon=True).start()
     auth = (config.username, config.password) if config.username and config.password else None
     build_ui(state).queue(default_concurrency_limit=4).launch(
-        server_name=config.host, server_port=config.port, auth=auth,
+        server_name=config.host,
+        server_port=config.port,
+        auth=auth,
         css=(STATIC / "style.css").read_text(encoding="utf-8"),
-        head=f"<script>\n{(STATIC / 'cite.js').read_text(encoding='utf-8')}</script>", show_error=False,
+        head=f"<script>\n{(STATIC / 'cite.js').read_text(encoding='utf-8')}</script>",
+        show_error=False,
     )

@@ -29,13 +29,18 @@ def plain(markdown) -> str:
 
 
 def _cite_links(text: str, turn: int) -> str:
-    return re.sub(r"\\\[(\d+)\\\]", lambda m: f'<a class="cite" href="#a{turn}-src-{m.group(1)}">[{m.group(1)}]</a>', text)
+    return re.sub(
+        r"\\\[(\d+)\\\]", lambda m: f'<a class="cite" href="#a{turn}-src-{m.group(1)}">[{m.group(1)}]</a>', text
+    )
 
 
 def answer_markdown(a: Answer, turn: int) -> list[str]:
     """The answer as Markdown, one piece per sentence, so it can stream."""
     if a.refused:
-        return [f'<span class="refused">**{md(a.text)}**</span> The closest passages are listed beside the chat as related, but they do not answer this.']
+        return [
+            f'<span class="refused">**{md(a.text)}**</span> The closest passages are listed beside the chat as '
+            f"related, but they do not answer this."
+        ]
     pieces = answer_sentences(a.text)
     short = a.short
     if not short or short.text not in pieces[0]:
@@ -55,7 +60,9 @@ def removed_note(a: Answer) -> str:
     head = (
         "\n\n*The model's answer could not be verified against the articles, so these are quotes instead.*"
         if a.mode == "extractive-fallback"
-        else f"\n\n*Written by a language model; {len(a.removed)} sentence(s) removed as unsupported.*" if a.removed else ""
+        else f"\n\n*Written by a language model; {len(a.removed)} sentence(s) removed as unsupported.*"
+        if a.removed
+        else ""
     )
     return head + ("\n\n<details><summary>Removed</summary>\n\n" + "\n".join(lines) + "\n\n</details>" if lines else "")
 
@@ -65,7 +72,8 @@ def sources_html(a: Answer, turn: int) -> str:
     esc = html.escape
     if a.refused:
         items = [
-            f'<div class="src related"><div class="src-h"><b>{esc(h.title)}</b> · {esc(h.source)} · {esc(h.published)}</div>'
+            f'<div class="src related"><div class="src-h"><b>{esc(h.title)}</b> · {esc(h.source)} · '
+            f"{esc(h.published)}</div>"
             f"<p>{esc(h.text)}</p></div>"
             for h in a.related
         ]
@@ -79,8 +87,14 @@ def sources_html(a: Answer, turn: int) -> str:
             passage = f"{esc(h.text[:lo])}<mark>{esc(h.text[lo:hi])}</mark>{esc(h.text[hi:])}"
         else:
             passage = f"<mark>{esc(c.quote)}</mark>"
-        note = {"corroboration": " · <i>states the same fact</i>", "support": " · <i>supports the sentence</i>"}.get(c.role, "")
-        link = f' · <a href="{esc(c.url)}" target="_blank" rel="noopener noreferrer">link</a>' if c.url.startswith(("http://", "https://")) else ""
+        note = {"corroboration": " · <i>states the same fact</i>", "support": " · <i>supports the sentence</i>"}.get(
+            c.role, ""
+        )
+        link = (
+            f' · <a href="{esc(c.url)}" target="_blank" rel="noopener noreferrer">link</a>'
+            if c.url.startswith(("http://", "https://"))
+            else ""
+        )
         items.append(
             f'<div class="src" id="a{turn}-src-{c.n}"><div class="src-h"><b>[{c.n}] {esc(c.title)}</b> · '
             f"{esc(c.source)} · {esc(c.published)}{note}{link}</div><p>{passage}</p></div>"
