@@ -43,13 +43,14 @@ from .reading import (
     answer_type,
     boilerplate,
     content_words,
+    date_text,
     is_calendar_word,
     near_noun,
     stems,
     typed,
 )
 from .rerank import get_cross_encoder
-from .retrieval import MAX_QUERY_CHARS, load_index, retrieve
+from .retrieval import MAX_QUERY_CHARS, as_filters, load_index, retrieve
 from .store import Location
 from .types import REFUSAL, Answer, Citation, Filters, Hit, Short
 
@@ -111,7 +112,7 @@ class _Sentence:
 
     @property
     def display(self) -> str:
-        prefix = ", ".join(p for p in (_date_of(self.hit) if self.dated else "", self.speaker) if p)
+        prefix = ", ".join(p for p in (date_text(self.hit.published) if self.dated else "", self.speaker) if p)
         return f"({prefix}) {self.text}" if prefix else self.text
 
 
@@ -161,14 +162,14 @@ def answer_events(
         from .generation import generate_events
 
         yield from generate_events(
-            q, hits, client=client, index_dir=index_dir, fallback=lambda: extract(q, hits, index_dir)
+            q, hits, client=client, index_dir=index_dir, fallback=lambda: extract(q, hits, index_dir, filters=filters)
         )
         return
 
     def deeper() -> list[Hit]:
         return retrieve(q.query, k=k, index_dir=index_dir, filters=filters, rerank=True, encoder=encoder)
 
-    yield "answer", extract(q, hits, index_dir, deeper=deeper)
+    yield "answer", extract(q, hits, index_dir, deeper=deeper, filters=filters)
 
 
 def answer(question: str, **options) -> Answer:
@@ -190,31 +191,59 @@ def answer(question: str, **options) -> Answer:
     return result
 
 
-def extract(q: Question, hits: list[Hit], index_dir: Location | None, *, deeper=None) -> Answer:
-    """The extractive answer the passages `hits` give, or a refusal. Before refusing, `deeper()` (when given)
-    retrieves harder — the cross-encoder re-ranks a deeper candidate list (~0.8 s on 2 cores, so only for
-    would-be refusals) — and those passages are read once more."""
-    result = _from_passages(q.text, q.query, hits, index_dir)
-    if result.refused and hits and deeper is not None:
+def extract(
+    q: Question, hits: list[Hit], index_dir: Location | None, *, deeper=None, filters: Filters | dict | None = None
+) -> Answer:
+    """The extractive answer the passages `hits` give, or a refusal that says why. Before refusing, `deeper()`
+    (when given) retrieves harder — the cross-encoder re-ranks a deeper candidate list (~0.8 s on 2 cores, so
+    only for would-be refusals) — and those passages are read once more."""
+    if not hits:
+        why = f"No article matches: {as_filters(filters).describe()}." if as_filters(filters) else None
+        return _refusal(q, hits, why or f"{REFUSAL} Nothing in the articles is close to this question.")
+    result = _from_passages(q, hits, index_dir)
+    if result.refused and deeper is not None:
         again = deeper()
         if [h.chunk_id for h in again] != [h.chunk_id for h in hits]:
-            result = _from_passages(q.text, q.query, again, index_dir)
+            result = _from_passages(q, again, index_dir)
     return result
 
 
-def _from_passages(question: str, query: str, hits: list[Hit], index_dir: Location | None) -> Answer:
-    """The answer the passages `hits` give to `query`, or a refusal."""
-    kind = answer_type(query)
-    if not hits:
-        return _refusal(question, query, hits, kind)
-    idx = load_index(index_dir)
-    texts = {h.doc_id: idx.document(h.doc_id).text for h in hits}
-
-    missing = _missing_names(query, hits)
+def _from_passages(q: Question, hits: list[Hit], index_dir: Location | None) -> Answer:
+    """The answer the passages `hits` give to the question, or a refusal that says why."""
+    query, kind = q.query, q.kind
+    store = load_index(index_dir)
+    texts = {h.doc_id: store.document(h.doc_id).text for h in hits}
+    absent = _absent(query, hits)
+    if absent:
+        return _refusal(q, hits, _never_mentioned([n for n, _ in absent], store))
     # A sentence answers only from an article that names what the question names ("the 2023 earthquake").
     candidates = [c for c in _sentences(hits, texts) if not _missing_names(query, [c.hit], texts[c.hit.doc_id])]
-    if not candidates or missing:
-        return _refusal(question, query, hits, kind)
+    if not candidates:
+        names = [n for n, _ in _absent(query, [])]
+        return _refusal(q, hits, f"{REFUSAL} No article found mentions {_and(names)} together.")
+    passing = _passing(query, kind, candidates, texts)
+    if not passing or (kind in TYPED_LEAD and not any(s.typed for s in passing)):
+        return _refusal(
+            q,
+            hits,
+            f"{REFUSAL} The closest passages are on this subject, but none {_WANTED.get(kind, _WANTED['other'])}.",
+        )
+    lead = next((s for s in passing if s.typed), passing[0]) if kind in TYPED_LEAD else passing[0]
+    chosen = _choose([lead] + [s for s in passing if s is not lead], candidates)
+    rest = _readable_order(chosen[1:], texts)
+    return _compose(q.text, query, hits, [chosen[0]] + rest, kind, _short(query, chosen[0]))
+
+
+_WANTED = {
+    "quantity": "gives the number asked for",
+    "date": "gives the date asked for",
+    "person": "names the person asked for",
+    "other": "answers it",
+}
+
+
+def _passing(query: str, kind: str, candidates: list[_Sentence], texts: dict[str, str]) -> list[_Sentence]:
+    """The candidate sentences that answer the question well enough, best first."""
     noun, focus = answer_noun(query), _focus_weights(query, candidates)
     total = sum(focus.values())
     for c in candidates:
@@ -223,9 +252,8 @@ def _from_passages(question: str, query: str, hits: list[Hit], index_dir: Locati
         c.focus = sum(v for w, v in focus.items() if w in stems(c.display)) / total if total else 0.0
     # Read first: sentences sharing the question's words, and for "how many" / "when" those holding a number or date.
     boost = 0.5 if kind in ("quantity", "date") else 0.0
-    pool = sorted(candidates, key=lambda s: (-_overlap(query, s.display) - (boost if s.typed else 0.0), s.rank))[
-        :SCORED_SENTENCES
-    ]
+    order = sorted(candidates, key=lambda s: (-_overlap(query, s.display) - (boost if s.typed else 0.0), s.rank))
+    pool = order[:SCORED_SENTENCES]
     _score(query, pool)
     pool.sort(key=lambda s: (-s.final, s.rank, s.start))
     passing = [s for s in pool if _passes(query, s)]
@@ -233,12 +261,18 @@ def _from_passages(question: str, query: str, hits: list[Hit], index_dir: Locati
     if topic:  # stay on topic: a sentence names it, or directly continues one that does
         on_topic = [s for s in passing if _mentions(topic, s.display)]
         passing = [s for s in passing if s in on_topic or any(_follows(o, s, texts) for o in on_topic)]
-    if not passing or (kind in TYPED_LEAD and not any(s.typed for s in passing)):
-        return _refusal(question, query, hits, kind)
-    lead = next((s for s in passing if s.typed), passing[0]) if kind in TYPED_LEAD else passing[0]
-    chosen = _choose([lead] + [s for s in passing if s is not lead], candidates)
-    rest = _readable_order(chosen[1:], texts)
-    return _compose(question, query, hits, [chosen[0]] + rest, kind, _short(query, chosen[0]))
+    return passing
+
+
+def _never_mentioned(names: list[str], store) -> str:
+    """ "The articles don't say: none of the 2 articles mentions Australia." """
+    n = store.manifest.counts.get("documents")
+    among = f"none of the {n:,} articles" if isinstance(n, int) else "no article"
+    return f"{REFUSAL[:-1]}: {among} mentions {_and(names)}."
+
+
+def _and(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
 
 
 def _score(query: str, pool: list[_Sentence]) -> None:
@@ -376,9 +410,12 @@ def _compose(
     )
 
 
-def _refusal(question: str, query: str, hits: list[Hit], kind: str = "other") -> Answer:
+def _refusal(q: Question, hits: list[Hit], text: str) -> Answer:
+    """A refusal saying why (`text`), with the passages closest to the question's subject as related (or none)."""
+    asked = {w for w in content_words(q.query) if len(w) >= 4 or w.isdigit()}
+    related = [h for h in hits if asked & content_words(f"{h.title} {h.text}")][:3]
     return Answer(
-        question=question, text=REFUSAL, citations=[], refused=True, hits=hits, query=query, related=hits[:3], kind=kind
+        question=q.text, text=text, citations=[], refused=True, hits=hits, query=q.query, related=related, kind=q.kind
     )
 
 
@@ -583,18 +620,24 @@ def _undot(text: str) -> str:
 
 
 def _missing_names(query: str, hits: list[Hit], article: str = "") -> list[str]:
-    """Names and numbers in the question that no retrieved passage (or its title, or `article`) mentions.
+    """Names and numbers in the question that no retrieved passage (or its title, or `article`) mentions, as patterns.
 
     "What did Macron say about Ukraine?" asked of articles that never name Macron
     is not answered by what Rutte said, however similar the passages look.
     """
+    return [pattern for _, pattern in _absent(query, hits, article)]
+
+
+def _absent(query: str, hits: list[Hit], article: str = "") -> list[tuple[str, str]]:
+    """(name as the question writes it, pattern) of the question's names and numbers that `hits` never mention."""
     haystack = _undot(" ".join(f"{h.title} {h.text}" for h in hits) + " " + article)
     # A name may be inflected ("Korea" in "North Korean"); a number must match whole, but may carry a unit ("3.7b").
-    wanted = [re.escape(_undot(n)) for n in _names(query)]
+    wanted = [(n, re.escape(_undot(n))) for n in _names(query)]
     wanted += [
-        re.escape(_undot(n)) + r"(?!\d)" for n in re.findall(r"\b\d[\d,.]*\d\b|\b\d\b", _CALENDAR_DATE.sub(" ", query))
+        (n, re.escape(_undot(n)) + r"(?!\d)")
+        for n in re.findall(r"\b\d[\d,.]*\d\b|\b\d\b", _CALENDAR_DATE.sub(" ", query))
     ]
-    return [w for w in wanted if not re.search(r"\b" + w, haystack)]
+    return [(n, w) for n, w in wanted if not re.search(r"\b" + w, haystack)]
 
 
 # "What did Rutte say about Ukraine?", "... his position on China": the topic. A plain "on" is not one
@@ -695,19 +738,3 @@ def answer_sentences(text: str) -> list[str]:
 def lead_sentence(text: str) -> str:
     """The first sentence of an answer's text, with its markers: what a reader sees first."""
     return answer_sentences(text)[0]
-
-
-def _date_of(hit: Hit) -> str:
-    """An article's date as a reader writes it: "4 November 2024", "March 2017", or ""."""
-    import datetime as dt
-
-    p = hit.published
-    try:
-        if len(p) >= 10:
-            d = dt.date.fromisoformat(p[:10])
-            return f"{d.day} {d.strftime('%B %Y')}"
-        if len(p) == 7:
-            return dt.date.fromisoformat(p + "-01").strftime("%B %Y")
-    except ValueError:
-        pass
-    return p

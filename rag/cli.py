@@ -12,12 +12,14 @@ import json
 import logging
 import os
 import sys
+import textwrap
 import time
 from pathlib import Path
 from typing import Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from .config import Config
 from .errors import RagError
@@ -27,6 +29,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # help texts are plain: their "[env: …; default: …]" notes and JSON examples stay intact
 )
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -135,12 +138,10 @@ def index_command(
 
     Examples:
 
+    \b
       rag index                               # corpus/ → index/
-
       rag index --corpus ~/news --index ~/news-index
-
       rag index --full                        # re-embed everything
-
       rag index --ray auto --store milvus --milvus-uri http://milvus:19530
     """
     config = _config(
@@ -159,6 +160,7 @@ def index_command(
         )
         raise typer.Exit(2)
     options = config.build_options(max_tokens=chunk_tokens, overlap_tokens=overlap_tokens, full=full)
+    _quiet_libraries()
     report, problems = _run_index(config, options, max_chars=max_chars, quiet=quiet)
     _print_report(config, report)
     if problems:
@@ -191,12 +193,26 @@ def _run_index(config: Config, options, *, max_chars: int, quiet: bool):
     return report, problems
 
 
-def _print_report(config: Config, report) -> None:
+def _quiet_libraries() -> None:
+    """rag's own progress lines on stderr; the libraries under it only when something is wrong."""
+    logging.getLogger().setLevel(logging.WARNING)
+    for name in ("httpx", "gradio", "faiss", "faiss.loader", "onnxruntime", "urllib3", "asyncio"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    rag_log = logging.getLogger("rag")
+    rag_log.setLevel(logging.INFO)
+    if not rag_log.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        rag_log.addHandler(handler)
+        rag_log.propagate = False
+
+
+def _print_report(config: Config, report, to: Console = out) -> None:
     if report.full_reason == "new index":
         err.print(f"built a new index at {config.index_dir}")
     elif report.full_reason:
         err.print(f"rebuilt everything: {report.full_reason}")
-    out.print(
+    to.print(
         f"index {config.index_dir}: {len(report.added)} added, {len(report.changed)} changed, "
         f"{len(report.removed)} removed, "
         f"{report.unchanged} unchanged; {report.chunks} passages ({report.embedded} embedded) in {report.seconds:.1f}s"
@@ -275,10 +291,9 @@ def search_command(
 
     Examples:
 
+    \b
       rag search "What did Rutte say about Ukraine?"
-
       rag search "North Korea" -k 3 --json
-
       rag search "Ukraine" --source "Khaleej Times" --since 2024-11
     """
     import dataclasses
@@ -300,13 +315,32 @@ def search_command(
     if as_json:
         out.print_json(json.dumps([dataclasses.asdict(h) for h in hits], ensure_ascii=False))
         return
+    print_hits(hits, mode="reranked" if rerank else mode)
+
+
+SCORES = {
+    "hybrid": ("match", "1.00 = ranked first by both keyword (BM25) and meaning (vector) search; 0.50 = first by one"),
+    "dense": ("cosine", "similarity of meaning between query and passage, -1 to 1"),
+    "lexical": ("BM25", "keyword relevance; higher is better, no fixed scale"),
+    "reranked": ("logit", "cross-encoder relevance: above 0 usually relevant, below -5 almost surely not"),
+}
+
+
+def print_hits(hits, *, mode: str) -> None:
+    """Rank, a score a reader can use, the article (title, publisher, date) and the passage; aligned."""
+    from .store.fusion import rank_score
+
+    name, meaning = SCORES[mode]
+    out.print(f"{'':>3}  {name:>6}  ({name}: {meaning})\n", markup=False)
     for rank, h in enumerate(hits, start=1):
-        meta = ", ".join(x for x in (h.source, h.published) if x)
+        score = h.score / (2 * rank_score(1)) if mode == "hybrid" else h.score
+        meta = " · ".join(x for x in (h.source, h.published) if x)
         out.print(
-            f"[bold]{rank}. {h.title}[/bold] ({meta}) score {h.score:.3f} [dim]{h.chunk_id} chars "
-            f"{h.start}-{h.end}[/dim]"
+            f"[bold]{rank:>3}. {score:6.2f}  {escape(h.title or h.doc_id)}[/bold]"
+            + (f" — {escape(meta)}" if meta else "")
         )
-        out.print(f"   {h.text}\n", markup=False)
+        out.print(f"{'':>13}[dim]{escape(h.chunk_id)}, characters {h.start}–{h.end}[/dim]")
+        out.print(textwrap.indent(textwrap.fill(" ".join(h.text.split()), 100), " " * 13) + "\n", markup=False)
 
 
 @app.command("ask")
@@ -325,10 +359,9 @@ def ask_command(
 
     Examples:
 
+    \b
       rag ask "What did Rutte say about Ukraine?"
-
       rag ask "Who won the 2024 election?" --json
-
       rag ask "What did Rutte say about Ukraine?" --mode llm --llm local
     """
     from .answering import answer
@@ -365,12 +398,14 @@ def _print_answer(a) -> None:
         for c in a.citations:
             meta = ", ".join(x for x in (c.source, c.published) if x)
             role = {"corroboration": " (corroborates)", "support": " (supports)"}.get(c.role, "")
-            out.print(f"[{c.n}] {c.title} ({meta}), chars {c.start}-{c.end}{role}", markup=False)
+            where = f"{c.title or c.doc_id}" + (f" ({meta})" if meta else "")
+            out.print(f"[{c.n}] {where}, chars {c.start}-{c.end}{role}", markup=False)
             out.print(f"    > {c.quote}", markup=False)
     elif a.related:
         out.print("\nRelated passages, but not an answer:")
         for h in a.related:
-            out.print(f"- {h.title} ({h.source}): {' '.join(h.text.split())[:160]}…", markup=False)
+            where = (h.title or h.doc_id) + (f" ({h.source})" if h.source else "")
+            out.print(f"- {where}: {' '.join(h.text.split())[:160]}…", markup=False)
 
 
 @app.command("eval")
@@ -400,12 +435,10 @@ def eval_command(
 
     Examples:
 
+    \b
       rag eval                                    # the starter-corpus dev set
-
       rag eval --questions my_questions.jsonl --index ~/news-index --json
-
       rag eval --mode llm --llm local             # generated answers: adds the share of sentences removed
-
       rag eval -q benchmarks/news_answers.jsonl --index benchmarks/out/news-index --split report --by-type
     """
     from .answering import answer
@@ -413,12 +446,14 @@ def eval_command(
 
     config = _config(index_dir=index, generation=mode, llm_url=llm)
     try:
-        with _answering(config) as how:
+        asked = load_questions(questions, split=split)
+        with _answering(config) as how, _progress(False) as bar:
             report = evaluate(
-                load_questions(questions, split=split),
+                asked,
                 index_dir=config.location(),
                 k=k,
                 answer_fn=lambda q, **kw: answer(q, **kw, **how),
+                progress=lambda done, total: bar("questions", done, total),
             )
     except RagError as e:
         _fail(e)
@@ -481,17 +516,25 @@ def serve_command(
 
     Examples:
 
+    \b
       rag serve                                  # corpus/ and index/ in this folder, http://127.0.0.1:7860
-
       rag serve --index ~/news-index --no-refresh --port 8080
     """
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before gradio is imported: it sends nothing anywhere
+    config = _config(host=host, port=port, corpus_dir=corpus, index_dir=index, llm_url=llm, generation=generation)
+    _quiet_libraries()
+    if not no_refresh:
+        report, problems = _run_index(config, config.build_options(), max_chars=2_000_000, quiet=False)
+        _print_report(config, report, to=err)
+    if not config.llm_url:
+        err.print("answers: quotes from the articles (for generated answers too, start with --llm local or --llm URL)")
     from .ui.app import serve
 
-    serve(
-        _config(host=host, port=port, corpus_dir=corpus, index_dir=index, llm_url=llm, generation=generation),
-        refresh=not no_refresh,
-    )
+    err.print("starting the chat page…")
+    try:
+        serve(config)
+    except RagError as e:
+        _fail(e, code=1)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -157,6 +157,8 @@ def evaluate(
                 "removed": len(a.removed),
             }
         )
+    if progress:
+        progress(len(questions), len(questions))
     report.metrics = _metrics(report.rows, k)
     return report
 

@@ -90,10 +90,10 @@ def onnx_file(path: Path, backend: str) -> Path:
         if target.is_file():
             return target
         if not fp32.is_file():
-            LOG.info("exporting %s to ONNX (once; cached in %s)", path, folder)
+            LOG.info("preparing the embedding model for this machine (once): exporting it to ONNX in %s", folder)
             _atomic(fp32, lambda tmp: _export(path, tmp))
         if backend == "onnx-int8":
-            LOG.info("quantizing %s to INT8", fp32)
+            LOG.info("quantizing the model's weights to 8 bits (once)")
             _atomic(target, lambda tmp: _quantize(fp32, tmp))
     return target
 
@@ -151,8 +151,13 @@ def _quantize(fp32: Path, out: Path) -> None:
         from onnxruntime.quantization import QuantType, quantize_dynamic
     except ImportError as e:  # it needs the onnx package
         raise ModelError(f"INT8 quantization needs the onnx package ({e}): pip install onnx") from e
-    # Per-channel scales keep the vectors at cosine ~0.99 to fp32 (per-tensor: ~0.96).
-    quantize_dynamic(str(fp32), str(out), weight_type=QuantType.QInt8, per_channel=True)
+    # Per-channel scales keep the vectors at cosine ~0.99 to fp32 (per-tensor: ~0.96). The quantizer logs advice
+    # on the root logger ("consider pre-processing") that is noise to a user: silenced for the call.
+    logging.disable(logging.WARNING)
+    try:
+        quantize_dynamic(str(fp32), str(out), weight_type=QuantType.QInt8, per_channel=True)
+    finally:
+        logging.disable(logging.NOTSET)
 
 
 class OnnxRunner:

@@ -333,6 +333,25 @@ def content_words(text: str) -> set[str]:
     return {w[:-1] if len(w) > 4 and w.endswith("s") else w for w in words if w not in STOPWORDS}
 
 
+def date_text(published: str) -> str:
+    """An ISO date as a reader writes it: "4 November 2024", "November 2024", "2024", or "".
+
+    >>> date_text("2024-11-04"), date_text("2017-03"), date_text("")
+    ('4 November 2024', 'March 2017', '')
+    """
+    import datetime as dt
+
+    try:
+        if len(published) >= 10:
+            d = dt.date.fromisoformat(published[:10])
+            return f"{d.day} {d.strftime('%B %Y')}"
+        if len(published) == 7:
+            return dt.date.fromisoformat(published + "-01").strftime("%B %Y")
+    except ValueError:
+        pass
+    return published
+
+
 def is_calendar_word(word: str) -> bool:
     """A month or weekday name ("March", "Thursday"): a time, not a name the articles must mention."""
     return bool(_MONTH_OR_DAY.match(word))

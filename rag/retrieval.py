@@ -9,6 +9,7 @@ last written.
 
 from __future__ import annotations
 
+import re
 import threading
 from dataclasses import replace
 from pathlib import Path
@@ -97,6 +98,8 @@ def retrieve(
     query = query.strip()[:MAX_QUERY_CHARS]
     filters = as_filters(filters)
     store = load_index(index_dir)
+    if filters.sources:
+        check_sources(filters.sources, store.sources())
     depth = max(k, RERANK_CANDIDATES if rerank else k) * (2 if mode == "hybrid" else 1)
     if mode == "lexical":
         vector = None
@@ -123,8 +126,6 @@ def as_filters(value: Filters | dict | None) -> Filters:
     """`value` as `Filters`: a dict of its fields (``source`` for one publisher) is accepted."""
     if value is None:
         return Filters()
-    if isinstance(value, Filters):
-        return value
     if isinstance(value, dict):
         unknown = set(value) - {"sources", "since", "until", "doc_ids", "source"}
         if unknown:
@@ -137,5 +138,46 @@ def as_filters(value: Filters | dict | None) -> Filters:
                 v[key] = (v[key],)
             if key in v:
                 v[key] = tuple(v[key])
-        return Filters(**v)
-    raise QueryError(f"filters must be a Filters or a dict, not {type(value).__name__}")
+        for key in ("since", "until"):
+            if v.get(key) is None:
+                v[key] = ""
+        value = Filters(**v)
+    if not isinstance(value, Filters):
+        raise QueryError(f"filters must be a Filters or a dict, not {type(value).__name__}")
+    return check_dates(value)
+
+
+_ISO = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+
+
+def check_dates(filters: Filters) -> Filters:
+    """`filters` with its dates trimmed; `QueryError` for a date not of the form YYYY, YYYY-MM or YYYY-MM-DD."""
+    since, until = (str(filters.since or "").strip(), str(filters.until or "").strip())
+    for name, value in (("since", since), ("until", until)):
+        m = _ISO.match(value) if value else None
+        if value and not (m and _real_date(*m.groups())):
+            raise QueryError(
+                f"{name} {value!r} is not a date: use YYYY, YYYY-MM or YYYY-MM-DD, e.g. 2024, 2024-11 or 2024-11-04"
+            )
+    if since and until and since[: len(until)] > until:
+        raise QueryError(f"since {since} is after until {until}: no article can be both; swap or change them")
+    return replace(filters, since=since, until=until) if (since, until) != (filters.since, filters.until) else filters
+
+
+def _real_date(year: str, month: str | None, day: str | None) -> bool:
+    import datetime as dt
+
+    try:
+        dt.date(int(year), int(month or 1), int(day or 1))
+    except ValueError:
+        return False
+    return True
+
+
+def check_sources(asked: tuple[str, ...], known: list[str]) -> None:
+    """`QueryError` for a publisher the index does not hold, listing (some of) those it does."""
+    have = {s.casefold() for s in known}
+    missing = [s for s in asked if s.casefold() not in have]
+    if missing:
+        listed = ", ".join(known[:12]) + (f" and {len(known) - 12} more" if len(known) > 12 else "")
+        raise QueryError(f"no publisher {missing[0]!r} in this index; its publishers are: {listed or 'none recorded'}")

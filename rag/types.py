@@ -97,6 +97,19 @@ class Filters:
     def __bool__(self) -> bool:
         return bool(self.sources or self.since or self.until or self.doc_ids)
 
+    def describe(self) -> str:
+        """The filters as a reader says them: "publisher Khaleej Times, since 2024-12"."""
+        parts = []
+        if self.sources:
+            parts.append(("publisher " if len(self.sources) == 1 else "publishers ") + ", ".join(self.sources))
+        if self.since:
+            parts.append(f"since {self.since}")
+        if self.until:
+            parts.append(f"until {self.until}")
+        if self.doc_ids:
+            parts.append(("article " if len(self.doc_ids) == 1 else "articles ") + ", ".join(self.doc_ids))
+        return ", ".join(parts)
+
     def admits(self, doc_id: str, source: str, published: str) -> bool:
         if self.doc_ids and doc_id not in self.doc_ids:
             return False

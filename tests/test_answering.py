@@ -139,6 +139,13 @@ def test_follow_up_uses_history(starter_index):
     assert alone.query == "And what about North Korea?"
 
 
+def test_filters_that_leave_no_article_say_so(starter_index):
+    a = rag.answer("What did Rutte say about Ukraine?", index_dir=starter_index, filters={"since": "2030"})
+    assert a.refused and a.text == "No article matches: since 2030." and a.citations == [] and a.related == []
+    with pytest.raises(QueryError, match="not a date"):
+        rag.answer("What did Rutte say about Ukraine?", index_dir=starter_index, filters={"since": "2024-13"})
+
+
 def test_empty_question(starter_index):
     with pytest.raises(QueryError, match="empty"):
         rag.answer("  ", index_dir=starter_index)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -30,32 +31,75 @@ def run(state, message, history=None):
     return list(app.respond(state, message, history or []))
 
 
-def test_empty_message_gets_a_prompt_not_an_error(starter_index):
-    ((conversation, panel, box),) = run(app.State(starter_index), "   ")
-    assert "Please type a question" in conversation[-1]["content"] and panel is None
+def test_an_empty_message_changes_nothing(starter_index):
+    ((conversation, note, box),) = run(app.State(starter_index), "   ")
+    assert conversation == [] and note == "" and box == ""
 
 
 def test_long_message_is_read_up_to_the_limit_and_says_so(starter_index):
     steps = run(app.State(starter_index), "What did Rutte say about Ukraine? " + "x" * 20_000)
     final = steps[-1][0][-1]["content"]
-    assert "I read the first 2,000" in final and "[1]" in final
+    assert "I read the first 2,000" in final and 'data-cite="1-1"' in final
     assert len(steps[-1][0][-2]["content"]) < 2_100  # the user's message is shown shortened
 
 
-def test_answer_streams_sentence_by_sentence_and_fills_the_panel(starter_index):
-    steps = run(app.State(starter_index), "What did Rutte say about Ukraine?")
-    texts = [s[0][-1]["content"] for s in steps]
-    assert texts[0] == "*Searching the articles…*"
-    assert len(texts) >= 3 and all(b.startswith(a) for a, b in zip(texts[1:], texts[2:]))
-    panel = steps[-1][1]
-    assert 'id="a0-src-1"' in panel and "<mark>" in panel and "Khaleej Times" in panel
+def test_an_answer_carries_its_own_sources_one_card_per_passage(starter_index):
+    state = app.State(starter_index)
+    steps = run(state, "What did Rutte say about Ukraine?")
+    assert "Searching the articles" in steps[0][0][-1]["content"]
+    final = steps[-1][0][-1]["content"]
+    answer = app.ask_api(state, "What did Rutte say about Ukraine?")
+    numbers = [c["n"] for c in answer["citations"]]
+    assert numbers == list(range(1, len(numbers) + 1))  # consecutive and distinct
+    for n in numbers:  # every marker, and a card listing it
+        assert f'data-cite="1-{n}"' in final
+        assert re.search(rf'data-source="[^"]*\b1-{n}\b[^"]*"', final)
+    cards = re.findall(r'<div class="card" data-source="([^"]+)">(.*?)<a class="back"', final)
+    passages = [re.sub(r"<[^>]+>", "", body) for _, body in cards]
+    assert len(passages) == len(set(passages)), "two cards of one answer hold the same passage"
+    assert final.count("<mark") >= len(numbers) and "Khaleej Times" in final and "4 November 2024" in final
+    assert "Source link" not in final  # boilerplate left out of the cards
 
 
-def test_follow_up_uses_the_conversation(starter_index):
+def test_follow_up_uses_the_conversation_and_numbers_its_own_turn(starter_index):
     state = app.State(starter_index)
     first = run(state, "What did Rutte say about Ukraine?")[-1][0]
-    final = run(state, "And what about North Korea?", first)[-1][0][-1]["content"]
+    second = run(state, "And what about North Korea?", first)[-1][0]
+    final = second[-1]["content"]
     assert "Pyongyang" in final or "North Korean" in final
+    assert 'data-cite="2-1"' in final and 'data-cite="1-' not in final  # this answer's markers are turn 2's
+    assert 'data-cite="1-1"' in second[1]["content"]  # and the first answer keeps its own
+
+
+def test_bad_filters_say_what_is_wrong_and_empty_ones_say_so(starter_index):
+    from html import unescape
+
+    state = app.State(starter_index)
+    _, note, _ = run(state, "What did Rutte say about Ukraine?")[-1]
+    assert note == ""
+    for since, publisher, says in (
+        ("2024-13", None, "not a date"),
+        ("last week", None, "YYYY-MM-DD"),
+        ("", "Nowhere Post", "no publisher 'Nowhere Post'"),
+    ):
+        steps = list(app.respond(state, "What did Rutte say?", [], 6, [publisher] if publisher else None, since, ""))
+        conversation, note, _ = steps[-1]
+        assert says in unescape(conversation[-1]["content"]) and says in unescape(note) and 'role="alert"' in note
+        assert says in app.ask_api(state, "What did Rutte say?", 6, [publisher] if publisher else None, since)["error"]
+    final = list(app.respond(state, "What did Rutte say?", [], 6, None, "2030", ""))[-1][0][-1]["content"]
+    assert "No article matches: since 2030." in final and "data-cite" not in final
+
+
+def test_a_refusal_says_why_and_lists_only_related_passages(starter_index):
+    state = app.State(starter_index)
+    off_topic = app.ask_api(state, "What is the capital of Australia?")
+    assert off_topic["refused"] and "none of the 2 articles mentions Australia" in off_topic["text"]
+    assert off_topic["related"] == []  # nothing in the articles is about Australia
+    final = run(state, "What is the capital of Australia?")[-1][0][-1]["content"]
+    assert "mentions Australia" in final and "Related, but not an answer" not in final
+    election = app.ask_api(state, "Who won the 2024 election?")
+    assert election["refused"] and election["related"]
+    assert all("election" in (h["text"] + h["title"]).lower() for h in election["related"])
 
 
 def test_no_index_and_internal_errors_read_as_messages(tmp_path, starter_index):
@@ -71,22 +115,28 @@ def test_no_index_and_internal_errors_read_as_messages(tmp_path, starter_index):
     assert app.ask_api(Broken(starter_index), "x") == {"error": "internal error (logged); please try again"}
 
 
+def test_llm_mode_is_offered_only_with_a_model(starter_index):
+    from rag.errors import RagError
+
+    state = app.State(starter_index)
+    assert "llm mode is not available" in app.ask_api(state, "What did Rutte say?", mode="llm")["error"]
+    with pytest.raises(RagError, match="--llm local or --llm URL"):
+        app.State(starter_index, mode="llm")
+
+
 def test_article_markup_is_escaped_everywhere():
     from rag.types import Answer, Citation, Hit
 
     evil = 'The mayor said <img src=x onerror="alert(1)"> and <script>alert(2)</script>.'
     h = Hit("e#0", "e", evil, 0, len(evil), 1.0, title="<b>T</b>", source="<i>S</i>", published="2024")
-    a = Answer(
-        "q",
-        evil + " [1]",
-        [Citation(1, "e", "e#0", "<b>T</b>", "<i>S</i>", "2024", "javascript:alert(3)", evil, 0, len(evil))],
-        False,
-        [h],
-    )
-    rendered = " ".join(render.answer_markdown(a, 0)) + render.sources_html(a, 0)
+    c = Citation(1, "e", "e#0", "<b>T</b>", "<i>S</i>", "2024", "javascript:alert(3)", evil, 0, len(evil))
+    a = Answer("q", evil + " [1]", [c], False, [h])
+    rendered = render.answer_html(a, 1) + render.error_html(evil)
     for raw in ("<img", "<script", "<b>T", "<i>S", "javascript:"):
         assert raw not in rendered
-    assert "&lt;img src=x onerror=" in render.sources_html(a, 0)
+    assert "&lt;img src=x onerror=" in rendered
+    refused = Answer("q", evil, [], True, [h], related=[h])
+    assert "<img" not in render.answer_html(refused, 2) and "<script" not in render.answer_html(refused, 2)
 
 
 # --- the real server ------------------------------------------------------------
@@ -191,6 +241,15 @@ def test_api_answers_with_valid_citations_and_refuses(server):
     r = client.predict("What did Rutte say about Ukraine?", 6, ["Time.news"], "", "", None, api_name="/ask")
     assert {c["source"] for c in r["citations"]} == {"Time.news"}
     assert client.predict("  ", api_name="/ask")["error"].startswith("the question is empty")
+    assert (
+        "is not a date" in client.predict("What did Rutte say?", 6, [], "2024-13", "", None, api_name="/ask")["error"]
+    )
+    wrong = client.predict("What did Rutte say?", 6, ["Nowhere"], "", "", None, api_name="/ask")
+    assert "no publisher 'Nowhere'" in wrong["error"]
+    r = client.predict("What did Rutte say?", 6, ["Khaleej Times"], "2030", "", None, api_name="/ask")
+    assert (
+        r["refused"] and r["text"] == "No article matches: publisher Khaleej Times, since 2030." and r["related"] == []
+    )
 
 
 def test_twenty_clients_at_once(server):
@@ -250,58 +309,129 @@ def browser():
         b.close()
 
 
-def ask_in_page(page, url: str, question: str):
-    page.goto(url)
+def ask_in_page(page, url: str | None, question: str):
+    """Ask `question` (on a freshly loaded `url`, or on the page as it is) and wait for its answer."""
+    if url:
+        page.goto(url)
     page.wait_for_selector("#question textarea", timeout=60_000)
+    before = page.locator("#chat .answer").count()
     page.fill("#question textarea", question)
     page.press("#question textarea", "Enter")
-    page.wait_for_function(
-        "() => { const m = document.querySelectorAll('#chat .message'); "
-        "return m.length && !m[m.length - 1].innerText.includes('Searching'); }",
-        timeout=60_000,
-    )
+    page.wait_for_function("n => document.querySelectorAll('#chat .answer').length > n", arg=before, timeout=60_000)
 
 
-def test_browser_question_click_citation_see_highlighted_quote(server, browser):
-    url, corpus, client = server
-    page = browser.new_page(viewport={"width": 1300, "height": 900})
-    ask_in_page(page, url, "What did Rutte say about Ukraine?")
-    page.wait_for_selector("#chat a.cite", timeout=60_000)
-    page.locator("#chat a.cite", has_text="[1]").first.click()
-    page.wait_for_selector("#sources .src.active", timeout=5_000)
-    active = page.locator("#sources .src.active")
-    assert active.get_attribute("id").endswith("-src-1")
-    expected = client.predict("What did Rutte say about Ukraine?", api_name="/ask")["citations"][0]
-    assert active.locator("mark").inner_text().strip() == expected["quote"].strip()
-    assert expected["source"] in active.inner_text()
-    assert active.is_visible() and page.url == url  # clicking scrolled; it did not navigate away
+def new_page(browser, url: str, width: int = 1280, height: int = 900):
+    """A page of the app at this size, recording every URL it requests."""
+    page = browser.new_page(viewport={"width": width, "height": height})
+    page.requested = []
+    page.on("request", lambda r: page.requested.append(r.url))
+    page.goto(url)
+    return page
+
+
+def in_viewport(page, locator) -> bool:
+    box = locator.bounding_box()
+    size = page.viewport_size
+    return bool(box) and box["y"] >= 0 and box["y"] + min(box["height"], 40) <= size["height"] and box["x"] >= 0
+
+
+def shot(page, name: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "answer-with-highlighted-source.png"), full_page=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=False)
+
+
+def check_card(page, key: str, quote: str):
+    """Click marker `key` ("T-N"): its card comes into view, and one of its marks holds `quote`."""
+    page.locator(f'[data-cite="{key}"]').first.click()
+    card = page.locator(f'[data-source~="{key}"]').first
+    card.wait_for(state="visible", timeout=5_000)
+    mark = card.locator(f'mark[data-n="{key.split("-")[1]}"]')
+    assert mark.inner_text().strip() == quote.strip()
+    assert in_viewport(page, mark), "the quote is not in view after the click"
+    return card
+
+
+def test_browser_sources_per_answer_stay_reachable(server, browser):
+    url, _, client = server
+    page = new_page(browser, url)
+    page.wait_for_selector("#question textarea", timeout=60_000)
+    assert page.locator("#welcome").is_visible() and page.locator("#send").is_visible()
+    shot(page, "01-first-screen-desktop")
+    first = client.predict("What did Rutte say about Ukraine?", api_name="/ask")
+    ask_in_page(page, None, "What did Rutte say about Ukraine?")
+    check_card(page, "1-1", first["citations"][0]["quote"])
+    shot(page, "02-answer-with-its-source-desktop")
+    cards = page.locator('#chat .answer[data-turn="1"] .card')
+    passages = [cards.nth(i).locator(".passage").inner_text() for i in range(cards.count())]
+    assert passages and len(passages) == len(set(passages)), "two cards of one answer hold the same passage"
+
+    ask_in_page(page, None, "And what about North Korea?")
+    second = client.predict(
+        "And what about North Korea?", 6, [], "", "", ["What did Rutte say about Ukraine?"], api_name="/ask"
+    )
+    assert page.locator('[data-cite="2-1"]').count() >= 1
+    assert second["citations"][0]["quote"] != first["citations"][0]["quote"]
+    check_card(page, "1-1", first["citations"][0]["quote"])  # the first answer's own source, not the second's
+    shot(page, "03-earlier-answer-source-desktop")
+    page.locator(".card.active a.back").click()
+    assert in_viewport(page, page.locator('[data-cite="1-1"]').first), "back to the answer"
+    own = sorted({u.split("/")[2] for u in page.requested if u.startswith(("http://", "https://"))})
+    assert own == [url.split("/")[2]], f"the page requested other origins: {own}"
+    page.close()
+
+
+def test_browser_phone_layout_opens_the_card_in_view(server, browser):
+    url, _, client = server
+    page = new_page(browser, url, 390, 844)
+    page.wait_for_selector("#question textarea", timeout=60_000)
+    chat, brand = page.locator("#chat").bounding_box(), page.locator("#brand").bounding_box()
+    assert brand["height"] < 844 / 8 and chat["y"] < 844 / 5, "the chat comes first on a phone"
+    shot(page, "04-first-screen-phone")
+    expected = client.predict("What did Rutte say about Ukraine?", api_name="/ask")["citations"][0]["quote"]
+    ask_in_page(page, None, "What did Rutte say about Ukraine?")
+    check_card(page, "1-1", expected)
+    shot(page, "05-source-opened-phone")
+    page.close()
+
+
+def test_browser_bad_date_shows_an_inline_error(server, browser):
+    url, _, _ = server
+    page = new_page(browser, url)
+    page.wait_for_selector("#question textarea", timeout=60_000)
+    page.locator("#filters").get_by_text("Filters").click()
+    box = page.locator("#since input").first
+    box.fill("2024-13")
+    box.press("Enter")
+    ask_in_page(page, None, "What did Rutte say about Ukraine?")
+    note = page.locator("#filter-note")
+    note.get_by_text("not a date").wait_for(timeout=10_000)
+    assert "YYYY-MM-DD" in note.inner_text() and "not a date" in page.locator("#chat .answer.error").last.inner_text()
+    shot(page, "06-bad-date-inline-error")
     page.close()
 
 
 def test_browser_refusal_looks_different(server, browser):
     url, _, _ = server
-    page = browser.new_page()
+    page = new_page(browser, url)
     ask_in_page(page, url, "Who won the 2024 election?")
-    page.wait_for_selector("#chat .refused", timeout=30_000)
-    assert "Related, but not an answer" in page.inner_text("#sources")
+    refusal = page.locator("#chat .answer.refused").last
+    assert "don't say" in refusal.inner_text() and "Related, but not an answer" in refusal.inner_text()
+    shot(page, "07-refusal")
     page.close()
 
 
 def test_browser_article_markup_is_shown_as_text_and_never_runs(server, browser):
     url, _, _ = server
-    page = browser.new_page()
+    page = new_page(browser, url)
     ask_in_page(page, url, XSS_QUESTION)
-    page.wait_for_selector("#sources .src", timeout=60_000)
+    page.locator("#chat .answer .sources summary").last.click()
     # An image of the same broken source fails as an injected one would have: once ours has fired its
     # onerror, an injected one would have run its handler too.
     page.evaluate("() => new Promise(done => { const i = new Image(); i.onerror = i.onload = done; i.src = 'x'; })")
     assert page.evaluate("() => window.__xss") is None
-    assert page.locator("#sources img").count() == 0 and page.locator("#chat img[src='x']").count() == 0
-    assert '<img src=x onerror="window.__xss=1">' in page.inner_text("#sources")
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "markup-shown-as-text.png"), full_page=True)
+    assert page.locator("#chat img[src='x']").count() == 0 and page.locator("#chat script").count() == 0
+    assert '<img src=x onerror="window.__xss=1">' in page.inner_text("#chat")
+    shot(page, "08-markup-shown-as-text")
     page.close()
 
 
@@ -478,3 +608,46 @@ def test_app_listens_on_loopback_only(server):
             if int(p, 16) == port and state == "0A":  # LISTEN
                 listening.append(address)
     assert listening and set(listening) <= {"0100007F", "00000000000000000000000001000000"}, listening
+
+
+def test_a_first_start_is_quiet_and_says_where_to_go(tmp_path):
+    """A fresh model cache: the export, quantization and first build say what they do, no library logs; then the URL."""
+    corpus = tmp_path / "corpus"
+    shutil.copytree(STARTER, corpus)
+    index = tmp_path / "index"
+    proc, url = start_app(corpus, index, env={"RAG_CACHE_DIR": str(tmp_path / "fresh-cache")})
+    try:
+        log = index.parent / f"app-{url.rsplit(':', 1)[1].strip('/')}.log"
+        deadline = time.monotonic() + 60
+        while "Open http" not in log.read_text() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        lines = [line for line in log.read_text().splitlines() if line.strip()]
+    finally:
+        stop(proc)
+    assert f"Open {url.rstrip('/')}" in lines, lines
+    assert any("exporting it to ONNX" in line for line in lines) and any("built a new index" in line for line in lines)
+    noisy = [
+        line
+        for line in lines
+        if re.search(r"onnxruntime|faiss|ModuleNotFoundError|pre-processing|WARNING|INFO|Traceback|gradio", line, re.I)
+    ]
+    assert noisy == [], noisy
+
+
+def test_a_busy_port_is_one_line_and_exit_status_1(starter_index):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        p = subprocess.run(
+            [sys.executable, "-m", "rag", "serve", "--port", str(port), "--index", str(starter_index), "--no-refresh"],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env={**os.environ, "GRADIO_ANALYTICS_ENABLED": "False"},
+        )
+    errors = [line for line in p.stderr.splitlines() if "error" in line.lower()]
+    assert p.returncode == 1 and "Traceback" not in p.stderr, p.stderr
+    assert len(errors) == 1 and f"port {port}" in errors[0] and "--port" in errors[0] and "RAG_PORT" in errors[0], (
+        p.stderr
+    )

@@ -157,7 +157,19 @@ def test_filters_from_the_cli(real_index):
     a = json.loads(
         rag("ask", "What did Rutte say about Ukraine?", "--until", "2020", "--json", "--index", index).stdout
     )
-    assert a["refused"] and a["citations"] == []
+    assert a["refused"] and a["citations"] == [] and a["text"] == "No article matches: until 2020."
+    for bad, says in (
+        (("--since", "2024-13"), "not a date"),
+        (("--until", "last week"), "YYYY-MM-DD"),
+        (("--source", "Nowhere Post"), "no publisher 'Nowhere Post'"),
+    ):
+        for cmd in ("ask", "search"):
+            p = rag(cmd, "What did Rutte say about Ukraine?", *bad, "--index", index, check=False)
+            assert p.returncode == 2 and says in p.stderr and len(p.stderr.strip().splitlines()) == 1, (
+                cmd,
+                bad,
+                p.stderr,
+            )
 
 
 def test_eval_runs_any_question_file_on_any_index(real_index, tmp_path):

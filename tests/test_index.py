@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import threading
 
 import pytest
@@ -348,6 +349,15 @@ def test_filters_by_source_date_and_id(built, corpus_dir, fake_embedder):
     )  # matches nothing: empty, no error
     with pytest.raises(QueryError, match="unknown filter"):
         retrieve("Rutte", index_dir=built, filters={"publisher": "x"}, encoder=fake_embedder)
+    for bad, says in (
+        ({"since": "2024-13"}, "since '2024-13' is not a date: use YYYY, YYYY-MM or YYYY-MM-DD"),
+        ({"until": "last week"}, "until 'last week' is not a date"),
+        (Filters(since="2024-02-30"), "not a date"),
+        ({"since": "2024-12", "until": "2024-11"}, "since 2024-12 is after until 2024-11"),
+        ({"sources": ["Nowhere Post"]}, "no publisher 'Nowhere Post' in this index; its publishers are: Archive"),
+    ):
+        with pytest.raises(QueryError, match=re.escape(says)):
+            retrieve("Rutte", index_dir=built, filters=bad, encoder=fake_embedder)
 
 
 def test_an_index_without_keywords_gets_them_without_re_embedding(built, corpus_dir, fake_embedder):

@@ -41,7 +41,7 @@ from ..types import Chunk, Document, Filters, Hit
 from . import ann
 from .base import Passages, merge_passages
 from .fusion import fuse
-from .manifest import Manifest
+from .manifest import Manifest, newest_headlines
 from .plan import UpdatePlan
 
 LOG = logging.getLogger(__name__)
@@ -340,7 +340,8 @@ class FaissWriter:
             old is not None
             and (old.build_dir / LEXICAL).is_dir()
             and old.manifest.vector_index.get("requested", "auto") == index_type
-        )
+            and old.manifest.headlines is not None
+        )  # a build from before headlines were recorded is written anew once (nothing is re-embedded)
 
     def reusable(self, settings: dict):
         return None  # fresh articles are new or changed ones: the old build holds nothing they could reuse
@@ -363,6 +364,7 @@ class FaissWriter:
             dimension=int(vectors.shape[1]),
             counts={"documents": len(final_docs), "chunks": len(chunks)},
             documents={d.doc_id: d.content_hash for d in final_docs},
+            headlines=newest_headlines(final_docs),
         )
         if progress:
             progress("writing", 0, 1)
@@ -445,7 +447,7 @@ def write_build(
     _fsync(index_dir)
     checkpoint("swapped")
     _remove_old_builds(index_dir, keep={build_id})
-    LOG.info("index %s now serves %s", index_dir, build_id)
+    LOG.debug("index %s now serves %s", index_dir, build_id)
     return build_id
 
 

@@ -36,6 +36,9 @@ class Manifest:
     lexical: str = "bm25s"
     documents: dict = field(default_factory=dict)  # doc_id → content hash (FAISS; Milvus keeps them per article row)
     sources: list = field(default_factory=list)  # publishers (Milvus; FAISS reads them from its tables)
+    headlines: list = field(
+        default_factory=list
+    )  # the newest articles: [{"title", "source", "published"}] (the app suggests them)
     files: dict = field(default_factory=dict)  # file name → size in bytes (FAISS)
     built_at: str = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"))
     build_seconds: float | None = None
@@ -77,6 +80,21 @@ class Manifest:
         except (TypeError, KeyError) as e:
             raise IndexCorrupt(f"index manifest {where} is unreadable ({e}): {fix}") from None
         return manifest
+
+
+NEWEST = 6
+
+
+def newest_headlines(docs) -> list[dict]:
+    """The titles of the newest dated articles of `docs` (newest first, one per title), for the manifest."""
+    seen, out = set(), []
+    for d in sorted((d for d in docs if d.title and d.published), key=lambda d: (d.published, d.title), reverse=True):
+        if d.title.casefold() not in seen:
+            seen.add(d.title.casefold())
+            out.append({"title": d.title, "source": d.source, "published": d.published})
+        if len(out) == NEWEST:
+            break
+    return out
 
 
 def backend_of(settings: dict) -> str:

@@ -41,7 +41,7 @@ from ..types import Chunk, Document, Filters, Hit
 from .ann import resolve
 from .base import MilvusLocation, Passages
 from .fusion import RRF_K, rank_score
-from .manifest import Manifest
+from .manifest import Manifest, newest_headlines
 from .plan import UpdatePlan
 
 LOG = logging.getLogger(__name__)
@@ -503,6 +503,7 @@ class MilvusWriter:
                 else (self.manifest.dimension if self.manifest else None),
                 vector_index={"type": INDEX_TYPES[concrete], "concrete": concrete, "requested": index_type},
                 sources=sorted({d.source for d in docs.values() if d.source} | old_sources, key=str.casefold),
+                headlines=newest_headlines(docs.values()),
             )
             store.write_manifest(manifest)
             store.flush()

@@ -8,29 +8,24 @@ from __future__ import annotations
 
 import html
 import logging
-import os
 import sys
 import threading
 from pathlib import Path
 
+import gradio as gr
+
 from ..answering import MODES as ANSWER_MODES
 from ..answering import answer_events
-from ..errors import IndexNotFound, RagError
+from ..errors import IndexNotFound, QueryError, RagError
 from ..retrieval import load_index
 from ..store import Location
 from ..types import Filters
-from .render import answer_markdown, md, plain, removed_note, sources_html
-
-os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+from .render import answer_html, error_html, md, plain, welcome_html
 
 LOG = logging.getLogger(__name__)
 STATIC = Path(__file__).resolve().parent / "static"
-EXAMPLES = [
-    "What did Rutte say about Ukraine?",
-    "What did Rutte say about North Korea?",
-    "Will NATO stay united after the US election?",
-    "Who won the 2024 election?",
-]
+WRITING = "writing; every sentence is checked before it stays"
+SUGGESTIONS = 4  # suggested questions on the first screen: the index's newest headlines
 MAX_MESSAGE = 2000  # characters of a message that are read (the rest is said to be ignored)
 MODES = {"Quotes from the articles": "extractive", "Written by a language model, every sentence checked": "llm"}
 
@@ -41,6 +36,8 @@ class State:
     def __init__(self, index_dir: Location, client=None, mode: str = "extractive"):
         if mode not in ANSWER_MODES:
             raise RagError(f"answer mode {mode!r} is not one of {', '.join(ANSWER_MODES)}")
+        if mode == "llm" and client is None:
+            raise RagError("llm mode needs a language model: start the app with --llm local or --llm URL")
         self.index_dir = index_dir
         self.client = client  # llm mode's ChatClient, when a model is configured
         self.mode = mode  # the answer style selected when the page opens
@@ -61,18 +58,32 @@ class State:
         except RagError as e:
             return f"⚠️ {html.escape(str(e))}"
         line = (
-            f"**{m.counts['documents']:,} articles**, {m.counts['chunks']:,} passages · "
-            f"model {m.model} · index built {m.built_at[:16].replace('T', ' ')} UTC"
+            f"{m.counts['documents']:,} articles · {m.counts['chunks']:,} passages · "
+            f"index built {m.built_at[:16].replace('T', ' ')} UTC · model {m.model}"
         )
         if not self.warm.is_set():
             line += " · warming up: the first answer may take a few seconds"
         return line
+
+    def articles(self) -> int:
+        try:
+            return int(load_index(self.index_dir).manifest.counts["documents"])
+        except RagError:
+            return 0
 
     def sources(self) -> list[str]:
         try:
             return load_index(self.index_dir).sources()
         except RagError:
             return []
+
+    def suggestions(self) -> list[str]:
+        """Questions to start from that fit the index served: its newest headlines."""
+        try:
+            headlines = load_index(self.index_dir).manifest.headlines or []
+        except RagError:
+            return []
+        return [h["title"] for h in headlines[:SUGGESTIONS]]
 
     def events(self, question: str, k=6, sources=None, since="", until="", history=None, mode=None):
         """The answer events (see `answer_events`) for a question asked on the page or the API."""
@@ -89,69 +100,40 @@ class State:
 
 
 def respond(state: State, message, history, k=6, sources=None, since="", until="", mode=None):
-    """The chat handler: yields (conversation, sources panel HTML or None to keep it, new textbox value)."""
+    """The chat handler: yields (conversation, note under the filters, new textbox value)."""
     history = list(history or [])
     message = message if isinstance(message, str) else ""
     if not message.strip():
-        yield (
-            history
-            + [
-                {
-                    "role": "assistant",
-                    "content": "Please type a question, for example: *What did Rutte say about Ukraine?*",
-                }
-            ],
-            None,
-            "",
-        )
+        yield history, "", ""
         return
     shown = message if len(message) <= MAX_MESSAGE else message[:MAX_MESSAGE] + " …"
-    turn = sum(1 for m in history if m.get("role") == "user")
+    turn = sum(1 for m in history if m.get("role") == "user") + 1
     history.append({"role": "user", "content": md(shown)})
-    yield history + [{"role": "assistant", "content": "*Searching the articles…*"}], None, ""
+    yield history + [{"role": "assistant", "content": '<p class="draft">Searching the articles…</p>'}], "", ""
     earlier = [plain(m["content"]) for m in history[:-1] if m.get("role") == "user"]
+    note = ""
     try:
         for kind, a in state.events(message, k, sources, since, until, history=earlier, mode=MODES.get(mode, mode)):
             if kind == "draft":  # the model's words as they come; replaced by the checked answer
-                yield (
-                    history
-                    + [
-                        {
-                            "role": "assistant",
-                            "content": f'<span class="draft">{md(a)}</span> *(writing; every sentence is '
-                            f"checked before it stays)*",
-                        }
-                    ],
-                    None,
-                    "",
-                )
+                draft = f'<p class="draft">{html.escape(a)} <em>({WRITING})</em></p>'
+                yield history + [{"role": "assistant", "content": draft}], "", ""
     except IndexNotFound:
-        reply = "The index is not ready yet (it may still be building). Please try again in a minute."
+        reply = error_html("The index is not ready yet (it may still be building). Please try again in a minute.")
+    except QueryError as e:
+        reply, note = error_html(f"Sorry, I can't answer that: {e}"), error_html(str(e))
     except RagError as e:
-        reply = f"Sorry, I can't answer that: {md(str(e))}"
+        reply = error_html(f"Sorry, I can't answer that: {e}")
     except Exception:
         LOG.exception("answering %r failed", message[:200])
-        reply = "Sorry, something went wrong on our side (it has been logged). Please try again."
+        reply = error_html("Sorry, something went wrong on our side (it has been logged). Please try again.")
     else:
-        prefix = (
-            f"*(Your message was {len(message):,} characters; I read the first {MAX_MESSAGE:,}.)*\n\n"
-            if len(message) > MAX_MESSAGE
-            else ""
-        )
-        pieces = answer_markdown(a, turn)
-        panel = sources_html(a, turn)
-        note = removed_note(a)
-        for i in range(1, len(pieces) + 1):
-            yield (
-                history
-                + [
-                    {"role": "assistant", "content": prefix + " ".join(pieces[:i]) + (note if i == len(pieces) else "")}
-                ],
-                panel,
-                "",
+        reply = answer_html(a, turn)
+        if len(message) > MAX_MESSAGE:
+            reply = (
+                f'<p class="note">(Your message was {len(message):,} characters; I read the first {MAX_MESSAGE:,}.)</p>'
+                + reply
             )
-        return
-    yield history + [{"role": "assistant", "content": reply}], None, ""
+    yield history + [{"role": "assistant", "content": reply}], note, ""
 
 
 def ask_api(
@@ -160,6 +142,8 @@ def ask_api(
     """Answer for API clients: `Answer.to_dict()`, or {"error": message}."""
     if not isinstance(question, str) or not question.strip():
         return {"error": "the question is empty: ask something, e.g. What did Rutte say about Ukraine?"}
+    if mode == "llm" and state.client is None:
+        return {"error": "llm mode is not available on this server: it was started without a language model (--llm)"}
     try:
         answer = None
         for kind, value in state.events(question, k, sources, since, until, history=history, mode=mode):
@@ -174,12 +158,6 @@ def ask_api(
 
 
 def build_ui(state: State):
-    import gradio as gr
-
-    def chat_handler(message, history, k, sources, since, until, mode):
-        for conversation, panel, box in respond(state, message, history, k, sources, since, until, mode):
-            yield conversation, gr.update() if panel is None else panel, box
-
     def ask(
         question: str,
         k: int = 6,
@@ -189,102 +167,158 @@ def build_ui(state: State):
         history: list[str] | None = None,
         mode: str = "",
     ) -> dict:
-        """Answer a question from the articles. Returns {"question", "text", "refused", "citations": [{"n",
-        "doc_id", "chunk_id", "title", "source", "published", "url", "quote", "start", "end", "role"}],
-        "related": [passages], "mode", "removed"}; on a bad request, {"error": message}. `history`: earlier
-        questions. `mode`: "extractive" or "llm" (default: the server's)."""
+        """Answer a question from the articles. Returns {"question", "text", "refused", "short", "kind",
+        "citations": [{"n", "doc_id", "chunk_id", "title", "source", "published", "url", "quote", "start",
+        "end", "role"}], "related": [passages], "mode", "removed"}; on a bad request, {"error": message}.
+        `history`: earlier questions. `mode`: "extractive" or "llm" (default: the server's)."""
         return ask_api(state, question, k, sources, since, until, history, mode or None)
 
     with gr.Blocks(title="Ask the news") as demo:
-        gr.Markdown(
-            "## Ask the news\nAnswers come only from the indexed articles; every sentence cites its source [n]."
+        gr.HTML(_brand(state), elem_id="brand")
+        chat = gr.Chatbot(
+            elem_id="chat",
+            show_label=False,
+            height=560,
+            # Every message is built escaped by rag.ui.render (article text, user text, errors): the page's own
+            # sanitizer would strip the data-cite / data-source hooks that link markers to their cards.
+            sanitize_html=False,
+            autoscroll=False,  # cite.js brings each new answer into view; Gradio's would undo every [n] click
+            buttons=[],
+            placeholder=welcome_html(state.articles(), bool(state.suggestions())),
+            examples=[{"text": q} for q in state.suggestions()] or None,
         )
-        status = gr.Markdown(state.status(), elem_id="status")
-        with gr.Row():
-            with gr.Column(scale=3):
-                chat = gr.Chatbot(label="Conversation", height=480, elem_id="chat", sanitize_html=True)
-                box = gr.Textbox(
-                    placeholder="Ask about the articles, e.g. What did Rutte say about Ukraine?",
-                    show_label=False,
-                    elem_id="question",
-                    lines=1,
-                    max_lines=4,
+        with gr.Row(elem_id="ask-row", equal_height=True):
+            box = gr.Textbox(
+                placeholder="Ask a question about the news…",
+                show_label=False,
+                container=False,
+                elem_id="question",
+                lines=1,
+                max_lines=4,
+                scale=8,
+                autofocus=True,
+            )
+            send = gr.Button("Ask", variant="primary", elem_id="send", scale=1, min_width=90)
+        with gr.Accordion("Filters", open=False, elem_id="filters"):
+            with gr.Row():
+                # Text, so that a bad date reaches the server and is answered with what is wrong (a date widget
+                # would keep it to itself and answer unfiltered); cite.js adds a calendar to pick a day.
+                since = gr.Textbox(
+                    label="Published from",
+                    placeholder="YYYY, YYYY-MM or YYYY-MM-DD",
+                    max_lines=1,
+                    elem_id="since",
+                    elem_classes=["date"],
                 )
-                with gr.Row():
-                    buttons = [gr.Button(q, size="sm", elem_classes=["example"]) for q in EXAMPLES]
-                with gr.Accordion("Search settings", open=False):
-                    k = gr.Slider(2, 12, value=6, step=1, label="Passages to read the answer from")
-                    publishers = gr.Dropdown(state.sources(), multiselect=True, label="Only these publishers")
-                    with gr.Row():
-                        since = gr.Textbox(label="Published from", placeholder="YYYY-MM-DD")
-                        until = gr.Textbox(label="Published until", placeholder="YYYY-MM-DD")
-                    style = gr.Radio(
-                        list(MODES),
-                        value=next(k for k, v in MODES.items() if v == state.mode),
-                        label="Answers",
-                        info=None if state.client else "A language model needs `rag serve --llm local` or --llm URL.",
-                        elem_id="mode",
-                    )
-                new = gr.Button("New conversation", size="sm")
-            with gr.Column(scale=2):
-                panel = gr.HTML("<h3>Sources</h3><p>Sources of the answer appear here.</p>", elem_id="sources")
+                until = gr.Textbox(
+                    label="Published until",
+                    placeholder="YYYY, YYYY-MM or YYYY-MM-DD",
+                    max_lines=1,
+                    elem_id="until",
+                    elem_classes=["date"],
+                )
+            publishers = gr.Dropdown(
+                state.sources(), multiselect=True, label="Only these publishers", elem_id="publishers"
+            )
+            k = gr.Slider(2, 12, value=6, step=1, label="Passages to read the answer from")
+            style = gr.Radio(
+                list(MODES),
+                value=_mode_label(state.mode),
+                label="Answers",
+                elem_id="mode",
+                visible=state.client is not None,
+            )
+            note = gr.HTML("", elem_id="filter-note")
+        with gr.Row(elem_id="tools"):
+            new = gr.Button("New conversation", size="sm", variant="secondary", elem_id="new", scale=0, min_width=160)
+        status = gr.Markdown(state.status(), elem_id="status")
+
         inputs = [chat, k, publishers, since, until, style]
-        box.submit(chat_handler, [box, *inputs], [chat, panel, box], api_visibility="private")
-        for b, q in zip(buttons, EXAMPLES):
-            b.click(chat_handler, [gr.State(q), *inputs], [chat, panel, box], api_visibility="private")
-        new.click(lambda: ([], "<h3>Sources</h3>"), None, [chat, panel], api_visibility="private")
+        outputs = [chat, note, box]
+
+        def handler(message, history, k, sources, since, until, mode):
+            yield from respond(state, message, history, k, sources, since, until, mode)
+
+        def example(selected: gr.SelectData, history, k, sources, since, until, mode):
+            yield from respond(state, selected.value["text"], history, k, sources, since, until, mode)
+
+        box.submit(handler, [box, *inputs], outputs, api_visibility="private")
+        send.click(handler, [box, *inputs], outputs, api_visibility="private")
+        chat.example_select(example, inputs, outputs, api_visibility="private")
+        new.click(lambda: ([], ""), None, [chat, note], api_visibility="private")
         demo.load(state.status, None, status, api_visibility="private")
-        gr.Timer(3).tick(state.status, None, status, api_visibility="private")
+        gr.Timer(5).tick(state.status, None, status, api_visibility="private")
         gr.api(ask, api_name="ask")
     return demo
 
 
-def refresh_index(corpus_dir: Path, index_dir: Path, options) -> None:
-    """Index new or changed articles before serving (`options`: `rag.build.BuildOptions`)."""
-    from ..build import update_index
-    from ..corpus import load_corpus
+def _mode_label(mode: str) -> str:
+    return next(label for label, value in MODES.items() if value == mode)
 
-    docs, problems = load_corpus(corpus_dir)
-    for p in problems:
-        print(f"skipped {p}", file=sys.stderr)
-    report = update_index(docs, index_dir, options, problems=problems)
-    print(
-        f"index {index_dir}: {len(report.added)} added, {len(report.changed)} changed, {len(report.removed)} removed, "
-        f"{report.chunks} passages, {report.seconds:.1f}s",
-        file=sys.stderr,
+
+def _brand(state: State) -> str:
+    n = state.articles()
+    line = (
+        f"Answers quoted from {n:,} news article{'s' if n != 1 else ''}, every sentence cited"
+        if n
+        else "Answers quoted from the news"
     )
+    return f'<div class="name">Ask the news</div><div class="line">{html.escape(line)}</div>'
 
 
-def serve(config, *, refresh: bool = True) -> None:
-    """Serve the page with the settings of `config` (`rag.config.Config`), after indexing new articles unless "
-    "not `refresh`."""
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    if refresh:
-        try:
-            refresh_index(config.corpus_dir, config.index_dir, config.build_options())
-        except RagError as e:
-            sys.exit(f"error: {e}")
+def theme():
+    """Gradio's base theme with system fonts: the page loads no web font (nothing from outside the app)."""
+    fonts = ["system-ui", "-apple-system", "Segoe UI", "Roboto", "Helvetica Neue", "Arial", "sans-serif"]
+    mono = ["ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "monospace"]
+    return gr.themes.Base(primary_hue="blue", neutral_hue="slate", font=fonts, font_mono=mono)
+
+
+def serve(config) -> None:
+    """Serve the page with the settings of `config` (`rag.config.Config`); print where, then block."""
     client = None
     if config.llm_url:
         from ..generation import open_client
 
-        try:
-            client, _server = open_client(
-                config.llm_url, model=config.llm_model, api_key=config.llm_api_key, context_tokens=config.llm_context
-            )  # a local server stops when this process exits
-        except RagError as e:
-            sys.exit(f"error: {e}")
+        client, _server = open_client(  # a local server stops when this process exits
+            config.llm_url, model=config.llm_model, api_key=config.llm_api_key, context_tokens=config.llm_context
+        )
         import signal
 
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # exit through atexit, which stops the model server
     state = State(config.location(), client=client, mode=config.answer_mode)
-    threading.Thread(target=state.warm_up, daemon=True).start()
     auth = (config.username, config.password) if config.username and config.password else None
-    build_ui(state).queue(default_concurrency_limit=4).launch(
-        server_name=config.host,
-        server_port=config.port,
-        auth=auth,
-        css=(STATIC / "style.css").read_text(encoding="utf-8"),
-        head=f"<script>\n{(STATIC / 'cite.js').read_text(encoding='utf-8')}</script>",
-        show_error=False,
-    )
+    demo = build_ui(state).queue(default_concurrency_limit=4)
+    try:
+        demo.launch(
+            server_name=config.host,
+            server_port=config.port,
+            auth=auth,
+            theme=theme(),
+            head=_head(),
+            show_error=False,
+            footer_links=["api"],  # the API page, not "built with" and settings links
+            run_history=False,  # questions are not recorded in the browser
+            quiet=True,
+            prevent_thread_lock=True,
+        )
+    except OSError as e:
+        if "port" in str(e).lower():
+            raise PortInUse(
+                f"port {config.port} on {config.host} is in use: choose another with --port or RAG_PORT"
+            ) from e
+        raise
+    threading.Thread(target=state.warm_up, daemon=True).start()  # once the port is ours
+    host = "127.0.0.1" if config.host in ("0.0.0.0", "::") else config.host
+    print(f"Open http://{host}:{config.port}", flush=True)
+    demo.block_thread()
+
+
+def _head() -> str:
+    """The page's own style sheet and script, as they are (Gradio would re-scope a `css=` sheet's media queries)."""
+    css = (STATIC / "style.css").read_text(encoding="utf-8")
+    js = (STATIC / "cite.js").read_text(encoding="utf-8")
+    return f"<style>\n{css}</style>\n<script>\n{js}</script>"
+
+
+class PortInUse(RagError):
+    """The app's port is taken by another program."""
