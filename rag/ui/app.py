@@ -199,36 +199,7 @@ def build_ui(state: State):
                 autofocus=True,
             )
             send = gr.Button("Ask", variant="primary", elem_id="send", scale=1, min_width=90)
-        with gr.Accordion("Filters", open=False, elem_id="filters"):
-            with gr.Row():
-                # Text, so that a bad date reaches the server and is answered with what is wrong (a date widget
-                # would keep it to itself and answer unfiltered); cite.js adds a calendar to pick a day.
-                since = gr.Textbox(
-                    label="Published from",
-                    placeholder="YYYY, YYYY-MM or YYYY-MM-DD",
-                    max_lines=1,
-                    elem_id="since",
-                    elem_classes=["date"],
-                )
-                until = gr.Textbox(
-                    label="Published until",
-                    placeholder="YYYY, YYYY-MM or YYYY-MM-DD",
-                    max_lines=1,
-                    elem_id="until",
-                    elem_classes=["date"],
-                )
-            publishers = gr.Dropdown(
-                state.sources(), multiselect=True, label="Only these publishers", elem_id="publishers"
-            )
-            k = gr.Slider(2, 12, value=6, step=1, label="Passages to read the answer from")
-            style = gr.Radio(
-                list(MODES),
-                value=_mode_label(state.mode),
-                label="Answers",
-                elem_id="mode",
-                visible=state.client is not None,
-            )
-            note = gr.HTML("", elem_id="filter-note")
+        since, until, publishers, k, style, note = _filters(state)
         with gr.Row(elem_id="tools"):
             new = gr.Button("New conversation", size="sm", variant="secondary", elem_id="new", scale=0, min_width=160)
         status = gr.Markdown(state.status(), elem_id="status")
@@ -250,6 +221,35 @@ def build_ui(state: State):
         gr.Timer(5).tick(state.status, None, status, api_visibility="private")
         gr.api(ask, api_name="ask")
     return demo
+
+
+def _filters(state: State):
+    """The filters and options under the question box: dates, publishers, passages, answer style, and a note."""
+    with gr.Accordion("Filters", open=False, elem_id="filters"):
+        with gr.Row():
+            # Text, so that a bad date reaches the server and is answered with what is wrong (a date widget
+            # would keep it to itself and answer unfiltered); cite.js adds a calendar to pick a day.
+            since, until = (
+                gr.Textbox(
+                    label=label,
+                    placeholder="YYYY, YYYY-MM or YYYY-MM-DD",
+                    max_lines=1,
+                    elem_id=name,
+                    elem_classes=["date"],
+                )
+                for label, name in (("Published from", "since"), ("Published until", "until"))
+            )
+        publishers = gr.Dropdown(state.sources(), multiselect=True, label="Only these publishers", elem_id="publishers")
+        k = gr.Slider(2, 12, value=6, step=1, label="Passages to read the answer from")
+        style = gr.Radio(
+            list(MODES),
+            value=_mode_label(state.mode),
+            label="Answers",
+            elem_id="mode",
+            visible=state.client is not None,
+        )
+        note = gr.HTML("", elem_id="filter-note")
+    return since, until, publishers, k, style, note
 
 
 def _mode_label(mode: str) -> str:
