@@ -28,30 +28,32 @@ nothing the articles do not. Steps:
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Iterable, Iterator, Sequence
 
 from .chunking import split_sentences
 from .embedding import Encoder
 from .errors import QueryError
 from .reading import (
-    STOPWORDS,
     Candidate,
+    absent_names,
     answer_noun,
     answer_type,
     boilerplate,
     content_words,
     date_text,
-    is_calendar_word,
     near_noun,
+    question_names,
     stems,
     typed,
 )
 from .rerank import get_cross_encoder
-from .retrieval import MAX_QUERY_CHARS, as_filters, load_index, retrieve
+from .retrieval import MAX_QUERY_CHARS, Found, as_filters, load_index, search
 from .store import Location
+from .timeframe import as_day
 from .types import REFUSAL, Answer, Citation, Filters, Hit, Short
 
 DEFAULT_K = 6
@@ -147,29 +149,34 @@ def answer_events(
     index_dir: Location | None = None,
     filters: Filters | dict | None = None,
     encoder: Encoder | None = None,
+    now=None,
 ) -> Iterator[tuple[str, object]]:
     """The one way to an answer: prepare the question, retrieve, compose — by quoting (``mode="extractive"``)
     or with the language model `client` (``"llm"``, see `rag.generation`), both from the same passages.
 
     Yields ("draft", text) while a model writes, ("sentence", checked) as its sentences are verified, and
-    finally ("answer", `Answer`).
+    finally ("answer", `Answer`). `now` is the day the question is asked (see `rag.retrieval.search`): its time
+    expressions ("last week", "latest") choose the articles, and the answer says when.
     """
     if mode not in MODES:
         raise QueryError(f"answer mode {mode!r} is not one of {', '.join(MODES)}")
-    q = prepare(question, history)
-    hits = retrieve(q.query, k=k, index_dir=index_dir, filters=filters, encoder=encoder)
+    asked = prepare(question, history)
+    found = search(asked.query, k, index_dir=index_dir, filters=filters, encoder=encoder, now=now)
+    q = Question(asked.text, found.time.text or asked.query, answer_type(found.time.text or asked.query))
     if mode == "llm":
         from .generation import generate_events
 
-        yield from generate_events(
-            q, hits, client=client, index_dir=index_dir, fallback=lambda: extract(q, hits, index_dir, filters=filters)
-        )
+        def fallback() -> Answer:
+            return extract(q, found, index_dir, filters=filters)
+
+        for kind, value in generate_events(q, found.hits, client=client, index_dir=index_dir, fallback=fallback):
+            yield kind, (_timed(value, found) if kind == "answer" else value)
         return
 
-    def deeper() -> list[Hit]:
-        return retrieve(q.query, k=k, index_dir=index_dir, filters=filters, rerank=True, encoder=encoder)
+    def deeper() -> Found:
+        return search(asked.query, k, index_dir=index_dir, filters=filters, rerank=True, encoder=encoder, now=now)
 
-    yield "answer", extract(q, hits, index_dir, deeper=deeper, filters=filters)
+    yield "answer", extract(q, found, index_dir, deeper=deeper, filters=filters)
 
 
 def answer(question: str, **options) -> Answer:
@@ -178,7 +185,7 @@ def answer(question: str, **options) -> Answer:
     Options are those of `answer_events`: `k` passages, `history` (the earlier turns, as
     the user's questions, ``(user, assistant)`` pairs, or ``{"role", "content"}``
     messages; used to read follow-ups), `index_dir`, `filters` (see `retrieve`), `mode`
-    and `client`, `encoder`.
+    and `client`, `encoder`, `now` (the day it is asked: a date, datetime or ISO string; None for today).
 
     >>> a = answer("What did Rutte say about Ukraine?")   # doctest: +SKIP
     >>> a.text                                             # doctest: +SKIP
@@ -191,26 +198,150 @@ def answer(question: str, **options) -> Answer:
     return result
 
 
-def extract(
-    q: Question, hits: list[Hit], index_dir: Location | None, *, deeper=None, filters: Filters | dict | None = None
-) -> Answer:
-    """The extractive answer the passages `hits` give, or a refusal that says why. Before refusing, `deeper()`
-    (when given) retrieves harder — the cross-encoder re-ranks a deeper candidate list (~0.8 s on 2 cores, so
+def extract(q: Question, found: Found, index_dir: Location | None, *, deeper=None, filters=None) -> Answer:
+    """The extractive answer the passages `found` give, or a refusal that says why. Before refusing, `deeper()`
+    (when given) searches harder — the cross-encoder re-ranks a deeper candidate list (~0.8 s on 2 cores, so
     only for would-be refusals) — and those passages are read once more."""
-    if not hits:
+    if not found.hits:
         why = f"No article matches: {as_filters(filters).describe()}." if as_filters(filters) else None
-        return _refusal(q, hits, why or f"{REFUSAL} Nothing in the articles is close to this question.")
-    result = _from_passages(q, hits, index_dir)
+        if found.note and (found.window is not None or not found.in_window):
+            why = f"{REFUSAL} {found.note}"
+        elif why is None and found.now < dt.date.today():
+            why = f"{REFUSAL} No article close to this question was published by {date_text(found.now.isoformat())}."
+        return _timed(_refusal(q, [], why or f"{REFUSAL} Nothing in the articles is close to this question."), found)
+    trap = _before_the_outcome(q, found)
+    if trap:
+        return _timed(_refusal(q, found.hits, trap), found)
+    result = _from_passages(q, found, index_dir)
     if result.refused and deeper is not None:
         again = deeper()
-        if [h.chunk_id for h in again] != [h.chunk_id for h in hits]:
-            result = _from_passages(q, again, index_dir)
-    return result
+        if [h.chunk_id for h in again.hits] != [h.chunk_id for h in found.hits]:
+            found, result = again, _from_passages(q, again, index_dir)
+    return _timed(result, found)
 
 
-def _from_passages(q: Question, hits: list[Hit], index_dir: Location | None) -> Answer:
-    """The answer the passages `hits` give to the question, or a refusal that says why."""
-    query, kind = q.query, q.kind
+_OUTCOME = re.compile(
+    r"\b(?:won|win|wins|winner|winning|result|results|outcome|elected|verdict|final|ended|end up|lost|"
+    r"happened next|what happened after|will)\b",
+    re.I,
+)
+
+
+_PAST_OUTCOME = re.compile(
+    r"\b(?:won|winner|winners|result|results|outcome|elected|verdict|defeated|beat|who\s+(?:took|got)\s+the)\b", re.I
+)
+_HYPOTHETICAL = re.compile(r"\b(?:if|would|could|might|whether|unless)\b", re.I)  # "what if Putin won"
+# The newest articles still look ahead to the event: its outcome is not reported yet.
+_FORWARD = re.compile(
+    r"\b(?:ahead\s+of|(?:take|takes|taking|head|heads|heading|go|goes|going)\s+to\s+the\s+polls|"
+    r"will\s+(?:take|vote|elect|decide|choose|be\s+announced|be\s+held|be\s+decided)|"
+    r"(?:is|are)\s+expected\s+to\s+win|upcoming|set\s+to\s+(?:vote|win)|polls\s+open|before\s+the\s+vote|"
+    r"await(?:s|ing)?\s+the\s+results|front-?runner|favou?rite\s+to\s+win|go\s+on\s+to\s+win)\b",
+    re.I,
+)
+
+
+# ... unless the newest of them tells the outcome.
+_HAPPENED = re.compile(
+    r"\b(?:won(?!['’]t)|wins|victory|victorious|defeat(?:ed|s)?|beat|routs?|re-?elected|was\s+elected|winner|took\s+home|"
+    r"by\s+winning|claimed|clinched|scooped|picked\s+up|walked\s+away\s+with|went\s+home\s+with|came\s+(?:first|top))\b",
+    re.I,
+)
+# "Who won …?", "Which film won …?": the answer must tell that outcome, not a forecast or another contest's.
+_WHO_WON = re.compile(
+    r"^\s*(?:who|which\s+[\w'-]+(?:\s+[\w'-]+)?|what\s+[\w'-]+)\s+(?:won|was\s+elected|were\s+elected|"
+    r"came\s+(?:first|top)|beat|defeated)\b|\bwho\s+(?:is|was)\s+the\s+winner\b",
+    re.I,
+)
+
+
+def _tells_outcome(text: str, year: int, question: str = "", context: str = "") -> bool:
+    """Whether `text` has a sentence telling an outcome of this time (not "won 15 seats in 2012", nor a past outcome
+    cited while looking ahead: "after Trump's victory, the Dutch vote is seen as a test ahead of other polls"),
+    and, given the `question`, one of its subject: the sentence has half the question's words and, with its
+    article's headline `context`, all its names (the BAFTAs' winner is not the Oscars')."""
+    about = _subject(question)
+    names = content_words(" ".join(question_names(question)))
+    for s, e in split_sentences(text):
+        sentence = text[s:e]
+        years = [int(y) for y in re.findall(r"\b(?:19|20)\d{2}\b", sentence)]
+        if not _HAPPENED.search(sentence) or _FORWARD.search(sentence) or any(y < year for y in years):
+            continue
+        said, seen = content_words(sentence), content_words(f"{context} {sentence}")
+        if 2 * len(about & said) >= len(about) and all(any(w.startswith(n) for w in seen) for n in names):
+            return True
+    return False
+
+
+def _subject(question: str) -> set[str]:
+    """What an outcome question is about: its content words but the outcome's ("won", "winner")."""
+    return {w for w in content_words(question) if not _HAPPENED.fullmatch(w) and not _PAST_OUTCOME.fullmatch(w)}
+
+
+def _before_the_outcome(q: Question, found: Found) -> str:
+    """For "who won", "what was the result": a refusal when the newest articles found still look ahead to it."""
+    if not _PAST_OUTCOME.search(q.text) or _HYPOTHETICAL.search(q.text) or not found.hits:
+        return ""
+    newest = max((h.published for h in found.hits if h.published), default="")
+    latest = as_day(newest)
+    recent = [h for h in found.hits if latest and as_day(h.published) and (latest - as_day(h.published)).days <= 2]
+    asked = found.time.bare or q.text
+    told = any(_tells_outcome(h.text, latest.year, asked, h.title) for h in recent)
+    if not told and any(_FORWARD.search(h.text) for h in recent):
+        return f"{REFUSAL} The newest article on this is from {date_text(newest)}, before the outcome was known."
+    return ""
+
+
+def _telling_first(q: Question, found: Found, passing: list[_Sentence]) -> list[_Sentence]:
+    """For "who won …": the sentences that tell that outcome first; none when none does."""
+    asked = found.time.bare or q.text
+
+    def tells(s: _Sentence) -> bool:
+        return _tells_outcome(s.display, (as_day(s.hit.published) or found.now).year, asked, s.hit.title)
+
+    telling = [s for s in passing if tells(s)]
+    return telling + [s for s in passing if s not in telling] if telling else []
+
+
+def _timed(a: Answer, found: Found) -> Answer:
+    """The answer with when it speaks of: the window, the day asked, the note on dates; a refusal of an
+    outcome or a moment gives the date of the newest article on the subject."""
+    window = found.window
+    note = found.note
+    text = a.text
+    if a.refused and (found.time.bound or _OUTCOME.search(a.question)) and (a.related or a.hits):
+        newest = max((h.published for h in (a.related or a.hits) if h.published), default="")
+        if newest and "newest article" not in text:
+            text = f"{text} The newest article on this is from {date_text(newest)}."
+    if a.refused and note and note not in text:
+        text = f"{text} {note}"
+    if not a.refused and not note:
+        days = sorted({c.published for c in a.citations if c.published})
+        if found.time.bound and days:
+            note = f"From the reporting of {_days_text(days)}."
+    return replace(
+        a,
+        text=text,
+        note=note,
+        as_of=found.now.isoformat(),
+        window=(
+            window.start.isoformat() if window and window.start else "",
+            window.end.isoformat() if window and window.end else "",
+        )
+        if window
+        else None,
+    )
+
+
+def _days_text(days: list[str]) -> str:
+    if len(days) == 1:
+        return date_text(days[0])
+    return ", ".join(date_text(d) for d in days[:-1]) + " and " + date_text(days[-1])
+
+
+def _from_passages(q: Question, found: Found, index_dir: Location | None) -> Answer:
+    """The answer the passages `found` give to the question, or a refusal that says why."""
+    query, kind, hits, time = q.query, q.kind, found.hits, found.time
     store = load_index(index_dir)
     texts = {h.doc_id: store.document(h.doc_id).text for h in hits}
     absent = _absent(query, hits)
@@ -228,10 +359,44 @@ def _from_passages(q: Question, hits: list[Hit], index_dir: Location | None) -> 
             hits,
             f"{REFUSAL} The closest passages are on this subject, but none {_WANTED.get(kind, _WANTED['other'])}.",
         )
+    if _WHO_WON.search(q.text):
+        passing = _telling_first(q, found, passing)
+        if not passing:
+            newest = max((h.published for h in hits if h.published), default="")
+            when = f" The newest article on this is from {date_text(newest)}." if newest else ""
+            return _refusal(q, hits, f"{REFUSAL} None of the articles found reports that outcome.{when}")
+    if time.timeline:
+        chosen = _timeline(passing)
+        return _compose(q.text, query, hits, chosen, kind, None)
+    if time.latest:  # among the sentences about as good as the best, the newest day's reporting leads
+        close = [s for s in passing if s.final >= passing[0].final - LATEST_MARGIN]
+        close.sort(key=lambda s: s.hit.published, reverse=True)
+        passing = close + [s for s in passing if s not in close]
     lead = next((s for s in passing if s.typed), passing[0]) if kind in TYPED_LEAD else passing[0]
     chosen = _choose([lead] + [s for s in passing if s is not lead], candidates)
     rest = _readable_order(chosen[1:], texts)
-    return _compose(q.text, query, hits, [chosen[0]] + rest, kind, _short(query, chosen[0]))
+    chosen = [chosen[0]] + rest
+    if time.bound:
+        for s in chosen:  # a question about a moment: each sentence says the day of its article
+            s.dated = bool(s.hit.published)
+    return _compose(q.text, query, hits, chosen, kind, _short(query, chosen[0]))
+
+
+TIMELINE_DAYS = 6
+LATEST_MARGIN = 2.0  # cross-encoder points a newer sentence may trail the best by and still lead a "latest" answer
+
+
+def _timeline(passing: list[_Sentence]) -> list[_Sentence]:
+    """One sentence per day of reporting (the day's best), in date order, each dated."""
+    best: dict[str, _Sentence] = {}
+    for s in passing:  # best first
+        day = s.hit.published[:10]
+        if day and day not in best:
+            best[day] = s
+    days = sorted(best)[-TIMELINE_DAYS:]
+    for d in days:
+        best[d].dated = True
+    return [best[d] for d in days] or passing[:1]
 
 
 _WANTED = {
@@ -327,10 +492,19 @@ def _choose(passing: list[_Sentence], candidates: list[_Sentence]) -> list[_Sent
     return chosen
 
 
+_WHO_VERB = re.compile(
+    r"^\s*who\s+(?!(?:is|are|was|were|has|have|had|did|does|do|will|would|could|can)\b)([a-z]+ed)\b", re.I
+)
+
+
 def _short(query: str, lead: _Sentence) -> tuple[Candidate, _Sentence] | None:
     """The candidate of the asked type in the lead sentence nearest the question's own words."""
     if not lead.typed:
         return None
+    verb = _WHO_VERB.match(query)
+    said = stems(lead.display)
+    if verb and lead.kind == "person" and not any(w.startswith(v) for v in stems(verb.group(1)) for w in said):
+        return None  # "Who replaced X?": a name in a sentence that says nothing of replacing is not the answer
     asked = content_words(query)
     anchors = [m.start() for m in re.finditer(r"[A-Za-z0-9]+", lead.text) if content_words(m.group()) & asked]
     if not anchors:
@@ -567,58 +741,6 @@ def _disagree(a: _Sentence, b: _Sentence) -> bool:
     return a.hit.doc_id != b.hit.doc_id and bool(fa) and bool(fb) and fa != fb and _same_topic(a, b)
 
 
-_QUESTION_WORDS = {
-    "What",
-    "Who",
-    "Whom",
-    "Whose",
-    "When",
-    "Where",
-    "Why",
-    "How",
-    "Which",
-    "Did",
-    "Does",
-    "Do",
-    "Is",
-    "Are",
-    "Was",
-    "Were",
-    "Will",
-    "Would",
-    "Can",
-    "Could",
-    "Should",
-    "And",
-    "But",
-    "Tell",
-    "According",
-    "In",
-    "On",
-}
-
-
-def _names(text: str) -> list[str]:
-    """Capitalized words of a question, bar question words: the names it turns on."""
-    out = []
-    for m in re.finditer(r"\b[A-Z][\w.’'-]*", text):
-        w = m.group().rstrip(".’'").removesuffix("’s").removesuffix("'s")
-        if w and w not in _QUESTION_WORDS and w.lower() not in STOPWORDS and not is_calendar_word(w):
-            out.append(w)
-    return out
-
-
-# "by February 17", "on 6 March": days of a date, which the articles write in many ways (a time, not a name)
-_CALENDAR_DATE = re.compile(
-    r"\b\d{1,2}(?:st|nd|rd|th)?\s+(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?|"
-    r"\b(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?\s+\d{1,2}(?:st|nd|rd|th)?\b"
-)
-
-
-def _undot(text: str) -> str:
-    return text.replace(".", "").replace("’", "'").lower()
-
-
 def _missing_names(query: str, hits: list[Hit], article: str = "") -> list[str]:
     """Names and numbers in the question that no retrieved passage (or its title, or `article`) mentions, as patterns.
 
@@ -630,14 +752,7 @@ def _missing_names(query: str, hits: list[Hit], article: str = "") -> list[str]:
 
 def _absent(query: str, hits: list[Hit], article: str = "") -> list[tuple[str, str]]:
     """(name as the question writes it, pattern) of the question's names and numbers that `hits` never mention."""
-    haystack = _undot(" ".join(f"{h.title} {h.text}" for h in hits) + " " + article)
-    # A name may be inflected ("Korea" in "North Korean"); a number must match whole, but may carry a unit ("3.7b").
-    wanted = [(n, re.escape(_undot(n))) for n in _names(query)]
-    wanted += [
-        (n, re.escape(_undot(n)) + r"(?!\d)")
-        for n in re.findall(r"\b\d[\d,.]*\d\b|\b\d\b", _CALENDAR_DATE.sub(" ", query))
-    ]
-    return [(n, w) for n, w in wanted if not re.search(r"\b" + w, haystack)]
+    return absent_names(query, " ".join(f"{h.title} {h.text}" for h in hits) + " " + article)
 
 
 # "What did Rutte say about Ukraine?", "... his position on China": the topic. A plain "on" is not one
@@ -719,11 +834,11 @@ def _standalone(question: str, context: str) -> str:
         if cut >= 0:
             return context[:cut] + " about " + m.group(1) + "?"
         return f"{context.rstrip('?. ')}: {m.group(1)}?"
-    names = list(dict.fromkeys(_names(context)))
+    names = list(dict.fromkeys(question_names(context)))
     if names and _PERSON_PRONOUN.search(question):
         # "Who was he with in Berlin?" after a question about Rutte: the subject comes first.
         return _PERSON_PRONOUN.sub(lambda m: names[0] + ("'s" if m.group().lower() in ("his", "her") else ""), question)
-    if names and _REFERS_BACK.search(question) and not _names(question):
+    if names and _REFERS_BACK.search(question) and not question_names(question):
         return f"{question} ({', '.join(names)})"
     if len(question.split()) <= 3:
         return f"{context.rstrip('?. ')}: {question}"

@@ -43,6 +43,12 @@ INDEX_OPTION = typer.Option(None, "--index", "-i", help=INDEX_HELP)
 SOURCE_OPTION = typer.Option([], "--source", help=SOURCE_HELP)
 SINCE_OPTION = typer.Option("", "--since", help=SINCE_HELP)
 UNTIL_OPTION = typer.Option("", "--until", help=UNTIL_HELP)
+NOW_OPTION = typer.Option(
+    None,
+    "--now",
+    help="The day the question is asked (YYYY-MM-DD): 'last week' and 'latest' count from it, and "
+    "nothing published later is read. [default: today]",
+)
 CORPUS_HELP = (
     "Articles: a folder of .txt/.md/.jsonl/.csv files, or one such file. [env: RAG_CORPUS_DIR; default: corpus]"
 )
@@ -286,6 +292,7 @@ def search_command(
     source: list[str] = SOURCE_OPTION,
     since: str = SINCE_OPTION,
     until: str = UNTIL_OPTION,
+    now: Optional[str] = NOW_OPTION,
 ) -> None:
     """Show the passages most relevant to a query.
 
@@ -298,13 +305,14 @@ def search_command(
     """
     import dataclasses
 
-    from .retrieval import load_index, retrieve
+    from .retrieval import load_index, search
     from .types import Filters
 
     config = _config(index_dir=index)
     try:
         filters = Filters(sources=tuple(source), since=since, until=until)
-        hits = retrieve(query, k, index_dir=config.location(), mode=mode, rerank=rerank, filters=filters)
+        found = search(query, k, index_dir=config.location(), mode=mode, rerank=rerank, filters=filters, now=now)
+        hits = found.hits
         size = len(load_index(config.location()))
     except RagError as e:
         _fail(e)
@@ -315,6 +323,11 @@ def search_command(
     if as_json:
         out.print_json(json.dumps([dataclasses.asdict(h) for h in hits], ensure_ascii=False))
         return
+    if found.window is not None or found.time.latest:
+        when = f"published {found.window.describe()}" if found.window else "newest first"
+        err.print(f"searched for: {found.time.text!r}, {when} (as of {found.now.isoformat()})", markup=False)
+    if found.note:
+        err.print(found.note, markup=False)
     print_hits(hits, mode="reranked" if rerank else mode)
 
 
@@ -354,6 +367,7 @@ def ask_command(
     until: str = UNTIL_OPTION,
     mode: Optional[str] = MODE_OPTION,
     llm: Optional[str] = LLM_OPTION,
+    now: Optional[str] = NOW_OPTION,
 ) -> None:
     """Answer a question; every sentence cites [n] an exact quote of an article.
 
@@ -375,6 +389,7 @@ def ask_command(
                 k=k,
                 index_dir=config.location(),
                 filters=Filters(sources=tuple(source), since=since, until=until),
+                now=now,
                 **how,
             )
     except RagError as e:
@@ -386,6 +401,8 @@ def ask_command(
 
 
 def _print_answer(a) -> None:
+    if a.note and not a.refused:
+        out.print(a.note + "\n", markup=False)
     if a.short:
         out.print(f"Answer: {a.short.text} [{a.short.n}]\n", markup=False)
     out.print(a.text, markup=False)

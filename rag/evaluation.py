@@ -22,6 +22,11 @@ cover), ``split`` (which half of a dev set the question is in; `load_questions` 
 one). ``lead_recall`` is the share of key facts found in the answer's first sentence,
 ``short_match`` the share of questions with a ``short`` whose `Answer.short` is one of
 its forms (compared without case, punctuation or a leading article).
+
+For time: ``now`` (the day the question is asked, YYYY-MM-DD), ``dates`` (the publication
+days of the right articles: ``right_date_hit@1`` is the share whose first passage is from one)
+and ``future_trap`` (asked before its outcome was reported: ``future_traps_refused``, and
+``future_traps_dated``, the share whose refusal gives the newest article's date).
 """
 
 from __future__ import annotations
@@ -129,10 +134,10 @@ def evaluate(
             progress(n - 1, len(questions))
         query = contextualize(q["question"], q.get("history") or [])
         t = time.perf_counter()
-        a = answer_fn(q["question"], history=q.get("history") or None, index_dir=index_dir)
+        a = answer_fn(q["question"], history=q.get("history") or None, index_dir=index_dir, now=q.get("now"))
         ms = (time.perf_counter() - t) * 1000
         found = [f for f in q["facts"] if has_fact(a.text, f)]
-        first_pass = retrieve(query, k=k, index_dir=index_dir)
+        first_pass = retrieve(query, k=k, index_dir=index_dir, now=q.get("now"))
         report.rows.append(
             {
                 "question": q["question"],
@@ -151,6 +156,11 @@ def evaluate(
                 "short_match": _short_match(a, q.get("short")),
                 "citation_problems": citation_problems(a, index_dir),
                 "ms": ms,
+                "right_date": (bool(a.hits) and a.hits[0].published[:10] in q["dates"]) if q.get("dates") else None,
+                "future_trap": bool(q.get("future_trap")),
+                "trap_said_newest": bool(q.get("future_trap"))
+                and a.refused
+                and "newest article on this is from" in a.text,
                 "answer": a.text,
                 "mode": a.mode,
                 "generated": len(a.removed) + (len(split_generated(a.text)) if a.mode == "llm" else 0),
@@ -208,9 +218,23 @@ def _metrics(rows: list[dict], k: int) -> dict[str, float]:
         "refusal_recall": sum(r["refused"] for r in unans) / len(unans) if unans else 1.0,
         "false_refusals": sum(r["refused"] for r in ans),
         "false_refusal_rate": sum(r["refused"] for r in ans) / len(ans) if ans else 0.0,
+        **_time_metrics(rows),
         "answer_ms_median": statistics.median(r["ms"] for r in rows) if rows else 0.0,
         "answer_ms_p90": statistics.quantiles([r["ms"] for r in rows], n=10)[-1] if len(rows) > 1 else 0.0,
     } | _llm_metrics(rows)
+
+
+def _time_metrics(rows: list[dict]) -> dict[str, float]:
+    """For questions with "dates" (the right days' articles) and "future_trap"s (asked before the outcome was known)."""
+    dated = [r for r in rows if r.get("right_date") is not None]
+    traps = [r for r in rows if r.get("future_trap")]
+    out = {}
+    if dated:
+        out["right_date_hit@1"] = sum(r["right_date"] for r in dated) / len(dated)
+    if traps:
+        out["future_traps_refused"] = sum(r["refused"] for r in traps) / len(traps)
+        out["future_traps_dated"] = sum(r["trap_said_newest"] for r in traps) / len(traps)
+    return out
 
 
 def metrics_by_type(rows: list[dict], k: int = 5) -> dict[str, dict[str, float]]:

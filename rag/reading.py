@@ -333,6 +333,75 @@ def content_words(text: str) -> set[str]:
     return {w[:-1] if len(w) > 4 and w.endswith("s") else w for w in words if w not in STOPWORDS}
 
 
+_QUESTION_WORDS = {
+    "What",
+    "Who",
+    "Whom",
+    "Whose",
+    "When",
+    "Where",
+    "Why",
+    "How",
+    "Which",
+    "Did",
+    "Does",
+    "Do",
+    "Is",
+    "Are",
+    "Was",
+    "Were",
+    "Will",
+    "Would",
+    "Can",
+    "Could",
+    "Should",
+    "And",
+    "But",
+    "Tell",
+    "According",
+    "In",
+    "On",
+}
+
+
+def question_names(text: str) -> list[str]:
+    """Capitalized words of a question, bar question words: the names it turns on."""
+    out = []
+    for m in re.finditer(r"\b[A-Z][\w.’'-]*", text):
+        w = m.group().rstrip(".’'").removesuffix("’s").removesuffix("'s")
+        if w and w not in _QUESTION_WORDS and w.lower() not in STOPWORDS and not is_calendar_word(w):
+            out.append(w)
+    return out
+
+
+# "by February 17", "on 6 March": days of a date, which the articles write in many ways (a time, not a name)
+_CALENDAR_DATE = re.compile(
+    r"\b\d{1,2}(?:st|nd|rd|th)?\s+(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?|"
+    r"\b(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?\s+\d{1,2}(?:st|nd|rd|th)?\b"
+)
+
+
+def _undot(text: str) -> str:
+    return text.replace(".", "").replace("’", "'").lower()
+
+
+def absent_names(question: str, text: str) -> list[tuple[str, str]]:
+    """(name as `question` writes it, pattern) of its names and numbers that `text` never mentions.
+
+    A name may be inflected ("Korea" in "North Korean"); a number must match whole, but may carry a unit ("3.7b").
+
+    >>> [n for n, _ in absent_names("What did Macron say about North Korea in 2023?", "North Korean troops")]
+    ['Macron', '2023']
+    """
+    haystack = _undot(text)
+    wanted = [(n, re.escape(_undot(n))) for n in question_names(question)]
+    wanted += [
+        (n, re.escape(_undot(n)) + r"(?!\d)")
+        for n in re.findall(r"\b\d[\d,.]*\d\b|\b\d\b", _CALENDAR_DATE.sub(" ", question))
+    ]
+    return [(n, w) for n, w in wanted if not re.search(r"\b" + w, haystack)]
+
+
 def date_text(published: str) -> str:
     """An ISO date as a reader writes it: "4 November 2024", "November 2024", "2024", or "".
 

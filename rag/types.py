@@ -93,9 +93,10 @@ class Filters:
     since: str = ""
     until: str = ""
     doc_ids: tuple[str, ...] = ()
+    not_after: str = ""  # the day a question is asked: nothing published later, undated articles kept
 
     def __bool__(self) -> bool:
-        return bool(self.sources or self.since or self.until or self.doc_ids)
+        return bool(self.sources or self.since or self.until or self.doc_ids or self.not_after)
 
     def describe(self) -> str:
         """The filters as a reader says them: "publisher Khaleej Times, since 2024-12"."""
@@ -118,6 +119,8 @@ class Filters:
         if self.since and (not published or published < self.since[: len(published)]):
             return False
         if self.until and (not published or published[: len(self.until)] > self.until):
+            return False
+        if self.not_after and published and published[: len(self.not_after)] > self.not_after:
             return False
         return True
 
@@ -178,6 +181,9 @@ class Answer:
     removed: list[dict] = field(default_factory=list)  # llm mode: generated sentences dropped, with the reason
     short: Short | None = None  # for factoid questions: the asked fact itself, inside the first sentence
     kind: str = "other"  # the expected answer type of the question (see rag.reading.ANSWER_TYPES)
+    window: tuple[str, str] | None = None  # the publication window the question asked about (ISO start, end; "" open)
+    as_of: str = ""  # the day the question was asked on (ISO): nothing published later was read
+    note: str = ""  # about dates: "From the reporting of 6 March 2017.", "No article from 13–19 March 2017; …"
 
     def to_dict(self) -> dict:
         """The answer as plain data: what `rag ask --json` prints and the app's ``/ask`` returns."""
@@ -193,4 +199,7 @@ class Answer:
             "related": [asdict(h) for h in self.related],
             "mode": self.mode,
             "removed": self.removed,
+            "window": {"start": self.window[0], "end": self.window[1]} if self.window else None,
+            "as_of": self.as_of,
+            "note": self.note,
         }

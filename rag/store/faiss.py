@@ -71,6 +71,7 @@ class FaissStore:
         self._faiss = faiss_index
         self._db = db
         self._db_lock = threading.Lock()
+        self._masks: dict[Filters, np.ndarray] = {}
 
     @property
     def build_id(self) -> str:
@@ -168,6 +169,8 @@ class FaissStore:
         allowed = self.allowed(filters) if filters else None
         if allowed is not None and not allowed.any():
             return []
+        if allowed is not None and allowed.all():  # e.g. "nothing after today": search the index whole
+            allowed = None
         dense = self.search(vector, depth, allowed=allowed) if mode != "lexical" else []
         lexical = self.search_words(query, depth, allowed=allowed) if mode != "dense" else []
         ranked = fuse(dense, lexical) if mode == "hybrid" else (dense or lexical)
@@ -193,7 +196,19 @@ class FaissStore:
         return Lexical(folder)
 
     def allowed(self, filters: Filters) -> np.ndarray:
-        """A boolean mask over rows: the passages of articles that `filters` admits."""
+        """A boolean mask over rows: the passages of articles that `filters` admits (kept for repeated filters)."""
+        with self._db_lock:
+            cached = self._masks.get(filters)
+        if cached is not None:
+            return cached
+        mask = self._mask(filters)
+        with self._db_lock:
+            if len(self._masks) >= 32:
+                self._masks.pop(next(iter(self._masks)))
+            self._masks[filters] = mask
+        return mask
+
+    def _mask(self, filters: Filters) -> np.ndarray:
         doc_of_row, docs = self._doc_table
         ok = np.fromiter((filters.admits(*d) for d in docs), dtype=bool, count=len(docs))
         return ok[doc_of_row] if len(docs) else np.zeros(len(self), dtype=bool)

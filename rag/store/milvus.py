@@ -91,6 +91,8 @@ def expression(filters: Filters) -> str:
         parts.append(f'published != "" and published_hi >= {_literal(filters.since)}')
     if filters.until:
         parts.append(f'published != "" and published <= {_literal(filters.until + "~")}')
+    if filters.not_after:
+        parts.append(f'published == "" or published <= {_literal(filters.not_after + "~")}')
     return " and ".join(f"({p})" for p in parts)
 
 

@@ -6,6 +6,7 @@ HTML from `rag.ui.render`, styles and the [n] click script from ``static/``.
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import logging
 import sys
@@ -19,6 +20,7 @@ from ..answering import answer_events
 from ..errors import IndexNotFound, QueryError, RagError
 from ..retrieval import load_index
 from ..store import Location
+from ..timeframe import day_text
 from ..types import Filters
 from .render import answer_html, error_html, md, plain, welcome_html
 
@@ -46,7 +48,7 @@ class State:
     def warm_up(self) -> None:
         """Load the models and the index once, so the first reader does not wait for them."""
         try:
-            for _ in answer_events("What did Rutte say?", index_dir=self.index_dir):
+            for _ in answer_events("What did Rutte say on 6 March?", index_dir=self.index_dir):  # dateparser too
                 pass
         except Exception:  # the page reports problems per question; warming is best effort
             LOG.exception("warm-up failed")
@@ -59,7 +61,8 @@ class State:
             return f"⚠️ {html.escape(str(e))}"
         line = (
             f"{m.counts['documents']:,} articles · {m.counts['chunks']:,} passages · "
-            f"index built {m.built_at[:16].replace('T', ' ')} UTC · model {m.model}"
+            f"index built {m.built_at[:16].replace('T', ' ')} UTC · model {m.model} · "
+            f"as of {day_text(dt.date.today())} (set in Filters)"
         )
         if not self.warm.is_set():
             line += " · warming up: the first answer may take a few seconds"
@@ -85,8 +88,8 @@ class State:
             return []
         return [h["title"] for h in headlines[:SUGGESTIONS]]
 
-    def events(self, question: str, k=6, sources=None, since="", until="", history=None, mode=None):
-        """The answer events (see `answer_events`) for a question asked on the page or the API."""
+    def events(self, question: str, k=6, sources=None, since="", until="", history=None, mode=None, now=None):
+        """The answer events (see `answer_events`) for a question asked on the page or the API, on the day `now`."""
         filters = Filters(sources=tuple(sources or ()), since=(since or "").strip(), until=(until or "").strip())
         return answer_events(
             question[:MAX_MESSAGE],
@@ -96,10 +99,11 @@ class State:
             history=history,
             index_dir=self.index_dir,
             filters=filters,
+            now=(now.strip() or None) if isinstance(now, str) else now,
         )
 
 
-def respond(state: State, message, history, k=6, sources=None, since="", until="", mode=None):
+def respond(state: State, message, history, k=6, sources=None, since="", until="", mode=None, now=None):
     """The chat handler: yields (conversation, note under the filters, new textbox value)."""
     history = list(history or [])
     message = message if isinstance(message, str) else ""
@@ -113,7 +117,8 @@ def respond(state: State, message, history, k=6, sources=None, since="", until="
     earlier = [plain(m["content"]) for m in history[:-1] if m.get("role") == "user"]
     note = ""
     try:
-        for kind, a in state.events(message, k, sources, since, until, history=earlier, mode=MODES.get(mode, mode)):
+        events = state.events(message, k, sources, since, until, history=earlier, mode=MODES.get(mode, mode), now=now)
+        for kind, a in events:
             if kind == "draft":  # the model's words as they come; replaced by the checked answer
                 draft = f'<p class="draft">{html.escape(a)} <em>({WRITING})</em></p>'
                 yield history + [{"role": "assistant", "content": draft}], "", ""
@@ -137,7 +142,15 @@ def respond(state: State, message, history, k=6, sources=None, since="", until="
 
 
 def ask_api(
-    state: State, question: str, k: int = 6, sources=None, since: str = "", until: str = "", history=None, mode=None
+    state: State,
+    question: str,
+    k: int = 6,
+    sources=None,
+    since: str = "",
+    until: str = "",
+    history=None,
+    mode=None,
+    now=None,
 ) -> dict:
     """Answer for API clients: `Answer.to_dict()`, or {"error": message}."""
     if not isinstance(question, str) or not question.strip():
@@ -146,7 +159,7 @@ def ask_api(
         return {"error": "llm mode is not available on this server: it was started without a language model (--llm)"}
     try:
         answer = None
-        for kind, value in state.events(question, k, sources, since, until, history=history, mode=mode):
+        for kind, value in state.events(question, k, sources, since, until, history=history, mode=mode, now=now):
             if kind == "answer":
                 answer = value
         return answer.to_dict()
@@ -166,12 +179,14 @@ def build_ui(state: State):
         until: str = "",
         history: list[str] | None = None,
         mode: str = "",
+        now: str = "",
     ) -> dict:
         """Answer a question from the articles. Returns {"question", "text", "refused", "short", "kind",
         "citations": [{"n", "doc_id", "chunk_id", "title", "source", "published", "url", "quote", "start",
         "end", "role"}], "related": [passages], "mode", "removed"}; on a bad request, {"error": message}.
-        `history`: earlier questions. `mode`: "extractive" or "llm" (default: the server's)."""
-        return ask_api(state, question, k, sources, since, until, history, mode or None)
+        `history`: earlier questions. `mode`: "extractive" or "llm" (default: the server's). `now`: the day the
+        question is asked, YYYY-MM-DD (default: today); "last week" and "latest" count from it."""
+        return ask_api(state, question, k, sources, since, until, history, mode or None, now or None)
 
     with gr.Blocks(title="Ask the news") as demo:
         gr.HTML(_brand(state), elem_id="brand")
@@ -199,19 +214,19 @@ def build_ui(state: State):
                 autofocus=True,
             )
             send = gr.Button("Ask", variant="primary", elem_id="send", scale=1, min_width=90)
-        since, until, publishers, k, style, note = _filters(state)
+        since, until, publishers, k, style, as_of, note = _filters(state)
         with gr.Row(elem_id="tools"):
             new = gr.Button("New conversation", size="sm", variant="secondary", elem_id="new", scale=0, min_width=160)
         status = gr.Markdown(state.status(), elem_id="status")
 
-        inputs = [chat, k, publishers, since, until, style]
+        inputs = [chat, k, publishers, since, until, style, as_of]
         outputs = [chat, note, box]
 
-        def handler(message, history, k, sources, since, until, mode):
-            yield from respond(state, message, history, k, sources, since, until, mode)
+        def handler(message, history, k, sources, since, until, mode, now):
+            yield from respond(state, message, history, k, sources, since, until, mode, now)
 
-        def example(selected: gr.SelectData, history, k, sources, since, until, mode):
-            yield from respond(state, selected.value["text"], history, k, sources, since, until, mode)
+        def example(selected: gr.SelectData, history, k, sources, since, until, mode, now):
+            yield from respond(state, selected.value["text"], history, k, sources, since, until, mode, now)
 
         box.submit(handler, [box, *inputs], outputs, api_visibility="private")
         send.click(handler, [box, *inputs], outputs, api_visibility="private")
@@ -240,7 +255,15 @@ def _filters(state: State):
                 for label, name in (("Published from", "since"), ("Published until", "until"))
             )
         publishers = gr.Dropdown(state.sources(), multiselect=True, label="Only these publishers", elem_id="publishers")
-        k = gr.Slider(2, 12, value=6, step=1, label="Passages to read the answer from")
+        with gr.Row():
+            k = gr.Slider(2, 12, value=6, step=1, label="Passages to read the answer from")
+            as_of = gr.Textbox(
+                label="As of (the day you ask on)",
+                placeholder=f"today, {dt.date.today().isoformat()}",
+                max_lines=1,
+                elem_id="as-of",
+                elem_classes=["date"],
+            )
         style = gr.Radio(
             list(MODES),
             value=_mode_label(state.mode),
@@ -249,7 +272,7 @@ def _filters(state: State):
             visible=state.client is not None,
         )
         note = gr.HTML("", elem_id="filter-note")
-    return since, until, publishers, k, style, note
+    return since, until, publishers, k, style, as_of, note
 
 
 def _mode_label(mode: str) -> str:
