@@ -232,10 +232,11 @@ def chunk_and_embed(
     return Passages(chunks, encoder.encode_documents(texts, progress=step))
 
 
-def kill_at(point: str | None) -> Checkpoint:
-    """A checkpoint that kills this process (as SIGKILL would) at the crash point named `point`; for the crash tests."""
-    if point is not None and point not in CRASH_POINTS:
-        raise ValueError(f"crash point {point!r} is not one of {', '.join(CRASH_POINTS)}")
+def kill_at(point: str | None, points: tuple[str, ...] = CRASH_POINTS) -> Checkpoint:
+    """A checkpoint that kills this process (as SIGKILL would) at the crash point named `point` (one of `points`);
+    for the crash tests."""
+    if point is not None and point not in points:
+        raise ValueError(f"crash point {point!r} is not one of {', '.join(points)}")
 
     def checkpoint(name: str) -> None:
         if name == point:

@@ -175,7 +175,7 @@ def index_command(
 
 
 def _run_index(config: Config, options, *, max_chars: int, quiet: bool):
-    from .build import kill_at, update_index
+    from .build import CRASH_POINTS, kill_at, update_index
     from .corpus import load_corpus
 
     try:
@@ -192,7 +192,7 @@ def _run_index(config: Config, options, *, max_chars: int, quiet: bool):
                 options,
                 problems=problems,
                 progress=progress,
-                checkpoint=kill_at(config.crash_at),
+                checkpoint=kill_at(config.crash_at if config.crash_at in CRASH_POINTS else None),
             )
     except RagError as e:
         _fail(e)
@@ -505,6 +505,139 @@ def _figure(value) -> str:
     return "" if value is None else str(value)
 
 
+feeds_app = typer.Typer(
+    help="The feeds a corpus follows: its feeds.txt, one URL a line (rag update reads them).",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+app.add_typer(feeds_app, name="feeds")
+CORPUS_OPTION_HELP = "Corpus folder whose feeds.txt this is. [env: RAG_CORPUS_DIR; default: corpus]"
+CONTACT_OPTION = typer.Option(
+    None, "--contact", help="E-mail or URL for site operators, sent in the User-Agent. [env: RAG_CONTACT]"
+)
+
+
+@feeds_app.command("add")
+def feeds_add(url: str, corpus: Optional[Path] = typer.Option(None, "--corpus", "-c", help=CORPUS_OPTION_HELP)):
+    """Follow a feed (RSS, Atom, RDF or JSON Feed): add its URL to the corpus's feeds.txt.
+
+    \b
+      rag feeds add https://feeds.bbci.co.uk/news/world/rss.xml
+    """
+    from .feeds import FEEDS_FILE, add_feed
+
+    config = _config(corpus_dir=corpus)
+    try:
+        added = add_feed(config.corpus_dir, url)
+    except RagError as e:
+        _fail(e)
+    where = config.corpus_dir / FEEDS_FILE
+    out.print(f"following {url} ({where}); `rag update` fetches it" if added else f"{url} is already in {where}")
+
+
+@feeds_app.command("list")
+def feeds_list(corpus: Optional[Path] = typer.Option(None, "--corpus", "-c", help=CORPUS_OPTION_HELP)):
+    """The feeds the corpus follows, one a line."""
+    from .feeds import feed_urls
+
+    for url in feed_urls(_config(corpus_dir=corpus).corpus_dir):
+        out.print(url, markup=False)
+
+
+@feeds_app.command("remove")
+def feeds_remove(url: str, corpus: Optional[Path] = typer.Option(None, "--corpus", "-c", help=CORPUS_OPTION_HELP)):
+    """Stop following a feed (the articles already saved from it stay in the corpus)."""
+    from .feeds import FEEDS_FILE, remove_feed
+
+    config = _config(corpus_dir=corpus)
+    if not remove_feed(config.corpus_dir, url):
+        err.print(f"[red]error:[/red] {escape(url)} is not in {config.corpus_dir / FEEDS_FILE}; see `rag feeds list`")
+        raise typer.Exit(2)
+    out.print(f"no longer following {url}", markup=False)
+
+
+@app.command("update")
+def update_command(
+    corpus: Optional[Path] = typer.Option(None, "--corpus", "-c", help=CORPUS_HELP),
+    index: Optional[Path] = INDEX_OPTION,
+    contact: Optional[str] = CONTACT_OPTION,
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
+) -> None:
+    """Fetch the corpus's feeds, save their new articles under feeds/<host>/, and update the index.
+
+    Exit 0 when every feed and page was read; 1 when any failed (each named, with why: they are
+    retried next time; the rest is saved and indexed).
+
+    \b
+      rag feeds add https://www.theguardian.com/world/rss
+      rag update                      # then ask: rag ask "What happened in ...?"
+    """
+    from .build import kill_at
+    from .follow import CRASH_POINTS, update_corpus
+    from .web import PoliteClient
+
+    config = _config(corpus_dir=corpus, index_dir=index, contact=contact)
+    from .feeds import feed_urls
+
+    if not feed_urls(config.corpus_dir):
+        err.print(f"[red]error:[/red] {config.corpus_dir} follows no feed: add one with `rag feeds add URL`")
+        raise typer.Exit(2)
+    point = config.crash_at if config.crash_at in CRASH_POINTS else None
+    t0 = time.perf_counter()
+    with PoliteClient(config.web_settings()) as client, err.status("fetching feeds") as status:
+        report = update_corpus(
+            config.corpus_dir,
+            client,
+            checkpoint=kill_at(point, CRASH_POINTS),
+            progress=lambda url: status.update(f"fetching {url}"),
+        )
+    err.print(f"fetched {len(client.requests)} URL(s) in {time.perf_counter() - t0:.1f}s")
+    _finish_update(config, report, quiet)
+
+
+@app.command("add")
+def add_command(
+    url: str,
+    corpus: Optional[Path] = typer.Option(None, "--corpus", "-c", help=CORPUS_HELP),
+    index: Optional[Path] = INDEX_OPTION,
+    contact: Optional[str] = CONTACT_OPTION,
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
+) -> None:
+    """Fetch one article page, save it under feeds/<host>/ (unless saved already), and update the index.
+
+    \b
+      rag add https://www.bbc.co.uk/news/world-europe-39280406
+    """
+    from .feeds import check_url
+    from .follow import add_article
+    from .web import PoliteClient
+
+    config = _config(corpus_dir=corpus, index_dir=index, contact=contact)
+    try:
+        check_url(url)
+    except RagError as e:
+        _fail(e)
+    with PoliteClient(config.web_settings()) as client, err.status(f"fetching {url}"):
+        report = add_article(config.corpus_dir, url, client)
+    _finish_update(config, report, quiet)
+
+
+def _finish_update(config: Config, report, quiet: bool) -> None:
+    """Print what each feed gave and each failure, index what was saved, exit 1 if anything failed."""
+    for source in report.sources:
+        out.print(source.summary(), markup=False)
+    for failure in report.failures():
+        err.print(f"failed: {failure}", markup=False)
+    for s in report.saved:
+        err.print(f"saved {s.path}: {s.title}", markup=False)
+    _quiet_libraries()
+    index_report, problems = _run_index(config, config.build_options(), max_chars=2_000_000, quiet=quiet)
+    _print_report(config, index_report)
+    if not report.ok or problems:
+        err.print("some sources failed: the rest is saved and indexed; `rag update` retries the failed ones")
+        raise typer.Exit(1)
+
+
 @app.command("serve")
 def serve_command(
     host: Optional[str] = typer.Option(None, "--host", help="Address to bind. [env: RAG_HOST; default: 127.0.0.1]"),
@@ -522,6 +655,14 @@ def serve_command(
         help="Offer generated answers from this model: 'local' (bundled SmolLM2 on llama.cpp, started and stopped with "
         "the app) or an OpenAI-compatible URL ending in /v1. [env: RAG_LLM_URL]",
     ),
+    refresh_every: Optional[int] = typer.Option(
+        None,
+        "--refresh-every",
+        min=0,
+        help="Every this many minutes, fetch the corpus's feeds and index new articles in the background (see "
+        "`rag feeds`); answers keep coming from the current index meanwhile. [env: RAG_REFRESH_EVERY; default: 0, "
+        "never]",
+    ),
     generation: Optional[str] = typer.Option(
         None,
         "--generation",
@@ -536,9 +677,18 @@ def serve_command(
     \b
       rag serve                                  # corpus/ and index/ in this folder, http://127.0.0.1:7860
       rag serve --index ~/news-index --no-refresh --port 8080
+      rag serve --refresh-every 30                # follow the feeds of corpus/feeds.txt
     """
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before gradio is imported: it sends nothing anywhere
-    config = _config(host=host, port=port, corpus_dir=corpus, index_dir=index, llm_url=llm, generation=generation)
+    config = _config(
+        host=host,
+        port=port,
+        corpus_dir=corpus,
+        index_dir=index,
+        llm_url=llm,
+        generation=generation,
+        refresh_every=refresh_every,
+    )
     _quiet_libraries()
     if not no_refresh:
         report, problems = _run_index(config, config.build_options(), max_chars=2_000_000, quiet=False)

@@ -20,7 +20,12 @@ Variables (flag; default):
   ``RAG_LLM_MODEL`` (``local``), ``RAG_LLM_API_KEY``, ``RAG_LLM_CONTEXT`` (2048 tokens).
 - ``RAG_HOST``, ``RAG_PORT`` (--host, --port; ``127.0.0.1``, ``7860``): where the app listens;
   ``RAG_USERNAME`` + ``RAG_PASSWORD``: a login for the page and its API.
-- ``RAG_CRASH_AT``: for the crash-safety tests, kill ``rag index`` at this point (`rag.build.CRASH_POINTS`).
+- Following feeds (``rag update``, ``rag add``, the app's ``--refresh-every``): ``RAG_CONTACT`` (--contact;
+  none): an e-mail or URL put in the User-Agent for site operators; ``RAG_FETCH_DELAY`` (1 s between
+  requests to one host), ``RAG_FETCH_TIMEOUT`` (20 s to read a response), ``RAG_MAX_PAGE_BYTES``
+  (5,000,000); ``RAG_REFRESH_EVERY`` (--refresh-every; 0: never): minutes between the app's updates.
+- ``RAG_CRASH_AT``: for the crash-safety tests, kill ``rag index`` or ``rag update`` at this point
+  (`rag.build.CRASH_POINTS`, `rag.follow.CRASH_POINTS`).
 
 ``RAG_CACHE_DIR`` (where ONNX exports of the model are kept, default ``~/.cache/rag``) is
 read where the cache is, as tiktoken reads ``TIKTOKEN_CACHE_DIR``: see `rag.onnx_model`.
@@ -61,6 +66,11 @@ ENV = {
     "port": "RAG_PORT",
     "username": "RAG_USERNAME",
     "password": "RAG_PASSWORD",
+    "contact": "RAG_CONTACT",
+    "fetch_delay": "RAG_FETCH_DELAY",
+    "fetch_timeout": "RAG_FETCH_TIMEOUT",
+    "max_page_bytes": "RAG_MAX_PAGE_BYTES",
+    "refresh_every": "RAG_REFRESH_EVERY",
     "crash_at": "RAG_CRASH_AT",
 }
 
@@ -88,6 +98,11 @@ class Config:
     port: int = 7860
     username: str | None = None
     password: str | None = None
+    contact: str = ""
+    fetch_delay: float = 1.0
+    fetch_timeout: float = 20.0
+    max_page_bytes: int = 5_000_000
+    refresh_every: int = 0
     crash_at: str | None = None
 
     @classmethod
@@ -131,6 +146,18 @@ class Config:
             self.index_dir, uri=self.milvus_uri, collection=self.milvus_collection, token=self.milvus_token
         )
 
+    def web_settings(self):
+        """The `rag.web.WebSettings` of the polite client these settings ask for."""
+        from .web import WebSettings
+
+        return WebSettings(
+            contact=self.contact,
+            delay=self.fetch_delay,
+            read_timeout=self.fetch_timeout,
+            connect_timeout=min(10.0, self.fetch_timeout),
+            max_bytes=self.max_page_bytes,
+        )
+
     def build_options(self, **overrides):
         """The `rag.build.BuildOptions` these settings ask for (`overrides`: chunk sizes, full)."""
         from .build import BuildOptions
@@ -169,11 +196,22 @@ def _checked(values: dict, source: dict) -> dict:
     choice("generation", GENERATION_MODES)
     whole("port", 1, 65535)
     whole("llm_context", 256, 1_000_000)
+    whole("max_page_bytes", 10_000, 1_000_000_000)
+    whole("refresh_every", 0, 7 * 24 * 60)
+    for name, lo, hi in (("fetch_delay", 0.0, 3600.0), ("fetch_timeout", 0.1, 3600.0)):
+        if name in values:
+            try:
+                values[name] = float(values[name])
+            except (TypeError, ValueError):
+                raise SettingsError(f"{source[name]}={values[name]!r} is not a number of seconds") from None
+            if not lo <= values[name] <= hi:
+                raise SettingsError(f"{source[name]}={values[name]} is not between {lo:g} and {hi:g} seconds")
     for name in ("index_dir", "corpus_dir"):
         if name in values:
             values[name] = Path(values[name])
     if "crash_at" in values:
         from .build import CRASH_POINTS
+        from .follow import CRASH_POINTS as UPDATE_CRASH_POINTS
 
-        choice("crash_at", CRASH_POINTS)
+        choice("crash_at", CRASH_POINTS + UPDATE_CRASH_POINTS)
     return values

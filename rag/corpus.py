@@ -22,7 +22,8 @@ Formats, by file extension:
   A row without ``id`` gets ``<url>`` or ``<file stem>:<line>``.
 
 A document that cannot be used is reported as a `Problem` naming the file (and
-line), and the rest are still read. ``README*`` files and hidden files are skipped.
+line), and the rest are still read. ``README*`` files, hidden files and the list of
+feeds (``feeds.txt``, `rag.feeds`) are skipped.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from pathlib import Path
 from typing import Iterator
 
 from .errors import CorpusError
+from .feeds import FEEDS_FILE
 from .types import Document, Problem
 
 LOG = logging.getLogger(__name__)
@@ -106,7 +108,11 @@ def _article_files(root: Path) -> list[Path]:
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         for name in sorted(filenames):
             p = Path(dirpath, name)
-            if name.startswith(".") or name.upper().startswith("README"):
+            if (
+                name.startswith(".")
+                or name.upper().startswith("README")
+                or (dirpath == str(root) and name == FEEDS_FILE)
+            ):
                 continue
             if p.suffix.lower() in SUFFIXES:
                 found.append(p)

@@ -44,6 +44,7 @@ class State:
         self.client = client  # llm mode's ChatClient, when a model is configured
         self.mode = mode  # the answer style selected when the page opens
         self.warm = threading.Event()
+        self.refresher = None  # a `Refresher` when the app follows feeds (--refresh-every)
 
     def warm_up(self) -> None:
         """Load the models and the index once, so the first reader does not wait for them."""
@@ -55,15 +56,17 @@ class State:
         self.warm.set()
 
     def status(self) -> str:
+        feeds = f" · {self.refresher.line()}" if self.refresher is not None else ""
         try:
             m = load_index(self.index_dir).manifest
         except RagError as e:
-            return f"⚠️ {html.escape(str(e))}"
+            return f"⚠️ {html.escape(str(e))}{feeds}"
         line = (
             f"{m.counts['documents']:,} articles · {m.counts['chunks']:,} passages · "
             f"index built {m.built_at[:16].replace('T', ' ')} UTC · model {m.model} · "
             f"as of {day_text(dt.date.today())} (set in Filters)"
         )
+        line += feeds
         if not self.warm.is_set():
             line += " · warming up: the first answer may take a few seconds"
         return line
@@ -331,6 +334,12 @@ def serve(config) -> None:
             ) from e
         raise
     threading.Thread(target=state.warm_up, daemon=True).start()  # once the port is ours
+    if config.refresh_every:
+        from .refresh import Refresher
+
+        state.refresher = Refresher(
+            config.corpus_dir, config.index_dir, config.refresh_every, config.web_settings(), config.build_options()
+        ).start()
     host = "127.0.0.1" if config.host in ("0.0.0.0", "::") else config.host
     print(f"Open http://{host}:{config.port}", flush=True)
     demo.block_thread()
