@@ -10,7 +10,10 @@ means relevant, below -5 almost surely not.
 from __future__ import annotations
 
 import functools
+import queue
 import threading
+from collections import OrderedDict
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Sequence
 
@@ -75,7 +78,59 @@ class CrossEncoder:
         return logits.reshape(-1).astype(np.float32)
 
 
+class ScoringWorker:
+    """One thread that runs every `score` call of the process, one after another, with a cache of recent calls.
+
+    Concurrent questions (the app answers 4 at once) no longer run their own sessions side by side on the
+    same cores, each with a thread per core; their batches queue for one session that has the cores to
+    itself. A call's pairs are scored as one batch, as before, and never mixed with another call's: the
+    model's INT8 activations are scaled per batch, so mixing would change scores, and answers. A repeated
+    call (the same question over the same texts) is answered from the cache.
+    """
+
+    def __init__(self, model: CrossEncoder | None = None, *, cache_size: int = 2048):
+        self.model = model or CrossEncoder()
+        self.path = self.model.path
+        self.cache_size = cache_size
+        self._cache: OrderedDict[tuple, np.ndarray] = OrderedDict()
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self.calls = self.cached = 0
+
+    def score(self, question: str, texts: Sequence[str]) -> np.ndarray:
+        """One relevance logit per text, higher is better (as `CrossEncoder.score`)."""
+        if not texts:
+            return np.zeros(0, dtype=np.float32)
+        key = (question, tuple(texts))
+        with self._lock:
+            self.calls += 1
+            if key in self._cache:
+                self._cache.move_to_end(key)
+                self.cached += 1
+                return self._cache[key].copy()
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="cross-encoder", daemon=True)
+                self._thread.start()
+        done: Future = Future()
+        self._queue.put((question, list(texts), done))
+        scores = done.result()
+        with self._lock:
+            self._cache[key] = scores
+            while len(self._cache) > self.cache_size:
+                self._cache.popitem(last=False)
+        return scores.copy()
+
+    def _run(self) -> None:
+        while True:
+            question, texts, done = self._queue.get()
+            try:
+                done.set_result(self.model.score(question, texts))
+            except BaseException as e:  # the caller sees the model's error; the worker goes on
+                done.set_exception(e)
+
+
 @functools.lru_cache(maxsize=1)
-def get_cross_encoder() -> CrossEncoder:
-    """The shared cross-encoder of this process."""
-    return CrossEncoder()
+def get_cross_encoder() -> ScoringWorker:
+    """The shared cross-encoder of this process, behind its one scoring worker."""
+    return ScoringWorker()

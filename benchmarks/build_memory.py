@@ -1,0 +1,77 @@
+"""Peak memory (VmHWM) of `update_index` as the corpus grows: a build, then a no-change run.
+
+    python benchmarks/build_memory.py [--sizes 20000 200000]
+
+Each size runs in a fresh process: a synthetic folder of short articles (3 sentences,
+~60 words, one .txt file each) is read with `load_corpus` and indexed with the tests'
+fake bag-of-words embedder (so the figure is the driver's, not the model's); then a
+second process runs the same update with nothing changed. Prints one row per run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+WORDS = (
+    "council minister police report city government week people year market election court army vote "
+    "budget school bridge storm river company bank health water energy price border talks deal"
+).split()
+
+
+def make_corpus(folder: Path, n: int) -> None:
+    rng = random.Random(n)
+    for i in range(n):
+        sub = folder / f"{i // 1000:04d}"
+        sub.mkdir(parents=True, exist_ok=True)
+        body = " ".join(" ".join(rng.choice(WORDS) for _ in range(20)).capitalize() + "." for _ in range(3))
+        (sub / f"a{i}.txt").write_text(f"Article {i}: {body}\n", encoding="utf-8")
+
+
+CHILD = """
+import json, sys, time
+sys.path.insert(0, {root!r}); sys.path.insert(0, {root!r} + "/tests")
+from conftest import FakeEmbedder
+from rag.build import update_index
+from rag.corpus import load_corpus
+t = time.perf_counter()
+docs, problems = load_corpus({corpus!r})
+report = update_index(docs, {index!r}, encoder=FakeEmbedder())
+peak = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM:"))
+print(json.dumps({{"seconds": time.perf_counter() - t, "peak_mb": peak / 1024, "embedded": report.embedded,
+                   "chunks": report.chunks}}))
+"""
+
+
+def run(corpus: Path, index: Path) -> dict:
+    code = CHILD.format(root=str(ROOT), corpus=str(corpus), index=str(index))
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return json.loads(p.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sizes", type=int, nargs="+", default=[20000, 200000])
+    args = ap.parse_args()
+    print(f"{time.strftime('%Y-%m-%d')}, fake embedder, one .txt file per article")
+    print("| articles | run | seconds | peak RSS (MB) | passages embedded | passages |")
+    print("|---|---|---|---|---|---|")
+    for n in args.sizes:
+        with tempfile.TemporaryDirectory() as tmp:
+            corpus, index = Path(tmp) / "corpus", Path(tmp) / "index"
+            make_corpus(corpus, n)
+            for name in ("build", "no change"):
+                r = run(corpus, index)
+                cells = [f"{n:,}", name, f"{r['seconds']:.0f}", f"{r['peak_mb']:.0f}", f"{r['embedded']:,}"]
+                print("| " + " | ".join(cells + [f"{r['chunks']:,}"]) + " |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
