@@ -29,6 +29,7 @@ nothing the articles do not. Steps:
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import re
 from dataclasses import dataclass, field, replace
@@ -260,8 +261,7 @@ def _tells_outcome(text: str, year: int, question: str = "", context: str = "") 
     cited while looking ahead: "after Trump's victory, the Dutch vote is seen as a test ahead of other polls"),
     and, given the `question`, one of its subject: the sentence has half the question's words and, with its
     article's headline `context`, all its names (the BAFTAs' winner is not the Oscars')."""
-    about = _subject(question)
-    names = content_words(" ".join(question_names(question)))
+    about, names = _outcome_words(question)
     for s, e in split_sentences(text):
         sentence = text[s:e]
         years = [int(y) for y in re.findall(r"\b(?:19|20)\d{2}\b", sentence)]
@@ -273,9 +273,12 @@ def _tells_outcome(text: str, year: int, question: str = "", context: str = "") 
     return False
 
 
-def _subject(question: str) -> set[str]:
-    """What an outcome question is about: its content words but the outcome's ("won", "winner")."""
-    return {w for w in content_words(question) if not _HAPPENED.fullmatch(w) and not _PAST_OUTCOME.fullmatch(w)}
+@functools.lru_cache(maxsize=256)
+def _outcome_words(question: str) -> tuple[frozenset[str], frozenset[str]]:
+    """What an outcome question is about — its content words but the outcome's ("won", "winner") — and its
+    names; read once per question, not once per sentence weighed."""
+    about = {w for w in content_words(question) if not _HAPPENED.fullmatch(w) and not _PAST_OUTCOME.fullmatch(w)}
+    return frozenset(about), frozenset(content_words(" ".join(question_names(question))))
 
 
 def _before_the_outcome(q: Question, found: Found) -> str:

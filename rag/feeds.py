@@ -10,6 +10,7 @@ item's own content when the feed carries the whole article.
 from __future__ import annotations
 
 import json
+import os
 import re
 import time
 from dataclasses import dataclass
@@ -63,13 +64,12 @@ def add_feed(corpus: Path, url: str) -> bool:
     if url in feed_urls(corpus):
         return False
     path = Path(corpus) / FEEDS_FILE
-    Path(corpus).mkdir(parents=True, exist_ok=True)
     text = (
         path.read_text(encoding="utf-8")
         if path.exists()
         else "# Feeds this corpus follows (rag update): one URL a line\n"
     )
-    _write(path, text + ("" if text.endswith("\n") or not text else "\n") + url + "\n")
+    write_atomic(path, text + ("" if text.endswith("\n") or not text else "\n") + url + "\n")
     return True
 
 
@@ -79,7 +79,7 @@ def remove_feed(corpus: Path, url: str) -> bool:
     if url not in feed_urls(corpus):
         return False
     kept = [line for line in path.read_text(encoding="utf-8").splitlines() if line.split("#", 1)[0].strip() != url]
-    _write(path, "\n".join(kept) + "\n")
+    write_atomic(path, "\n".join(kept) + "\n")
     return True
 
 
@@ -92,10 +92,16 @@ def check_url(url: str) -> str:
     return url
 
 
-def _write(path: Path, text: str) -> None:
+def write_atomic(path: Path, text: str) -> None:
+    """Write `text` to `path` whole or not at all: a hidden temporary file, flushed, then renamed (the feeds
+    list here, saved articles and state in `rag.follow`)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
 
 
 def parse_feed(content: bytes, url: str, content_type: str = "") -> Feed:

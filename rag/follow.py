@@ -29,7 +29,7 @@ from typing import Callable
 from urllib.parse import urlsplit
 
 from .dedup import NearDuplicates, canonical_url
-from .feeds import Feed, FeedError, Item, feed_urls, parse_feed
+from .feeds import Feed, FeedError, Item, feed_urls, parse_feed, write_atomic
 from .web import Disallowed, FetchError, PoliteClient
 
 FEEDS_DIR = "feeds"  # saved articles, under the corpus folder
@@ -112,12 +112,15 @@ class _Corpus:
     def __init__(self, root: Path):
         self.root = Path(root)
         self.known: dict[str, Path] = {}  # canonical URL (and alternates) → file
+        self.url_of: dict[Path, str] = {}  # file → its canonical URL
         self.texts = NearDuplicates()
         self.state = _read_state(self.root / STATE)
         for tmp in (self.root / FEEDS_DIR).rglob(".*.tmp"):  # left by a killed update: never a whole article
             tmp.unlink(missing_ok=True)
         for path in sorted((self.root / FEEDS_DIR).rglob("*.md")):
             meta, text = _read_saved(path)
+            if meta.get("url"):
+                self.url_of[path] = canonical_url(str(meta["url"]))
             for url in [meta.get("url", "")] + list(meta.get("alternates") or []):
                 if url:
                     self.known[canonical_url(str(url))] = path
@@ -135,27 +138,30 @@ class _Corpus:
         return Path(match) if match else None
 
     def remember_alternate(self, original: Path, article: _Article) -> None:
-        meta, _ = _read_saved(original)
-        key = canonical_url(str(meta.get("url") or ""))
+        key = self.url_of.get(original, canonical_url(""))
         alternates = self.state.setdefault("alternates", {}).setdefault(key, [])
         if all(a["url"] != article.url for a in alternates):
             alternates.append({"url": article.url, "source": article.source})
-        self.known[article.url] = original
-        self.known[canonical_url(article.asked)] = original
+        self._know(article, original)
+
+    def _know(self, article: _Article, path: Path) -> None:
+        """`article`'s URL and the feed's link to it lead to `path` from now on."""
+        self.known[article.url] = path
+        self.known[canonical_url(article.asked)] = path
 
     def save(self, article: _Article) -> Path:
         host = urlsplit(article.url).hostname or "unknown"
         slug = re.sub(r"[^a-z0-9]+", "-", urlsplit(article.url).path.lower()).strip("-")[-60:] or "article"
         digest = hashlib.sha1(article.url.encode()).hexdigest()[:8]
         path = self.root / FEEDS_DIR / host / f"{slug}-{digest}.md"
-        _write_atomic(path, _as_markdown(article))
-        self.known[article.url] = path
-        self.known[canonical_url(article.asked)] = path
+        write_atomic(path, _as_markdown(article))
+        self.url_of[path] = article.url
+        self._know(article, path)
         self.texts.add(str(path), article.text)
         return path
 
     def write_state(self) -> None:
-        _write_atomic(self.root / STATE, json.dumps(self.state, indent=1, sort_keys=True))
+        write_atomic(self.root / STATE, json.dumps(self.state, indent=1, sort_keys=True))
 
 
 def update_corpus(
@@ -216,14 +222,16 @@ def _update_feed(url, saved_dir: _Corpus, client, saved, checkpoint, workers) ->
 
 def _take(items, feed: Feed, saved_dir: _Corpus, client, report: SourceReport, saved, checkpoint, workers) -> None:
     """Fetch the pages of the items not saved yet (in parallel, politely), then save them in feed order."""
-    fresh = []
+    fresh, linked = [], set()
     for item in items:
-        if canonical_url(item.url) in saved_dir.known:
+        url = canonical_url(item.url)
+        if url in saved_dir.known:
             report.unchanged += 1
-        elif any(canonical_url(item.url) == canonical_url(f.url) for f in fresh):
+        elif url in linked:
             report.duplicates += 1  # the feed links one page twice ("?utm_source=rss" and without)
         else:
             fresh.append(item)
+            linked.add(url)
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         results = list(pool.map(lambda item: _read_item(item, feed, client), fresh))
     for item, result in zip(fresh, results):
@@ -317,16 +325,3 @@ def _read_state(path: Path) -> dict:
     except (OSError, ValueError):
         return {}  # none yet, or unreadable: feeds are fetched in full once more, nothing else is lost
     return state if isinstance(state, dict) else {}
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    """Write `text` to `path` whole or not at all: a hidden temporary file, flushed, then renamed."""
-    import os
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)

@@ -90,7 +90,6 @@ class ScoringWorker:
 
     def __init__(self, model: CrossEncoder | None = None, *, cache_size: int = 2048):
         self.model = model or CrossEncoder()
-        self.path = self.model.path
         self.cache_size = cache_size
         self._cache: OrderedDict[tuple, np.ndarray] = OrderedDict()
         self._queue: queue.SimpleQueue = queue.SimpleQueue()

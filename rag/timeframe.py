@@ -167,30 +167,23 @@ def read_time(question: str, now: dt.date) -> TimeQuestion:
         inner = _EXPRESSION.fullmatch(m.group("what").strip())
         day = _window(inner.group("when"), now) if inner else None
         if day is not None:
-            rest = _without(text, m, inner.group("when"))
-            bare = _tidy(text[: m.start()] + " " + text[m.end() :])
-            return TimeQuestion(rest, _relative_to(how, day, m.group(0).strip()), latest, timeline, bare=bare)
+            # a relative bound goes from what is searched ("last week" would match articles saying "last week");
+            # a date stays ("by 17 February", "since August 2014"): it is often part of the fact asked
+            rest = _tidy(text) if re.fullmatch(_DATE, inner.group("when").strip(), re.I) else _cut(text, m)
+            return TimeQuestion(rest, _relative_to(how, day, m.group(0).strip()), latest, timeline, bare=_cut(text, m))
         if how != "until":  # "by" or "until" a thing ("killed by a Russian airstrike") is not a time
             # the event's words say what the question is about ("after the Tochigi avalanche"): they stay
-            bare = _tidy(text[: m.start()] + " " + text[m.end() :])
-            return TimeQuestion(
-                _tidy(text), None, latest, timeline, event=_tidy(m.group("what")), relation=how, bare=bare
-            )
+            event = _tidy(m.group("what"))
+            return TimeQuestion(_tidy(text), None, latest, timeline, event, how, bare=_cut(text, m))
     for m in _EXPRESSION.finditer(text):
         window = _window(m.group("when"), now)
-        if window is not None:
-            bare = _tidy(text[: m.start()] + " " + text[m.end() :])
-            return TimeQuestion(bare, window, latest, timeline, bare=bare)
+        if window is not None:  # a day or month asked about goes: the window does its work ("29 March 2019")
+            return TimeQuestion(_cut(text, m), window, latest, timeline, bare=_cut(text, m))
     return TimeQuestion(_tidy(text), None, latest, timeline, bare=_tidy(text))
 
 
-def _without(text: str, m: re.Match, when: str) -> str:
-    """`text` without "before/after/since/by X" when X is relative ("last week" would match articles saying
-    "last week"); a date stays ("by 17 February", "since August 2014"): it is often part of the fact asked.
-    (A day or month asked about, "on 29 March", goes: the window does its work, and "29 March 2019" would
-    match.)"""
-    if re.fullmatch(_DATE, when.strip(), re.I):
-        return _tidy(text)
+def _cut(text: str, m: re.Match) -> str:
+    """`text` without the expression `m` found in it."""
     return _tidy(text[: m.start()] + " " + text[m.end() :])
 
 

@@ -11,6 +11,7 @@ the URL and says why.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 import urllib.robotparser
@@ -175,13 +176,8 @@ class PoliteClient:
         with host.slots:
             self._wait_turn(host)
             self.requests.append(url)
-            try:
-                request = self._http.build_request("GET", url, headers=headers)
-                return self._http.send(request, stream=True)
-            except httpx.TimeoutException:
-                raise FetchError(f"{url}: timed out") from None
-            except httpx.HTTPError as e:
-                raise FetchError(f"{url}: {type(e).__name__}: {e}") from None
+            with _failures_of(url):
+                return self._http.send(self._http.build_request("GET", url, headers=headers), stream=True)
 
     def _wait_turn(self, host: _Host) -> None:
         """Rate limiting: wait until `delay` has passed since this host's previous request."""
@@ -192,7 +188,7 @@ class PoliteClient:
             host.last = time.monotonic()
 
     def _read(self, url: str, response: httpx.Response) -> Fetched:
-        try:
+        with _failures_of(url), contextlib.closing(response):
             if response.status_code == 304:
                 return Fetched(url, 304, etag=response.headers.get("etag", ""))
             if response.status_code != 200:
@@ -213,9 +209,14 @@ class PoliteClient:
                 response.headers.get("etag", ""),
                 response.headers.get("last-modified", ""),
             )
-        except httpx.TimeoutException:
-            raise FetchError(f"{url}: timed out") from None
-        except httpx.HTTPError as e:
-            raise FetchError(f"{url}: {type(e).__name__}: {e}") from None
-        finally:
-            response.close()
+
+
+@contextlib.contextmanager
+def _failures_of(url: str):
+    """httpx's errors while requesting or reading `url`, as a `FetchError` that names it and says why."""
+    try:
+        yield
+    except httpx.TimeoutException:
+        raise FetchError(f"{url}: timed out") from None
+    except httpx.HTTPError as e:
+        raise FetchError(f"{url}: {type(e).__name__}: {e}") from None

@@ -45,8 +45,6 @@ def test_a_repeated_call_is_answered_from_the_cache(model):
 
 def test_a_failing_call_fails_alone(model):
     class Flaky:
-        path = model.path
-
         def score(self, question, texts):
             if question == "boom":
                 raise RuntimeError("model failed")
