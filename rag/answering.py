@@ -73,6 +73,11 @@ TYPED_LEAD = (
     "person",
 )  # answer types whose answer must hold a candidate of the type, or be refused
 TYPED_OVERLAP = 0.5
+# The sentence that leads a "how many / how much" answer must also be one the cross-encoder reads as
+# answering, not only a sentence with a number on the subject ("2,300 tonnes of aid" for "how many
+# volunteers were on board"): below this score every such lead of the tune half gave a wrong number.
+# (Names are not held to it: "... alongside German Chancellor Olaf Scholz" answers "Who was he with?" at 1.7.)
+QUANTITY_LEAD_GATE = 3.0
 # A candidate named by the question's noun ("2,960 civilians" for "how many civilians", "Senator Antonio
 # Trillanes" for "which senator") is what was asked: more bonus. So is a sentence with the question's
 # focus words: those its articles' headlines do not already say ("introduced" in "Who introduced Beyonce
@@ -356,7 +361,7 @@ def _from_passages(q: Question, found: Found, index_dir: Location | None) -> Ans
         names = [n for n, _ in _absent(query, [])]
         return _refusal(q, hits, f"{REFUSAL} No article found mentions {_and(names)} together.")
     passing = _passing(query, kind, candidates, texts)
-    if not passing or (kind in TYPED_LEAD and not any(s.typed for s in passing)):
+    if not passing or (kind in TYPED_LEAD and not any(_can_lead(s) for s in passing)):
         return _refusal(
             q,
             hits,
@@ -375,7 +380,7 @@ def _from_passages(q: Question, found: Found, index_dir: Location | None) -> Ans
         close = [s for s in passing if s.final >= passing[0].final - LATEST_MARGIN]
         close.sort(key=lambda s: s.hit.published, reverse=True)
         passing = close + [s for s in passing if s not in close]
-    lead = next((s for s in passing if s.typed), passing[0]) if kind in TYPED_LEAD else passing[0]
+    lead = next(s for s in passing if _can_lead(s)) if kind in TYPED_LEAD else passing[0]
     chosen = _choose([lead] + [s for s in passing if s is not lead], candidates)
     rest = _readable_order(chosen[1:], texts)
     chosen = [chosen[0]] + rest
@@ -465,6 +470,11 @@ def _passes(query: str, s: _Sentence) -> bool:
     return s.final >= ANSWER_GATE or (
         relaxed and s.score >= TYPED_GATE and shared >= 2 and _overlap(query, s.display) >= TYPED_OVERLAP
     )
+
+
+def _can_lead(s: _Sentence) -> bool:
+    """Whether a sentence may lead an answer that must hold a candidate of the asked type."""
+    return bool(s.typed) and (s.kind != "quantity" or s.score >= QUANTITY_LEAD_GATE)
 
 
 def _choose(passing: list[_Sentence], candidates: list[_Sentence]) -> list[_Sentence]:

@@ -20,7 +20,7 @@ from rag.answering import lead_sentence
 from rag.evaluation import citation_problems, has_fact
 from rag.retrieval import load_index
 
-ANSWERING = ["2005", "1092", "3588", "3638", "794", "1287", "2759", "606"]
+ANSWERING = ["2005", "1092", "3588", "3638", "794", "1287", "2759", "606", "944", "1458"]
 
 
 @pytest.fixture(scope="module")
@@ -90,6 +90,28 @@ def test_the_asked_fact_leads_and_is_the_short_answer(news_index, question, shor
 def test_what_the_articles_do_not_say_is_refused(news_index, question):
     a = rag.answer(question, index_dir=news_index)
     assert a.refused and a.short is None and a.citations == []
+
+
+@pytest.mark.parametrize(
+    "near_miss, answerable, fact",
+    [
+        (  # the ship's cargo is counted, its volunteers are not
+            "How many volunteers were on board the Nautical Aliya aid ship to Myanmar?",
+            "How much aid was the Malaysian ship for the Rohingya carrying?",
+            "2,300 tonnes",
+        ),
+        (  # the bank's losses and fines are given, the chief executive's bonus is not
+            "How much was RBS chief executive Ross McEwan's bonus for 2016?",
+            "What share of Royal Bank of Scotland does the government own?",
+            "72%",
+        ),
+    ],
+)
+def test_a_number_on_the_subject_is_not_the_number_asked_for(news_index, near_miss, answerable, fact):
+    refused = rag.answer(near_miss, index_dir=news_index)
+    assert refused.refused and refused.citations == [] and "none gives the number asked for" in refused.text
+    a = rag.answer(answerable, index_dir=news_index)  # the same article still answers what it says
+    assert not a.refused and has_fact(lead_sentence(a.text), fact)
 
 
 def test_boilerplate_never_leads(news_index):
