@@ -361,7 +361,12 @@ def _from_passages(q: Question, found: Found, index_dir: Location | None) -> Ans
         names = [n for n, _ in _absent(query, [])]
         return _refusal(q, hits, f"{REFUSAL} No article found mentions {_and(names)} together.")
     passing = _passing(query, kind, candidates, texts)
-    if not passing or (kind in TYPED_LEAD and not any(_can_lead(s) for s in passing)):
+    act = _WHO_VERB.match(query)
+    if passing and kind == "person" and act and not any(_tells_act(query, s.display) for s in passing):
+        # "Who replaced Jeff Jones?" asked before anyone did: say how recent the reporting is.
+        told = query[act.start(1) :].strip().rstrip("?").strip()
+        return _refusal(q, hits, f"{REFUSAL} None of the articles found says who {told}.{_newest(hits)}")
+    if not passing or (kind in TYPED_LEAD and not any(_can_lead(s, query) for s in passing)):
         return _refusal(
             q,
             hits,
@@ -370,9 +375,7 @@ def _from_passages(q: Question, found: Found, index_dir: Location | None) -> Ans
     if _WHO_WON.search(q.text):
         passing = _telling_first(q, found, passing)
         if not passing:
-            newest = max((h.published for h in hits if h.published), default="")
-            when = f" The newest article on this is from {date_text(newest)}." if newest else ""
-            return _refusal(q, hits, f"{REFUSAL} None of the articles found reports that outcome.{when}")
+            return _refusal(q, hits, f"{REFUSAL} None of the articles found reports that outcome.{_newest(hits)}")
     if time.timeline:
         chosen = _timeline(passing)
         return _compose(q.text, query, hits, chosen, kind, None)
@@ -380,7 +383,7 @@ def _from_passages(q: Question, found: Found, index_dir: Location | None) -> Ans
         close = [s for s in passing if s.final >= passing[0].final - LATEST_MARGIN]
         close.sort(key=lambda s: s.hit.published, reverse=True)
         passing = close + [s for s in passing if s not in close]
-    lead = next(s for s in passing if _can_lead(s)) if kind in TYPED_LEAD else passing[0]
+    lead = next(s for s in passing if _can_lead(s, query)) if kind in TYPED_LEAD else passing[0]
     chosen = _choose([lead] + [s for s in passing if s is not lead], candidates)
     rest = _readable_order(chosen[1:], texts)
     chosen = [chosen[0]] + rest
@@ -388,6 +391,12 @@ def _from_passages(q: Question, found: Found, index_dir: Location | None) -> Ans
         for s in chosen:  # a question about a moment: each sentence says the day of its article
             s.dated = bool(s.hit.published)
     return _compose(q.text, query, hits, chosen, kind, _short(query, chosen[0]))
+
+
+def _newest(hits: list[Hit]) -> str:
+    """ " The newest article on this is from 20 March 2017." (or "" when the articles are undated)"""
+    newest = max((h.published for h in hits if h.published), default="")
+    return f" The newest article on this is from {date_text(newest)}." if newest else ""
 
 
 TIMELINE_DAYS = 6
@@ -472,9 +481,25 @@ def _passes(query: str, s: _Sentence) -> bool:
     )
 
 
-def _can_lead(s: _Sentence) -> bool:
-    """Whether a sentence may lead an answer that must hold a candidate of the asked type."""
-    return bool(s.typed) and (s.kind != "quantity" or s.score >= QUANTITY_LEAD_GATE)
+def _can_lead(s: _Sentence, query: str) -> bool:
+    """Whether a sentence may lead an answer that must hold a candidate of the asked type. "Who <verb>ed ...?" is
+    answered only by a sentence that tells that act: a name in a sentence that says nothing of replacing does
+    not say who replaced Jeff Jones."""
+    if not s.typed or (s.kind == "quantity" and s.score < QUANTITY_LEAD_GATE):
+        return False
+    return s.kind != "person" or _tells_act(query, s.display)
+
+
+_WHO_VERB = re.compile(
+    r"^\s*who\s+(?!(?:is|are|was|were|has|have|had|did|does|do|will|would|could|can)\b)([a-z]+ed)\b", re.I
+)
+
+
+def _tells_act(query: str, text: str) -> bool:
+    """Whether `text` tells the act a "Who <verb>ed ...?" question asks about (any other question: True)."""
+    verb = _WHO_VERB.match(query)
+    said = stems(text)
+    return not verb or any(w.startswith(v) for v in stems(verb.group(1)) for w in said)
 
 
 def _choose(passing: list[_Sentence], candidates: list[_Sentence]) -> list[_Sentence]:
@@ -505,18 +530,11 @@ def _choose(passing: list[_Sentence], candidates: list[_Sentence]) -> list[_Sent
     return chosen
 
 
-_WHO_VERB = re.compile(
-    r"^\s*who\s+(?!(?:is|are|was|were|has|have|had|did|does|do|will|would|could|can)\b)([a-z]+ed)\b", re.I
-)
-
-
 def _short(query: str, lead: _Sentence) -> tuple[Candidate, _Sentence] | None:
     """The candidate of the asked type in the lead sentence nearest the question's own words."""
     if not lead.typed:
         return None
-    verb = _WHO_VERB.match(query)
-    said = stems(lead.display)
-    if verb and lead.kind == "person" and not any(w.startswith(v) for v in stems(verb.group(1)) for w in said):
+    if lead.kind == "person" and not _tells_act(query, lead.display):
         return None  # "Who replaced X?": a name in a sentence that says nothing of replacing is not the answer
     asked = content_words(query)
     anchors = [m.start() for m in re.finditer(r"[A-Za-z0-9]+", lead.text) if content_words(m.group()) & asked]

