@@ -1,11 +1,12 @@
-"""Peak memory (VmHWM) of `update_index` as the corpus grows: a build, then a no-change run.
+"""Peak memory (VmHWM) of `update_index` as the corpus grows: a build, a no-change run, 100 new articles.
 
     python benchmarks/build_memory.py [--sizes 20000 200000]
 
 Each size runs in a fresh process: a synthetic folder of short articles (3 sentences,
-~60 words, one .txt file each) is read with `load_corpus` and indexed with the tests'
-fake bag-of-words embedder (so the figure is the driver's, not the model's); then a
-second process runs the same update with nothing changed. Prints one row per run.
+~60 words, one .txt file each) is read as `rag index` reads it (`read_corpus`, a stream)
+and indexed with the tests' fake bag-of-words embedder (so the figure is the driver's,
+not the model's); then a second process runs the same update with nothing changed, and
+a third after 100 articles were added (what following feeds does). One row per run.
 """
 
 from __future__ import annotations
@@ -35,15 +36,23 @@ def make_corpus(folder: Path, n: int) -> None:
         (sub / f"a{i}.txt").write_text(f"Article {i}: {body}\n", encoding="utf-8")
 
 
+def add_articles(folder: Path, start: int, n: int) -> None:
+    rng = random.Random(-start)
+    (folder / "new").mkdir()
+    for i in range(start, start + n):
+        body = " ".join(rng.choice(WORDS) for _ in range(40)).capitalize() + "."
+        (folder / "new" / f"a{i}.txt").write_text(f"Article {i}: {body}\n", encoding="utf-8")
+
+
 CHILD = """
 import json, sys, time
 sys.path.insert(0, {root!r}); sys.path.insert(0, {root!r} + "/tests")
 from conftest import FakeEmbedder
 from rag.build import update_index
-from rag.corpus import load_corpus
+from rag.corpus import read_corpus
 t = time.perf_counter()
-docs, problems = load_corpus({corpus!r})
-report = update_index(docs, {index!r}, encoder=FakeEmbedder())
+corpus = read_corpus({corpus!r})  # as `rag index` reads it: a stream
+report = update_index(corpus, {index!r}, encoder=FakeEmbedder(), problems=corpus.problems)
 peak = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM:"))
 print(json.dumps({{"seconds": time.perf_counter() - t, "peak_mb": peak / 1024, "embedded": report.embedded,
                    "chunks": report.chunks}}))
@@ -67,7 +76,9 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             corpus, index = Path(tmp) / "corpus", Path(tmp) / "index"
             make_corpus(corpus, n)
-            for name in ("build", "no change"):
+            for name in ("build", "no change", "100 new"):
+                if name == "100 new":
+                    add_articles(corpus, n, 100)
                 r = run(corpus, index)
                 cells = [f"{n:,}", name, f"{r['seconds']:.0f}", f"{r['peak_mb']:.0f}", f"{r['embedded']:,}"]
                 print("| " + " | ".join(cells + [f"{r['chunks']:,}"]) + " |", flush=True)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import signal
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Iterable
 
@@ -62,7 +62,7 @@ class BuildOptions:
 
 
 def update_index(
-    docs: list[Document],
+    docs: Iterable[Document],
     index_dir: str | os.PathLike,
     options: BuildOptions = BuildOptions(),
     *,
@@ -79,27 +79,30 @@ def update_index(
     rather than vanishing). Another model, backend or chunk setting, `options.full`,
     or an unusable old index rebuild everything, and the report says why.
 
+    `docs` may be a stream (`rag.corpus.read_corpus`, whose `problems` fill as it is read): it is read once,
+    and the text of an article the index already holds unchanged is not kept, so that a run over a large
+    corpus that changed little holds only what changed.
+
     >>> report = update_index(load_corpus("corpus")[0], "index")   # doctest: +SKIP
     """
     t0 = time.perf_counter()
-    problems, checkpoint = list(problems), checkpoint or (lambda name: None)
-    if not docs:
-        raise CorpusError(
-            f"no article could be read ({len(problems)} problem(s) reported); fix them and run again. "
-            f"The index at {index_dir} was left as it was."
-        )
+    checkpoint = checkpoint or (lambda name: None)
     with open_writer(Path(index_dir), store=options.store, milvus=options.milvus) as writer:
         checkpoint("locked")
         old = writer.manifest
         index_type = check_type(options.index_type or (old.vector_index.get("requested") if old else None) or "auto")
         encoder = encoder or get_encoder(options.model, encoder_backend(options, old))
         settings = build_settings(options, encoder)
-        plan = plan_update(
-            docs,
-            writer.indexed() if old else None,
-            failed_files=failed_files(problems),
-            reason=_rebuild_reason(options, old, writer, settings, index_type),
-        )
+        reason = _rebuild_reason(options, old, writer, settings, index_type)
+        indexed = writer.indexed() if old else None
+        docs = _read(docs, None if reason else indexed, progress)
+        problems = list(problems)  # complete now that the stream is read
+        if not docs:
+            raise CorpusError(
+                f"no article could be read ({len(problems)} problem(s) reported); fix them and run again. "
+                f"The index at {index_dir} was left as it was."
+            )
+        plan = plan_update(docs, indexed, failed_files=failed_files(problems), reason=reason)
         report = dict(
             added=plan.added, changed=plan.changed, removed=plan.removed, problems=problems, full_reason=plan.reason
         )
@@ -123,6 +126,24 @@ def update_index(
         build_id=build_id,
         nodes=fresh.nodes,
     )
+
+
+READ_PROGRESS_EVERY = 1000  # articles between two "reading" progress reports
+
+
+def _read(docs: Iterable[Document], indexed: dict[str, tuple[str, str]] | None, progress: Progress | None):
+    """`docs` read once, each one the index holds at the same content hash without its text (`Writer.apply`
+    takes that text from the index); with no usable index (`indexed` None) every text is kept. Progress
+    ("reading", n, total) has total None until the stream ends."""
+    out = []
+    for d in docs:
+        held = indexed.get(d.doc_id) if indexed else None
+        out.append(replace(d, text="") if held and held[0] == d.content_hash else d)
+        if progress and len(out) % READ_PROGRESS_EVERY == 0:
+            progress("reading", len(out), None)
+    if progress:
+        progress("reading", len(out), len(out))
+    return out
 
 
 def encoder_backend(options: BuildOptions, old: Manifest | None) -> str:

@@ -176,27 +176,30 @@ def index_command(
 
 def _run_index(config: Config, options, *, max_chars: int, quiet: bool):
     from .build import CRASH_POINTS, kill_at, update_index
-    from .corpus import load_corpus
+    from .corpus import read_corpus
 
+    corpus = None
     try:
-        t0 = time.perf_counter()
-        with err.status(f"reading {config.corpus_dir}"):
-            docs, problems = load_corpus(config.corpus_dir, max_chars=max_chars)
-        err.print(f"read {len(docs)} article(s) from {config.corpus_dir} in {time.perf_counter() - t0:.1f}s")
-        for p in problems:
-            err.print(f"[yellow]skipped[/yellow] {p}", markup=True)
+        corpus = read_corpus(config.corpus_dir, max_chars=max_chars)  # read as the update goes: one file at a time
         with _progress(quiet) as progress:
             report = update_index(
-                docs,
+                corpus,
                 config.index_dir,
                 options,
-                problems=problems,
+                problems=corpus.problems,
                 progress=progress,
                 checkpoint=kill_at(config.crash_at if config.crash_at in CRASH_POINTS else None),
             )
     except RagError as e:
+        _print_skipped(corpus.problems if corpus else [])
         _fail(e)
-    return report, problems
+    _print_skipped(corpus.problems)
+    return report, corpus.problems
+
+
+def _print_skipped(problems) -> None:
+    for p in problems:
+        err.print(f"[yellow]skipped[/yellow] {p}", markup=True)
 
 
 def _quiet_libraries() -> None:

@@ -72,6 +72,13 @@ def load_corpus(path: str | os.PathLike, *, max_chars: int = DEFAULT_MAX_CHARS) 
 
     >>> docs, problems = load_corpus("corpus")  # doctest: +SKIP
     """
+    reader = read_corpus(path, max_chars=max_chars)
+    return list(reader), reader.problems
+
+
+def read_corpus(path: str | os.PathLike, *, max_chars: int = DEFAULT_MAX_CHARS) -> "CorpusReader":
+    """The articles under `path` as a stream, in `load_corpus`'s order, one file in memory at a time; a missing or
+    empty folder raises `CorpusError` here, before anything is read."""
     root = Path(path)
     if not root.exists():
         raise CorpusError(f"corpus folder {root} does not exist: create it and add articles, or pass --corpus DIR")
@@ -81,25 +88,33 @@ def load_corpus(path: str | os.PathLike, *, max_chars: int = DEFAULT_MAX_CHARS) 
             f"corpus folder {root} has no articles ({', '.join(sorted(SUFFIXES))} files): "
             "add some, or pass --corpus DIR"
         )
-    base = root.parent if root.is_file() else root
-    docs: list[Document] = []
-    problems: list[Problem] = []
-    seen: dict[str, str] = {}
-    for file in files:
-        for item in _read_file(file, base, max_chars):
-            if isinstance(item, Problem):
-                problems.append(item)
-            elif item.doc_id in seen:
-                problems.append(
-                    Problem(
-                        item.origin,
-                        f"duplicate id {item.doc_id!r} (first in {seen[item.doc_id]}): give it a unique id; skipped",
+    return CorpusReader(files, root.parent if root.is_file() else root, max_chars)
+
+
+class CorpusReader:
+    """Iterate for the documents; `problems` holds those met so far (all of them once the iteration ends)."""
+
+    def __init__(self, files: list[Path], base: Path, max_chars: int):
+        self.files, self.base, self.max_chars = files, base, max_chars
+        self.problems: list[Problem] = []
+
+    def __iter__(self) -> Iterator[Document]:
+        seen: dict[str, str] = {}
+        for file in self.files:
+            for item in _read_file(file, self.base, self.max_chars):
+                if isinstance(item, Problem):
+                    self.problems.append(item)
+                elif item.doc_id in seen:
+                    self.problems.append(
+                        Problem(
+                            item.origin,
+                            f"duplicate id {item.doc_id!r} (first in {seen[item.doc_id]}): give it a unique id; "
+                            "skipped",
+                        )
                     )
-                )
-            else:
-                seen[item.doc_id] = item.origin
-                docs.append(item)
-    return docs, problems
+                else:
+                    seen[item.doc_id] = item.origin
+                    yield item
 
 
 def _article_files(root: Path) -> list[Path]:

@@ -18,8 +18,9 @@ from .plan import UpdatePlan
 
 DEFAULT_COLLECTION = "rag"
 
-# progress(stage, done, total): stage is "chunking", "embedding" or "writing".
-Progress = Callable[[str, int, int], None]
+# progress(stage, done, total): stage is "reading", "chunking", "embedding" or "writing"; total is None while
+# not yet known (a corpus read as a stream).
+Progress = Callable[[str, int, "int | None"], None]
 # checkpoint(name): called at each named point of an update (crash-safety tests kill the process there).
 Checkpoint = Callable[[str], None]
 

@@ -39,7 +39,7 @@ from ..embedding import BACKENDS
 from ..errors import IndexCorrupt, IndexNotFound
 from ..types import Chunk, Document, Filters, Hit
 from . import ann
-from .base import Passages, merge_passages
+from .base import Passages
 from .fusion import fuse
 from .manifest import Manifest, newest_headlines
 from .plan import UpdatePlan
@@ -287,11 +287,32 @@ class FaissStore:
         return self.manifest.documents
 
     def passages(self, doc_ids: list[str]) -> Passages:
-        """The stored passages and vectors of `doc_ids`."""
+        """The stored passages and vectors of `doc_ids` (a Milvus store made from this folder reuses them)."""
         by_doc = self.chunks_of()
         chunks = {d: [c for _, c in by_doc.get(d, [])] for d in doc_ids}
         rows = [r for d in doc_ids for r, _ in by_doc.get(d, [])]
         return Passages(chunks, np.asarray(self._vectors[rows], dtype=np.float32) if rows else None)
+
+    # --- what an update copies from the build it replaces ------------------------------
+
+    def spans(self) -> dict[str, tuple[int, int]]:
+        """doc_id → (first row, passages) of every article (an article's passages are consecutive rows)."""
+        with self._db_lock:
+            return {
+                d: (first, n)
+                for d, first, n in self._db.execute("SELECT doc_id, min(row), count(*) FROM chunks GROUP BY doc_id")
+            }
+
+    def stubs(self, doc_ids: list[str]) -> list[Document]:
+        """The stored `doc_ids`, without their text (an update copies that within SQLite)."""
+        wanted = set(doc_ids)
+        with self._db_lock:
+            rows = {
+                r[0]: r
+                for r in self._db.execute("SELECT doc_id, title, source, published, url, origin, hash FROM docs")
+                if r[0] in wanted
+            }
+        return [Document(i, "", *rows[i][1:]) for i in doc_ids if i in rows]
 
 
 def current_build_dir(index_dir: Path) -> Path:
@@ -362,22 +383,18 @@ class FaissWriter:
         return None  # fresh articles are new or changed ones: the old build holds nothing they could reuse
 
     def apply(self, plan: UpdatePlan, docs, fresh, *, settings, index_type, checkpoint, progress) -> tuple[int, str]:
+        """Write the new build: fresh articles' passages and vectors from `fresh`; every other article's text,
+        passages and vectors copied from the old build (`docs` may hold those without their text)."""
         t0 = time.perf_counter()
-        keep = [d for d in (self.old.documents() if self.old and plan.kept else []) if d.doc_id in set(plan.kept)]
-        final_docs = list(docs.values()) + keep
-        reused = (
-            self.old.passages([d.doc_id for d in final_docs if d.doc_id not in fresh.chunks])
-            if self.old and not plan.reason
-            else None
-        )
-        merged = merge_passages(final_docs, fresh, reused)
-        chunks, vectors = [c for cs in merged.chunks.values() for c in cs], merged.vectors
+        final_docs = list(docs.values()) + (self.old.stubs(plan.kept) if self.old and plan.kept else [])
+        layout = _Layout(final_docs, fresh, self.old.spans() if self.old and not plan.reason else {})
+        vectors = layout.vectors(fresh, self.old._vectors if layout.reused else None)
         previous = (self.old._faiss, self.old.manifest.vector_index) if self.old is not None else (None, None)
         manifest = Manifest(
             store="faiss",
             settings=settings,
             dimension=int(vectors.shape[1]),
-            counts={"documents": len(final_docs), "chunks": len(chunks)},
+            counts={"documents": len(final_docs), "chunks": layout.rows},
             documents={d.doc_id: d.content_hash for d in final_docs},
             headlines=newest_headlines(final_docs),
         )
@@ -386,8 +403,7 @@ class FaissWriter:
         build_id = write_build(
             self.index_dir,
             manifest,
-            final_docs,
-            chunks,
+            layout.tables(fresh, self.old.build_dir / "meta.sqlite" if layout.reused else None),
             vectors,
             index_type=index_type,
             previous=previous,
@@ -396,7 +412,7 @@ class FaissWriter:
         )
         if progress:
             progress("writing", 1, 1)
-        return len(chunks), build_id
+        return layout.rows, build_id
 
     def close(self) -> None:
         if self.old is not None:
@@ -406,8 +422,7 @@ class FaissWriter:
 def write_build(
     index_dir: Path,
     manifest: Manifest,
-    docs: list[Document],
-    chunks: list[Chunk],
+    write_tables,
     vectors: np.ndarray,
     *,
     index_type: str = "auto",
@@ -415,7 +430,8 @@ def write_build(
     checkpoint=lambda name: None,
     t0: float | None = None,
 ) -> str:
-    """Write a complete build of `docs`, their `chunks` and `vectors` (row-aligned) and swap it in; its id.
+    """Write a complete build and swap it in; its id. `write_tables(path)` writes the documents and passages
+    (row-aligned with `vectors`) into a new SQLite file at `path` (`tables_of` makes one from lists).
 
     `previous` is the last build's (faiss index, vector index entry): its trained IVF cells are reused
     while they fit. `checkpoint(name)` is called after each step (the crash tests kill the process there).
@@ -432,14 +448,14 @@ def write_build(
     checkpoint("vectors")
     vector_index, entry = ann.build(vectors, index_type, previous=previous[0], previous_params=previous[1])
     faiss.write_index(vector_index, str(tmp / "faiss.index"))
+    del vector_index
     checkpoint("faiss")
-    _write_tables(tmp / "meta.sqlite", docs, chunks)
+    write_tables(tmp / "meta.sqlite")
     checkpoint("sqlite")
 
     from .lexical import build as build_lexical
 
-    titles = {d.doc_id: d.title for d in docs}
-    build_lexical([indexed_text(titles[c.doc_id], c.text) for c in chunks], tmp / LEXICAL)
+    build_lexical(_indexed_texts(tmp / "meta.sqlite"), tmp / LEXICAL)
     checkpoint("lexical")
 
     manifest = manifest.replace(
@@ -466,30 +482,107 @@ def write_build(
     return build_id
 
 
-def _write_tables(path: Path, docs, chunks: list[Chunk]) -> None:
+def _indexed_texts(path: Path) -> list[str]:
+    """What the keyword index reads of each passage, in row order (`chunking.indexed_text`)."""
     db = sqlite3.connect(path)
-    with db:
-        db.executescript(
-            """
-            -- long text last: SQLite reads a row's columns in order, so a query for a
-            -- title does not wade through the article's overflow pages first
-            CREATE TABLE docs (doc_id TEXT PRIMARY KEY, title TEXT, source TEXT, published TEXT,
-                               url TEXT, origin TEXT, hash TEXT, text TEXT);
-            CREATE TABLE chunks (row INTEGER PRIMARY KEY, chunk_id TEXT UNIQUE, doc_id TEXT,
-                                 start INTEGER, end INTEGER, n_tokens INTEGER, text TEXT);
-            CREATE INDEX chunks_doc ON chunks(doc_id);
-            """
-        )
-        db.executemany(
-            "INSERT INTO docs (doc_id, text, title, source, published, url, origin, hash) VALUES (?, ?, ?, ?, "
-            "?, ?, ?, ?)",
-            ((d.doc_id, d.text, d.title, d.source, d.published, d.url, d.origin, d.content_hash) for d in docs),
-        )
-        db.executemany(
-            "INSERT INTO chunks (row, chunk_id, doc_id, text, start, end, n_tokens) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            ((row, c.chunk_id, c.doc_id, c.text, c.start, c.end, c.n_tokens) for row, c in enumerate(chunks)),
-        )
-    db.close()
+    try:
+        return [
+            indexed_text(title, text)
+            for title, text in db.execute(
+                "SELECT d.title, c.text FROM chunks c JOIN docs d ON d.doc_id = c.doc_id ORDER BY c.row"
+            )
+        ]
+    finally:
+        db.close()
+
+
+_SCHEMA = """
+    -- long text last: SQLite reads a row's columns in order, so a query for a
+    -- title does not wade through the article's overflow pages first
+    CREATE TABLE docs (doc_id TEXT PRIMARY KEY, title TEXT, source TEXT, published TEXT,
+                       url TEXT, origin TEXT, hash TEXT, text TEXT);
+    CREATE TABLE chunks (row INTEGER PRIMARY KEY, chunk_id TEXT UNIQUE, doc_id TEXT,
+                         start INTEGER, end INTEGER, n_tokens INTEGER, text TEXT);
+    CREATE INDEX chunks_doc ON chunks(doc_id);
+"""
+
+
+def tables_of(docs: list[Document], chunks: list[Chunk]):
+    """A `write_tables` for `write_build` from in-memory documents and their passages (row i = chunks[i])."""
+    by_doc: dict[str, list[Chunk]] = {}
+    for c in chunks:
+        by_doc.setdefault(c.doc_id, []).append(c)
+    layout = _Layout(docs, Passages(by_doc), {})
+    return layout.tables(Passages(by_doc), None)
+
+
+class _Layout:
+    """Where each article's passages go in a new build: its rows, and whether they are fresh or the old build's
+    (`spans`: doc_id -> (first row, passages) there)."""
+
+    def __init__(self, docs: list[Document], fresh: Passages, spans: dict[str, tuple[int, int]]):
+        self.docs, self.starts, row = docs, {}, 0
+        for d in docs:
+            n = len(fresh.chunks[d.doc_id]) if d.doc_id in fresh.chunks else spans.get(d.doc_id, (0, 0))[1]
+            self.starts[d.doc_id], row = row, row + n
+        self.rows, self.spans = row, spans
+        self.reused = [d for d in docs if d.doc_id not in fresh.chunks]
+
+    def _span(self, doc_id: str) -> tuple[int, int]:
+        return self.spans.get(doc_id, (0, 0))
+
+    def vectors(self, fresh: Passages, old: np.ndarray | None) -> np.ndarray:
+        """All vectors in row order, filled in place (fresh ones from `fresh`, the others from `old`)."""
+        dim = fresh.vectors.shape[1] if fresh.vectors is not None else (old.shape[1] if old is not None else 0)
+        out = np.empty((self.rows, dim), dtype=np.float32)
+        at = 0
+        for doc_id, cs in fresh.chunks.items():  # `fresh` rows follow its own article order
+            out[self.starts[doc_id] : self.starts[doc_id] + len(cs)] = fresh.vectors[at : at + len(cs)]
+            at += len(cs)
+        for d in self.reused:
+            first, n = self._span(d.doc_id)
+            out[self.starts[d.doc_id] : self.starts[d.doc_id] + n] = old[first : first + n]
+        return out
+
+    def tables(self, fresh: Passages, old_db: Path | None):
+        """A `write_tables` for `write_build`: fresh articles from memory, the others copied within SQLite."""
+
+        def write(path: Path) -> None:
+            db = sqlite3.connect(path)
+            with db:
+                db.executescript(_SCHEMA)
+            if old_db is not None:
+                db.execute("ATTACH DATABASE ? AS old", (str(old_db),))
+            with db:
+                new = [d for d in self.docs if d.doc_id in fresh.chunks]
+                db.executemany(
+                    "INSERT INTO docs (doc_id, text, title, source, published, url, origin, hash) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    ((d.doc_id, d.text, d.title, d.source, d.published, d.url, d.origin, d.content_hash) for d in new),
+                )
+                db.executemany(
+                    "INSERT INTO chunks (row, chunk_id, doc_id, text, start, end, n_tokens) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        (self.starts[d.doc_id] + i, c.chunk_id, c.doc_id, c.text, c.start, c.end, c.n_tokens)
+                        for d in new
+                        for i, c in enumerate(fresh.chunks[d.doc_id])
+                    ),
+                )
+                if self.reused:  # an article read from another place keeps its passages, and says where it is now
+                    db.executemany(
+                        "INSERT INTO docs SELECT doc_id, title, source, published, url, ?, hash, text FROM old.docs "
+                        "WHERE doc_id = ?",
+                        ((d.origin, d.doc_id) for d in self.reused),
+                    )
+                    db.executemany(
+                        "INSERT INTO chunks SELECT row - ? + ?, chunk_id, doc_id, start, end, n_tokens, text "
+                        "FROM old.chunks WHERE doc_id = ?",
+                        ((self._span(d.doc_id)[0], self.starts[d.doc_id], d.doc_id) for d in self.reused),
+                    )
+            db.close()
+
+        return write
 
 
 def _fsync(path: Path) -> None:

@@ -42,7 +42,7 @@ class Refresher:
     def run_once(self) -> None:
         """One update; its failures are logged and counted, never raised (the page keeps serving)."""
         from ..build import update_index
-        from ..corpus import load_corpus
+        from ..corpus import read_corpus
         from ..follow import update_corpus
         from ..web import PoliteClient
 
@@ -53,8 +53,8 @@ class Refresher:
             for failure in report.failures():
                 LOG.warning("update: %s", failure)
             if report.saved:
-                docs, problems = load_corpus(self.corpus)
-                update_index(docs, self.index_dir, self.build_options, problems=problems)
+                corpus = read_corpus(self.corpus)
+                update_index(corpus, self.index_dir, self.build_options, problems=corpus.problems)
             self.added, self.failed = len(report.saved), len(report.failures())
         except Exception:  # a full disk, a broken corpus file: said in the log and the status, retried next time
             LOG.exception("feed update failed")
