@@ -47,6 +47,7 @@ from .reading import (
     content_words,
     date_text,
     near_noun,
+    publisher_words,
     question_names,
     stems,
     typed,
@@ -782,8 +783,10 @@ def _missing_names(query: str, hits: list[Hit], article: str = "") -> list[str]:
 
 
 def _absent(query: str, hits: list[Hit], article: str = "") -> list[tuple[str, str]]:
-    """(name as the question writes it, pattern) of the question's names and numbers that `hits` never mention."""
-    return absent_names(query, " ".join(f"{h.title} {h.text}" for h in hits) + " " + article)
+    """(name as the question writes it, pattern) of the question's names and numbers that `hits` never mention;
+    a hit's publisher counts as mentioned ("according to RTE's report" is answered by rte.ie's articles)."""
+    text = " ".join(f"{h.title} {h.text}" for h in hits) + " " + article
+    return absent_names(query, text, publishers={w for h in hits for w in publisher_words(h.source)})
 
 
 # "What did Rutte say about Ukraine?", "... his position on China": the topic. A plain "on" is not one

@@ -385,21 +385,44 @@ def _undot(text: str) -> str:
     return text.replace(".", "").replace("’", "'").lower()
 
 
-def absent_names(question: str, text: str) -> list[tuple[str, str]]:
-    """(name as `question` writes it, pattern) of its names and numbers that `text` never mentions.
+def absent_names(question: str, text: str, publishers: set[str] = frozenset()) -> list[tuple[str, str]]:
+    """(name as `question` writes it, pattern) of its names and numbers that `text` never mentions; a name that
+    is one of `publishers` (`publisher_words`) is not looked for in the text.
 
     A name may be inflected ("Korea" in "North Korean"); a number must match whole, but may carry a unit ("3.7b").
 
     >>> [n for n, _ in absent_names("What did Macron say about North Korea in 2023?", "North Korean troops")]
     ['Macron', '2023']
+    >>> absent_names("How many were hurt, according to RTE?", "Five were hurt.", publishers=publisher_words("rte.ie"))
+    []
     """
     haystack = _undot(text)
-    wanted = [(n, re.escape(_undot(n))) for n in question_names(question)]
+    wanted = [(n, re.escape(_undot(n))) for n in _not_publishers(question_names(question), publishers)]
     wanted += [
         (n, re.escape(_undot(n)) + r"(?!\d)")
         for n in re.findall(r"\b\d[\d,.]*\d\b|\b\d\b", _CALENDAR_DATE.sub(" ", question))
     ]
     return [(n, w) for n, w in wanted if not re.search(r"\b" + w, haystack)]
+
+
+_HOST_PARTS = {"www", "com", "co", "uk", "ie", "org", "net", "go", "cn", "de", "fr", "edu", "gov", "europe", "news"}
+
+
+def _not_publishers(names: list[str], publishers: set[str]) -> list[str]:
+    """`names` without those that, alone or with the next one or two, spell a publisher ("China", "Daily")."""
+    squashed = [re.sub(r"\W", "", n.lower()) for n in names]
+    drop: set[int] = set()
+    for i in range(len(names)):
+        for j in range(i + 1, min(i + 3, len(names)) + 1):
+            if "".join(squashed[i:j]) in publishers:
+                drop.update(range(i, j))
+    return [n for i, n in enumerate(names) if i not in drop]
+
+
+def publisher_words(source: str) -> set[str]:
+    """The words a question may call a publisher by: "rte.ie" -> {"rte"}, "europe.chinadaily.com.cn" ->
+    {"chinadaily"} (matched against a name with spaces and dots removed: "China Daily")."""
+    return {p for p in source.lower().split(".") if p and p not in _HOST_PARTS}
 
 
 def date_text(published: str) -> str:

@@ -203,3 +203,14 @@ def test_typed_people_ages_and_changes():
 def test_who_is_a_named_person_asks_for_a_description():
     assert answer_type("Who is Dr. Emily Carter?") == "other"
     assert answer_type("Who is the president of France?") == "person"
+
+
+def test_a_publisher_named_in_the_question_need_not_be_in_the_text():
+    from rag.reading import absent_names, publisher_words
+
+    q = "How many people were injured in the attack, according to RTE's report?"
+    assert [n for n, _ in absent_names(q, "At least 20 people were injured.")] == ["RTE"]
+    assert absent_names(q, "At least 20 people were injured.", publishers=publisher_words("rte.ie")) == []
+    assert publisher_words("europe.chinadaily.com.cn") == {"chinadaily"} and publisher_words("") == set()
+    china = "What did the China Daily column say, according to Macron?"
+    assert [n for n, _ in absent_names(china, "", publishers=publisher_words("europe.chinadaily.com.cn"))] == ["Macron"]
