@@ -407,3 +407,55 @@ def test_an_index_built_without_headline_context_is_rebuilt_and_says_why(corpus_
     rag.retrieval.clear_cache()
     report = build(corpus_dir, index, fake_embedder)
     assert "passage_context None → 'title'" in report.full_reason and report.embedded == report.chunks
+
+
+def _contents(index):
+    """Everything a build holds, per article: its stored row, its passages and their vectors."""
+    import numpy as np
+
+    store = FaissStore.load(index)
+    vectors = np.load(store.build_dir / "vectors.npy")
+    return {
+        d.doc_id: (d, [(c, vectors[row].tolist()) for row, c in store.chunks_of().get(d.doc_id, [])])
+        for d in store.documents()
+    }
+
+
+def test_a_streamed_update_equals_a_one_shot_build(corpus_dir, tmp_path, fake_embedder):
+    from rag.corpus import read_corpus
+
+    def stream_build(index):
+        corpus = read_corpus(corpus_dir)  # a stream, as `rag index` reads it
+        return update_index(
+            corpus, index, BuildOptions(model="fake-bow"), encoder=fake_embedder, problems=corpus.problems
+        )
+
+    streamed = tmp_path / "streamed"
+    (corpus_dir / "a.jsonl").write_text('{"id": "j1", "text": "Floods in the valley. Roads closed."}\n')
+    stream_build(streamed)
+    for i in range(3):
+        write_article(
+            corpus_dir,
+            f"new-{i}.txt",
+            f"Storm news {i}. The river rose by {i} metres overnight.",
+            title=f"Storm {i}",
+            published=f"2024-11-0{i + 5}",
+        )
+    (corpus_dir / "bad.txt").write_bytes(b"\x00\x01 binary")
+    (corpus_dir / "a.jsonl").rename(corpus_dir / "b.jsonl")  # unchanged, read from another file
+    write_article(corpus_dir, "nato-united-whoever-wins-us-election.txt", "Rewritten: NATO stays united.")
+    fake_embedder.embedded.clear()
+    report = stream_build(streamed)
+    assert sorted(report.added) == ["new-0", "new-1", "new-2"] and report.changed == [
+        "nato-united-whoever-wins-us-election"
+    ]
+    assert [p.where for p in report.problems] == ["bad.txt"]  # the stream's problems reach the report
+    assert len(fake_embedder.embedded) == report.embedded  # only the fresh articles were embedded
+    one_shot = tmp_path / "one-shot"
+    build(corpus_dir, one_shot, fake_embedder)
+    assert _contents(streamed) == _contents(one_shot)
+    assert load_index(streamed).document("j1").origin == "b.jsonl:1"  # its row says where it is now
+    q = "river rose metres storm"
+    assert [(h.chunk_id, round(h.score, 6)) for h in retrieve(q, k=5, index_dir=streamed, encoder=fake_embedder)] == [
+        (h.chunk_id, round(h.score, 6)) for h in retrieve(q, k=5, index_dir=one_shot, encoder=fake_embedder)
+    ]
