@@ -4,7 +4,7 @@
 
 Runs, one after another on this machine: `encoders.py` (backends side by side),
 `soak.py --clients 50 --seconds 60 --questions 100` (the app under load), and
-`build_memory.py` (peak RSS of a build and a no-change run at 20,000 and 200,000
+`build_memory.py` (peak RSS of a build, a no-change run and 100 new articles at 20,000 and 200,000
 articles; `--quick`: 2,000 and 20,000). Prints the date and machine first; each
 part prints its own table.
 """

@@ -31,6 +31,7 @@ import sqlite3
 import threading
 import time
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 
@@ -482,16 +483,14 @@ def write_build(
     return build_id
 
 
-def _indexed_texts(path: Path) -> list[str]:
-    """What the keyword index reads of each passage, in row order (`chunking.indexed_text`)."""
+def _indexed_texts(path: Path) -> Iterator[str]:
+    """What the keyword index reads of each passage, in row order (`chunking.indexed_text`), as a stream."""
     db = sqlite3.connect(path)
     try:
-        return [
-            indexed_text(title, text)
-            for title, text in db.execute(
-                "SELECT d.title, c.text FROM chunks c JOIN docs d ON d.doc_id = c.doc_id ORDER BY c.row"
-            )
-        ]
+        for title, text in db.execute(
+            "SELECT d.title, c.text FROM chunks c JOIN docs d ON d.doc_id = c.doc_id ORDER BY c.row"
+        ):
+            yield indexed_text(title, text)
     finally:
         db.close()
 

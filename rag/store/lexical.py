@@ -7,10 +7,12 @@ BM25 finds them. The index is rebuilt from the stored passage texts with each bu
 
 from __future__ import annotations
 
+import array
 import functools
 import logging
 from pathlib import Path
-from typing import Sequence
+from types import SimpleNamespace
+from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -37,18 +39,41 @@ def tokenize(texts: Sequence[str]) -> list[list[str]]:
     return _bm25s().tokenize(list(texts), stopwords="en", stemmer=_stemmer(), return_ids=False, show_progress=False)
 
 
-def build(texts: Sequence[str], folder: Path) -> None:
-    """Write a BM25 index of `texts` (row i = passage i) into `folder`."""
-    retriever = _bm25s().BM25()
-    # bm25s cannot index an empty corpus; a placeholder keeps row numbers aligned. Token ids rather than
-    # word lists: the same index in less memory (200,000 passages: 574 -> 464 MB at the peak).
-    tokens = (
-        _bm25s().tokenize(list(texts), stopwords="en", stemmer=_stemmer(), return_ids=True, show_progress=False)
-        if texts
-        else [["\x00"]]
-    )
-    retriever.index(tokens, show_progress=False)
+def build(texts: Iterable[str], folder: Path) -> None:
+    """Write a BM25 index of `texts` (row i = passage i, read once, as a stream) into `folder`.
+
+    Each passage's token ids are kept in one flat int32 array (4 bytes a token) that bm25s reads row by
+    row, rather than as Python lists: over 200,000 passages the peak falls from 574 to about 310 MB
+    above the texts, for the same scores.
+    """
+    bm25s = _bm25s()
+    tokenizer = bm25s.tokenization.Tokenizer(stopwords="en", stemmer=_stemmer())
+    flat, ends = array.array("i"), array.array("q")
+    for ids in tokenizer.streaming_tokenize(texts, update_vocab=True):
+        flat.extend(ids)
+        ends.append(len(flat))
+    retriever = bm25s.BM25()
+    if not ends:  # bm25s cannot index an empty corpus; a placeholder keeps row numbers aligned
+        retriever.index([["\x00"]], show_progress=False)
+    else:
+        retriever.index(SimpleNamespace(ids=_Rows(flat, ends), vocab=tokenizer.get_vocab_dict()), show_progress=False)
     retriever.save(str(folder), show_progress=False)
+
+
+class _Rows:
+    """Token ids of each passage, as bm25s reads them (it goes over them three times)."""
+
+    def __init__(self, flat: array.array, ends: array.array):
+        self.flat, self.ends = np.frombuffer(flat, dtype=np.int32), np.frombuffer(ends, dtype=np.int64)
+
+    def __len__(self) -> int:
+        return len(self.ends)
+
+    def __iter__(self) -> Iterator[list[int]]:
+        start = 0
+        for end in self.ends:
+            yield self.flat[start:end].tolist()
+            start = end
 
 
 class Lexical:
