@@ -498,9 +498,16 @@ _WHO_VERB = re.compile(
 
 def _tells_act(query: str, text: str) -> bool:
     """Whether `text` tells the act a "Who <verb>ed ...?" question asks about (any other question: True)."""
+    act = _act_stems(query)
+    return act is None or any(w.startswith(v) for v in act for w in stems(text))
+
+
+@functools.lru_cache(maxsize=256)
+def _act_stems(query: str) -> frozenset[str] | None:
+    """The stems of the verb a "Who <verb>ed ...?" question asks about (read once per question); None for any
+    other question."""
     verb = _WHO_VERB.match(query)
-    said = stems(text)
-    return not verb or any(w.startswith(v) for v in stems(verb.group(1)) for w in said)
+    return frozenset(stems(verb.group(1))) if verb else None
 
 
 def _choose(passing: list[_Sentence], candidates: list[_Sentence]) -> list[_Sentence]:

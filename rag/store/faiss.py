@@ -511,8 +511,8 @@ def tables_of(docs: list[Document], chunks: list[Chunk]):
     by_doc: dict[str, list[Chunk]] = {}
     for c in chunks:
         by_doc.setdefault(c.doc_id, []).append(c)
-    layout = _Layout(docs, Passages(by_doc), {})
-    return layout.tables(Passages(by_doc), None)
+    passages = Passages(by_doc)
+    return _Layout(docs, passages, {}).tables(passages, None)
 
 
 class _Layout:
