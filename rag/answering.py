@@ -39,6 +39,7 @@ from .chunking import split_sentences
 from .embedding import Encoder
 from .errors import QueryError
 from .reading import (
+    SPEECH,
     Candidate,
     absent_names,
     answer_noun,
@@ -49,6 +50,8 @@ from .reading import (
     near_noun,
     publisher_words,
     question_names,
+    speaks,
+    statement_subject,
     stems,
     typed,
 )
@@ -85,6 +88,9 @@ QUANTITY_LEAD_GATE = 3.0
 # at the Grammys?"), which the topic sentences of every article on the subject lack.
 NOUN_BONUS = 2.0
 FOCUS_WEIGHT = 3.0
+# "What did X say ...?" is answered by X's words: a sentence that gives them ("X said", "..., said X", "She
+# added" read as X's) scores this much more than one about X in another's words ("Y said X had been ...").
+SPEAKER_BONUS = 2.0
 NEIGHBOUR_PASSAGES = 2  # the sentences just outside the best passages are read too
 # Sentences kept: above the gate and within this margin of the best one.
 KEEP_MARGIN = 4.0
@@ -111,13 +117,15 @@ class _Sentence:
     kind: str = "other"  # the question's expected answer type
     named: bool = False  # a typed candidate stands by the question's answer noun
     focus: float = 0.0  # share of the question's focus words the sentence has
+    spoken: bool = False  # gives the words of the person a "What did X say?" question asks about
     corroborated_by: list["_Sentence"] = field(default_factory=list)
     dated: bool = False  # show the article's date: articles disagree
 
     @property
     def final(self) -> float:
         typed = TYPE_BONUS.get(self.kind, 0.0) if self.typed else 0.0
-        return self.score + typed + (NOUN_BONUS if self.named else 0.0) + FOCUS_WEIGHT * self.focus
+        spoken = SPEAKER_BONUS if self.spoken else 0.0
+        return self.score + typed + spoken + (NOUN_BONUS if self.named else 0.0) + FOCUS_WEIGHT * self.focus
 
     @property
     def display(self) -> str:
@@ -384,7 +392,10 @@ def _from_passages(q: Question, found: Found, index_dir: Location | None) -> Ans
         close = [s for s in passing if s.final >= passing[0].final - LATEST_MARGIN]
         close.sort(key=lambda s: s.hit.published, reverse=True)
         passing = close + [s for s in passing if s not in close]
-    lead = next(s for s in passing if _can_lead(s, query)) if kind in TYPED_LEAD else passing[0]
+    if kind in TYPED_LEAD:
+        lead = next(s for s in passing if _can_lead(s, query))
+    else:  # "What did X say?" is led by X's own words where any passing sentence gives them
+        lead = next((s for s in passing if s.spoken), passing[0])
     chosen = _choose([lead] + [s for s in passing if s is not lead], candidates)
     rest = _readable_order(chosen[1:], texts)
     chosen = [chosen[0]] + rest
@@ -428,9 +439,10 @@ _WANTED = {
 def _passing(query: str, kind: str, candidates: list[_Sentence], texts: dict[str, str]) -> list[_Sentence]:
     """The candidate sentences that answer the question well enough, best first."""
     noun, focus = answer_noun(query), _focus_weights(query, candidates)
-    total = sum(focus.values())
+    total, subject = sum(focus.values()), statement_subject(query) if kind == "statement" else ""
     for c in candidates:
         c.typed, c.kind = typed(c.text, kind, query), kind
+        c.spoken = speaks(c.text, subject, c.speaker)
         c.named = any(near_noun(c.text, t, noun) for t in c.typed)
         c.focus = sum(v for w, v in focus.items() if w in stems(c.display)) / total if total else 0.0
     # Read first: sentences sharing the question's words, and for "how many" / "when" those holding a number or date.
@@ -683,11 +695,7 @@ def _informative(sentence: str) -> bool:
     return len(re.findall(r"\w+", body)) >= 5 and not body.rstrip("”\"’' ").endswith("?") and not _URL.search(body)
 
 
-_SPEECH = (
-    r"(?:said|says|stated|states|noted|notes|stressed|warned|declared|affirmed|emphasi[sz]ed|highlighted|"
-    r"expressed|underscored|assured|described|added|told|argued|cautioned|insisted|explained|spoke|urged|"
-    r"remarked|acknowledged|announced|aims)"
-)
+_SPEECH = rf"(?:{SPEECH}|aims)"  # "Rutte aims to ..." tells whose plan a later "he" sentence gives
 _NAME_THEN_VERB = re.compile(r"\b([A-Z][a-z]+(?:[ -][A-Z][a-z]+)*)\s+(?:has\s+|had\s+|also\s+)?" + _SPEECH + r"\b")
 _NAME_BEFORE_SPEECH = re.compile(r"[,”\"]\s*([A-Z][a-z]+(?:\s[A-Z][a-z]+)*)\s+" + _SPEECH + r"\b")
 # A sentence whose speaker is a pronoun: "He is convinced ...", "..., he warned."

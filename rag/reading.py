@@ -62,6 +62,12 @@ _LEAD_IN = re.compile(
     re.I,
 )
 
+# The verbs of a "What did X say / announce / confirm ...?" question.
+_STATE = (
+    r"say|said|tell|told|announce|warn|claim|describe|respond|react|reply|argue|promise|pledge|write|tweet|mean|"
+    r"meant|think|call|confirm|reveal|admit|insist|vow|urge|deny|predict"
+)
+
 _TYPE_RULES: list[tuple[str, re.Pattern]] = [
     ("quantity", re.compile(r"^how\s+(?:many|much|long|far|old|big|large|fast|often|high|tall|deep|heavy|severe)\b")),
     (
@@ -71,13 +77,7 @@ _TYPE_RULES: list[tuple[str, re.Pattern]] = [
         ),
     ),
     ("date", re.compile(rf"^(?:when\b|by\s+when\b|(?:what|which)\s+(?:\w+\s+)?(?:{_DATE_NOUNS})s?\b)")),
-    (
-        "statement",
-        re.compile(
-            r"^(?:what|how)\s+(?:did|does|do|has|have|had|will|would)\s+.{1,80}?\b(?:say|said|tell|told|announce|warn|claim|"
-            r"describe|respond|react|reply|argue|promise|pledge|write|tweet|mean|meant|think|call)\b"
-        ),
-    ),
+    ("statement", re.compile(rf"^(?:what|how)\s+(?:did|does|do|has|have|had|will|would)\s+.{{1,80}}?\b(?:{_STATE})\b")),
     ("place", re.compile(r"^where\b")),
     (
         "person",
@@ -560,6 +560,50 @@ def _is_age(sentence: str, c: Candidate, *, loose: bool = False) -> bool:
 
 def _fold(text: str) -> str:
     return text.lower().replace("’", "'")
+
+
+# --- who says it ---------------------------------------------------------------
+
+_STATED_BY = re.compile(
+    rf"^\W*(?:what|how)\s+(?:did|does|do|has|have|had|will|would)\s+(.{{1,80}}?)\s+(?:{_STATE})\b", re.I
+)
+# The verbs that report speech: "X said", "..., she warned."
+SPEECH = (
+    r"(?:said|says|stated|states|noted|notes|stressed|warned|warns|declared|declares|affirmed|emphasi[sz]ed|"
+    r"highlighted|expressed|underscored|assured|described|added|adds|told|tells|argued|cautioned|insisted|insists|"
+    r"explained|spoke|urged|urges|remarked|acknowledged|announced|announces|confirmed|confirms|promised|promises|"
+    r"pledged|vowed|claimed|claims|tweeted|wrote|writes|revealed|admitted|denied|denies|replied|responded|predicted)"
+)
+
+
+def statement_subject(question: str) -> str:
+    """Who a "What did X say ...?" question asks about, as an article would name them: "May" for Theresa May,
+    "spokesman" for "the ministry's spokesman" ("" for any other question)."""
+    m = _STATED_BY.match(_LEAD_IN.sub("", question.strip(), count=1))
+    words = re.findall(r"[\w'’.-]+", m.group(1)) if m else []
+    return words[-1].rstrip(".").removesuffix("'s").removesuffix("’s") if words else ""
+
+
+def speaks(sentence: str, subject: str, speaker: str = "") -> bool:
+    """Whether `sentence` gives the words of `subject`: "Theresa May said: ...", "..., said Ms Sturgeon.", "She
+    added: ..." read as May's (`speaker`), not "Ruth Davidson said Ms Sturgeon had been ..." nor "Sturgeon's
+    announcement confirms ...".
+
+    >>> [speaks(s, "Sturgeon") for s in ("Ms Sturgeon has announced a vote.", "The vote is on, said Ms Sturgeon.",
+    ...     "Davidson said Ms Sturgeon had been wrong.", "Sturgeon's announcement confirms a split.")]
+    [True, True, False, False]
+    """
+    if not subject:
+        return False
+    if speaker and subject in speaker.split():
+        return True
+    name = rf"\b{re.escape(subject)}\b"
+    flags = 0 if subject[:1].isupper() else re.I
+    return bool(
+        re.search(rf"{name}\s+(?:[\w-]+\s+){{0,2}}?{SPEECH}\b", sentence, flags)  # May has said / May told
+        or re.search(rf"{SPEECH}\s+(?:[\w.'-]+\s+){{0,4}}?{name}\s*(?:[,.;:]|$)", sentence, flags)  # said Ms Sturgeon.
+        or re.search(rf"{name}\b[^.;]*?\b(?:she|he|it|they)\s+(?:[\w-]+\s+)?{SPEECH}\b", sentence, flags)
+    )
 
 
 # --- boilerplate -------------------------------------------------------------

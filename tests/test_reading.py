@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rag.reading import ANSWER_TYPES, answer_type, boilerplate, candidates, measure, typed
+from rag.reading import ANSWER_TYPES, answer_type, boilerplate, candidates, measure, speaks, statement_subject, typed
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -214,3 +214,18 @@ def test_a_publisher_named_in_the_question_need_not_be_in_the_text():
     assert publisher_words("europe.chinadaily.com.cn") == {"chinadaily"} and publisher_words("") == set()
     china = "What did the China Daily column say, according to Macron?"
     assert [n for n, _ in absent_names(china, "", publishers=publisher_words("europe.chinadaily.com.cn"))] == ["Macron"]
+
+
+def test_who_a_statement_question_asks_about_and_whose_words_a_sentence_gives():
+    assert statement_subject("What did Theresa May say yesterday about Article 50?") == "May"
+    assert statement_subject("And what did the ministry's spokesman announce?") == "spokesman"
+    assert statement_subject("What did Sturgeon confirm on 13 March?") == "Sturgeon"
+    assert statement_subject("Who replaced Jeff Jones?") == ""
+    assert speaks('In a statement, Theresa May said: "Today the government acts."', "May")
+    assert speaks("The move is historic, said Prime Minister Theresa May.", "May")
+    assert speaks("The spokesman confirmed the date.", "spokesman")
+    assert speaks('"It is done," she added.', "May", speaker="May")  # the speaker read from the text before
+    assert not speaks("The SNP accused Theresa May of breaking a promise.", "May")
+    assert not speaks("Ruth Davidson said Ms Sturgeon had been irresponsible.", "Sturgeon")
+    assert not speaks("Sturgeon's announcement confirms that the union is changing.", "Sturgeon")
+    assert not speaks("Officials may say more later.", "May")  # a name is matched with its capital

@@ -278,3 +278,13 @@ def test_now_from_the_cli_and_the_json(dated_index):
         timeout=300,
     )
     assert p.returncode == 2 and "YYYY-MM-DD" in p.stderr
+
+
+def test_what_someone_said_is_led_by_their_own_words(dated_index):
+    # The SNP's account of May ("The SNP accused Theresa May of ...") scores higher than May's own words.
+    a = rag.answer(
+        "What did Theresa May say yesterday as Article 50 was triggered?", index_dir=dated_index, now="2017-03-30"
+    )
+    lead = lead_sentence(a.text)
+    assert not a.refused and "May said" in lead and "SNP" not in lead, lead
+    assert citation_problems(a, dated_index) == []
