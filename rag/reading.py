@@ -171,7 +171,8 @@ _QUANTITY = re.compile(
     re.I,
 )
 _YEAR_ONLY = re.compile(r"(?:1[5-9]|20)\d{2}")
-_NAME_WORD = r"(?:[A-Z][\w'’.&-]*[\w.]|[A-Z])"
+# A hyphen joins capitals ("Kara-Murza"), not the glue of scraped text ("Deirdre McCarthy-in March").
+_NAME_WORD = r"(?:[A-Z](?:[\w'’.&]|-(?=[A-Z]))*[\w.]|[A-Z])"
 _NAME = re.compile(
     rf"{_NAME_WORD}(?:(?:\s+(?:of|de|del|da|di|du|van|von|der|bin|al|la|le|and|for|the|&))*\s+{_NAME_WORD})*"
 )
@@ -527,12 +528,14 @@ _NOT_PERSON = re.compile(
     r"Times|News|Post|Journal|Press|Airlines|Club|Team|FC|Church|Cup|Games|Awards?)\b"
 )
 
+_PLACE_NAME = re.compile(r"(?:Co|County|Mount|Mt|Lake|Port|Cape|Fort)\.?\s+[A-Z][\w'-]*$")  # "Co Down", "Mount Etna"
+
 
 def _person_like(sentence: str, c: Candidate) -> bool:
     """Whether a name candidate can be a person: two or more words ("Tim Barrow"), a titled surname
     ("Mr Rutte") or one who acts ("Luke told ..."); no institution word, not an acronym."""
     words = c.text.split()
-    if _NOT_PERSON.search(c.text) or any(w.isupper() and len(w) > 1 for w in words):
+    if _NOT_PERSON.search(c.text) or _PLACE_NAME.match(c.text) or any(w.isupper() and len(w) > 1 for w in words):
         return False
     return len(words) >= 2 or bool(_HONORIFIC.search(sentence[: c.start]) or _ACTS.match(sentence, c.end))
 

@@ -229,3 +229,11 @@ def test_who_a_statement_question_asks_about_and_whose_words_a_sentence_gives():
     assert not speaks("Ruth Davidson said Ms Sturgeon had been irresponsible.", "Sturgeon")
     assert not speaks("Sturgeon's announcement confirms that the union is changing.", "Sturgeon")
     assert not speaks("Officials may say more later.", "May")  # a name is matched with its capital
+
+
+def test_places_and_scraping_glue_are_not_taken_for_people():
+    q = "What is the name of the 19-year-old man charged with the murder of Richard Miskelly?"
+    assert typed("A 19-year-old man has been charged with the murder of a man in Co Down.", "person", q) == []
+    s = "Colm Deely was originally convicted of murdering 43-year-old-Deirdre McCarthy-in March 2011."
+    assert [c.text for c in typed(s, "person", "Who was Colm Deely convicted of murdering?")] == ["Deirdre McCarthy"]
+    assert [c.text for c in candidates("Vladimir Kara-Murza fell ill.") if c.kind == "name"] == ["Vladimir Kara-Murza"]
