@@ -310,6 +310,8 @@ def typed(sentence: str, kind: str, question: str) -> list[Candidate]:
             continue  # "Philippine President Rodrigo Duterte" is who a question about Duterte is about, not its answer
         if kind == "person" and not _person_like(sentence, c):
             continue  # "UK", "European Council" do not answer "who"
+        if kind == "person" and _attributes(sentence, c) and not _ASKS_SPEAKER.search(question):
+            continue  # "..., Sheriff Bob Gualtieri said" is who tells it, not who the question asks for
         out.append(c)
     return out
 
@@ -525,10 +527,24 @@ _NOT_PERSON = re.compile(
     r"\b(?:Council|University|College|School|Party|Ministry|Department|Office|Court|Bank|Group|Company|Corp|Inc|Ltd|"
     r"Union|Commission|Committee|Agency|Police|Government|Parliament|Congress|Senate|House|Association|Institute|"
     r"Foundation|Centre|Center|Hospital|Airport|Street|Road|Square|Park|River|Island|Republic|Kingdom|States|Nations|"
-    r"Times|News|Post|Journal|Press|Airlines|Club|Team|FC|Church|Cup|Games|Awards?)\b"
+    r"Times|News|Post|Journal|Press|Airlines|Club|Team|FC|Church|Cup|Games|Awards?|Guard|Army|Navy|Forces?|Service|"
+    r"Authority|Board|Bureau|Administration|Organi[sz]ation|Federation|Alliance|Coalition|Network|Embassy|Tribunal|"
+    r"Prison|Station|Stadium|Hotel|Museum|Sea|Ocean|Gulf|Bay|Valley|Province|Region|District|Railways?|Airways)\b"
 )
 
-_PLACE_NAME = re.compile(r"(?:Co|County|Mount|Mt|Lake|Port|Cape|Fort)\.?\s+[A-Z][\w'-]*$")  # "Co Down", "Mount Etna"
+_PLACE_NAME = re.compile(
+    r"(?:Co|County|Mount|Mt|Lake|Port|Cape|Fort|St|Saint|San|Santa|Los|Las)\.?\s+[A-Z][\w'-]*$"
+)  # "Co Down", "Mount Etna"
+
+
+def _attributes(sentence: str, c: Candidate) -> bool:
+    """Whether a name is the source a sentence is attributed to: "..., Sheriff Bob Gualtieri said." or "...,
+    said Sheriff Bob Gualtieri."."""
+    before, after = sentence[: c.start], sentence[c.end :]
+    return bool(
+        (re.search(r"[,”\"]\s*$", before) and re.match(rf"\s+{SPEECH}\b", after))
+        or (re.search(rf",\s*{SPEECH}\s+$", before) and re.match(r"\s*(?:[.,;]|$)", after))
+    )
 
 
 def _person_like(sentence: str, c: Candidate) -> bool:
@@ -577,6 +593,9 @@ SPEECH = (
     r"explained|spoke|urged|urges|remarked|acknowledged|announced|announces|confirmed|confirms|promised|promises|"
     r"pledged|vowed|claimed|claims|tweeted|wrote|writes|revealed|admitted|denied|denies|replied|responded|predicted)"
 )
+
+
+_ASKS_SPEAKER = re.compile(rf"\b(?:{_STATE}|{SPEECH})\b", re.I)  # "Who said ...?", "Who announced ...?"
 
 
 def statement_subject(question: str) -> str:

@@ -237,3 +237,15 @@ def test_places_and_scraping_glue_are_not_taken_for_people():
     s = "Colm Deely was originally convicted of murdering 43-year-old-Deirdre McCarthy-in March 2011."
     assert [c.text for c in typed(s, "person", "Who was Colm Deely convicted of murdering?")] == ["Deirdre McCarthy"]
     assert [c.text for c in candidates("Vladimir Kara-Murza fell ill.") if c.kind == "name"] == ["Vladimir Kara-Murza"]
+
+
+def test_the_source_of_a_sentence_is_not_who_it_is_about():
+    s = "It was too rough, so the captain anchored, Pinellas County Sheriff Bob Gualtieri said at a news conference."
+    assert typed(s, "person", "Who was the captain of the charter boat?") == []
+    assert [c.text for c in typed(s, "person", "Who said the captain anchored?")] == [
+        "Pinellas County Sheriff Bob Gualtieri"
+    ]
+    assert typed("The ship sank near St. Petersburg, said Tom Jones.", "person", "Who was on the ship?") == []
+    assert [c.text for c in typed("Mark Meadows, a Republican, said he wants repeal.", "person", "Who chairs it?")] == [
+        "Mark Meadows"
+    ]
