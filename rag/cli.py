@@ -22,7 +22,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from .config import Config
-from .errors import RagError
+from .errors import CorpusError, RagError
 
 app = typer.Typer(
     help="Question answering over news articles with cited, checkable evidence.",
@@ -195,6 +195,20 @@ def _run_index(config: Config, options, *, max_chars: int, quiet: bool):
         _fail(e)
     _print_skipped(corpus.problems)
     return report, corpus.problems
+
+
+def _only_feeds(corpus_dir: Path) -> bool:
+    """Whether a corpus follows feeds but holds no article file yet."""
+    from .corpus import read_corpus
+    from .feeds import feed_urls
+
+    if not feed_urls(corpus_dir):
+        return False
+    try:
+        read_corpus(corpus_dir)
+    except CorpusError:
+        return True
+    return False
 
 
 def _print_skipped(problems) -> None:
@@ -575,16 +589,21 @@ def update_command(
       rag feeds add https://www.theguardian.com/world/rss
       rag update                      # then ask: rag ask "What happened in ...?"
     """
-    from .build import kill_at
-    from .follow import CRASH_POINTS, update_corpus
-    from .web import PoliteClient
-
     config = _config(corpus_dir=corpus, index_dir=index, contact=contact)
     from .feeds import feed_urls
 
     if not feed_urls(config.corpus_dir):
         err.print(f"[red]error:[/red] {config.corpus_dir} follows no feed: add one with `rag feeds add URL`")
         raise typer.Exit(2)
+    _finish_update(config, _fetch_feeds(config), quiet)
+
+
+def _fetch_feeds(config: Config):
+    """Fetch the corpus's feeds and save their new articles (the first half of `rag update`)."""
+    from .build import kill_at
+    from .follow import CRASH_POINTS, update_corpus
+    from .web import PoliteClient
+
     point = config.crash_at if config.crash_at in CRASH_POINTS else None
     t0 = time.perf_counter()
     with PoliteClient(config.web_settings()) as client, err.status("fetching feeds") as status:
@@ -595,7 +614,7 @@ def update_command(
             progress=lambda url: status.update(f"fetching {url}"),
         )
     err.print(f"fetched {len(client.requests)} URL(s) in {time.perf_counter() - t0:.1f}s")
-    _finish_update(config, report, quiet)
+    return report
 
 
 @app.command("add")
@@ -694,6 +713,10 @@ def serve_command(
     )
     _quiet_libraries()
     if not no_refresh:
+        if _only_feeds(config.corpus_dir):  # a corpus just set up with `rag feeds add`: its first articles
+            err.print(f"{config.corpus_dir} follows feeds but holds no article yet: fetching them first")
+            for failure in _fetch_feeds(config).failures():
+                err.print(f"failed: {failure}", markup=False)
         report, problems = _run_index(config, config.build_options(), max_chars=2_000_000, quiet=False)
         _print_report(config, report, to=err)
     if not config.llm_url:

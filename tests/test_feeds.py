@@ -329,3 +329,20 @@ def test_the_apps_background_update_indexes_new_articles_and_says_so(site, tmp_p
     assert state.articles() == 2
     a = rag.answer("Why was the island ferry suspended?", index_dir=index, now="2017-03-25")
     assert not a.refused and a.citations[0].url == site.base + "/news/ferry.html"
+
+
+def test_serve_on_a_corpus_that_only_follows_feeds_fetches_them_first(site, tmp_path):
+    from tests.test_app import start_app, stop
+
+    site.routes["/rss.xml"] = _rss_of_good_pages(site)
+    corpus, index = tmp_path / "corpus", tmp_path / "index"
+    follow(corpus, site, "/rss.xml")  # feeds.txt and nothing else: `rag serve` used to stop at "no articles"
+    env = {"RAG_FETCH_DELAY": "0.05", "RAG_FETCH_TIMEOUT": "1"}
+    proc, _ = start_app(corpus, index, command=[sys.executable, "-m", "rag", "serve"], env=env)
+    try:
+        log = next(tmp_path.glob("app-*.log")).read_text()
+        assert "follows feeds but holds no article yet: fetching them first" in log
+        a = rag.answer("Why was the island ferry suspended?", index_dir=index, now="2017-03-25")
+        assert not a.refused and a.citations[0].url == site.base + "/news/ferry.html"
+    finally:
+        stop(proc)
