@@ -62,7 +62,8 @@ _LEAD_IN = re.compile(
     re.I,
 )
 
-# The verbs of a "What did X say / announce / confirm ...?" question.
+# A "What did X say / announce / confirm ...?" question: its opening and its verbs.
+_STATEMENT_HEAD = r"(?:what|how)\s+(?:did|does|do|has|have|had|will|would)\s+"
 _STATE = (
     r"say|said|tell|told|announce|warn|claim|describe|respond|react|reply|argue|promise|pledge|write|tweet|mean|"
     r"meant|think|call|confirm|reveal|admit|insist|vow|urge|deny|predict"
@@ -77,7 +78,7 @@ _TYPE_RULES: list[tuple[str, re.Pattern]] = [
         ),
     ),
     ("date", re.compile(rf"^(?:when\b|by\s+when\b|(?:what|which)\s+(?:\w+\s+)?(?:{_DATE_NOUNS})s?\b)")),
-    ("statement", re.compile(rf"^(?:what|how)\s+(?:did|does|do|has|have|had|will|would)\s+.{{1,80}}?\b(?:{_STATE})\b")),
+    ("statement", re.compile(rf"^{_STATEMENT_HEAD}.{{1,80}}?\b(?:{_STATE})\b")),
     ("place", re.compile(r"^where\b")),
     (
         "person",
@@ -532,9 +533,8 @@ _NOT_PERSON = re.compile(
     r"Prison|Station|Stadium|Hotel|Museum|Sea|Ocean|Gulf|Bay|Valley|Province|Region|District|Railways?|Airways)\b"
 )
 
-_PLACE_NAME = re.compile(
-    r"(?:Co|County|Mount|Mt|Lake|Port|Cape|Fort|St|Saint|San|Santa|Los|Las)\.?\s+[A-Z][\w'-]*$"
-)  # "Co Down", "Mount Etna"
+# "Co Down", "Mount Etna", "St. Petersburg": places, though two capitalised words like a person's name
+_PLACE_NAME = re.compile(r"(?:Co|County|Mount|Mt|Lake|Port|Cape|Fort|St|Saint|San|Santa|Los|Las)\.?\s+[A-Z][\w'-]*$")
 
 
 def _attributes(sentence: str, c: Candidate) -> bool:
@@ -583,9 +583,7 @@ def _fold(text: str) -> str:
 
 # --- who says it ---------------------------------------------------------------
 
-_STATED_BY = re.compile(
-    rf"^\W*(?:what|how)\s+(?:did|does|do|has|have|had|will|would)\s+(.{{1,80}}?)\s+(?:{_STATE})\b", re.I
-)
+_STATED_BY = re.compile(rf"^\W*{_STATEMENT_HEAD}(.{{1,80}}?)\s+(?:{_STATE})\b", re.I)
 # The verbs that report speech: "X said", "..., she warned."
 SPEECH = (
     r"(?:said|says|stated|states|noted|notes|stressed|warned|warns|declared|declares|affirmed|emphasi[sz]ed|"
@@ -619,12 +617,19 @@ def speaks(sentence: str, subject: str, speaker: str = "") -> bool:
         return False
     if speaker and subject in speaker.split():
         return True
+    return any(p.search(sentence) for p in _speech_of(subject))
+
+
+@functools.lru_cache(maxsize=256)
+def _speech_of(subject: str) -> tuple[re.Pattern, ...]:
+    """The shapes of `subject`'s words in a sentence (compiled once per question, not once per sentence): a name
+    is matched with its capital, a role ("spokesman") in any case."""
     name = rf"\b{re.escape(subject)}\b"
     flags = 0 if subject[:1].isupper() else re.I
-    return bool(
-        re.search(rf"{name}\s+(?:[\w-]+\s+){{0,2}}?{SPEECH}\b", sentence, flags)  # May has said / May told
-        or re.search(rf"{SPEECH}\s+(?:[\w.'-]+\s+){{0,4}}?{name}\s*(?:[,.;:]|$)", sentence, flags)  # said Ms Sturgeon.
-        or re.search(rf"{name}\b[^.;]*?\b(?:she|he|it|they)\s+(?:[\w-]+\s+)?{SPEECH}\b", sentence, flags)
+    return (
+        re.compile(rf"{name}\s+(?:[\w-]+\s+){{0,2}}?{SPEECH}\b", flags),  # May has said / May told
+        re.compile(rf"{SPEECH}\s+(?:[\w.'-]+\s+){{0,4}}?{name}\s*(?:[,.;:]|$)", flags),  # said Ms Sturgeon.
+        re.compile(rf"{name}\b[^.;]*?\b(?:she|he|it|they)\s+(?:[\w-]+\s+)?{SPEECH}\b", flags),
     )
 
 
