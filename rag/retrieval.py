@@ -26,7 +26,7 @@ from .types import Filters, Hit
 DEFAULT_INDEX = Path("index")
 MAX_QUERY_CHARS = 2000  # the model reads ~256 word pieces; more text only adds noise
 MODES = ("hybrid", "dense", "lexical")
-RERANK_CANDIDATES = 20
+RERANK_CANDIDATES = 16
 
 _open: dict[object, Store] = {}
 _open_lock = threading.Lock()
