@@ -297,6 +297,7 @@ def typed(sentence: str, kind: str, question: str) -> list[Candidate]:
         return []
     asked = _fold(question)
     unit = measure(question) if kind == "quantity" else ""
+    role = asked_role(question) if kind == "person" else ""
     out = []
     for c in candidates(sentence):
         if c.kind not in wanted or (unit and not _fits_measure(c, unit)):
@@ -311,8 +312,10 @@ def typed(sentence: str, kind: str, question: str) -> list[Candidate]:
             continue  # "Philippine President Rodrigo Duterte" is who a question about Duterte is about, not its answer
         if kind == "person" and not _person_like(sentence, c):
             continue  # "UK", "European Council" do not answer "who"
-        if kind == "person" and _attributes(sentence, c) and not _ASKS_SPEAKER.search(question):
+        if kind == "person" and _attributes(sentence, c, question) and not _ASKS_SPEAKER.search(question):
             continue  # "..., Sheriff Bob Gualtieri said" is who tells it, not who the question asks for
+        if kind == "person" and role and not re.search(rf"\b(?:{_ROLE_WORDS.get(role, role)})", _fold(sentence)):
+            continue  # "Who was the captain?" is answered by a sentence that calls someone the captain
         out.append(c)
     return out
 
@@ -537,14 +540,21 @@ _NOT_PERSON = re.compile(
 _PLACE_NAME = re.compile(r"(?:Co|County|Mount|Mt|Lake|Port|Cape|Fort|St|Saint|San|Santa|Los|Las)\.?\s+[A-Z][\w'-]*$")
 
 
-def _attributes(sentence: str, c: Candidate) -> bool:
-    """Whether a name is the source a sentence is attributed to: "..., Sheriff Bob Gualtieri said." or "...,
-    said Sheriff Bob Gualtieri."."""
+def _attributes(sentence: str, c: Candidate, question: str = "") -> bool:
+    """Whether a name is the source a sentence is attributed to: "..., Sheriff Bob Gualtieri said.", "..., the
+    university's spokesman Mike Hooker said." or "..., said Sheriff Bob Gualtieri.". A source described by the
+    role the question asks about ("Who is the university's spokesman?") is not only a source."""
     before, after = sentence[: c.start], sentence[c.end :]
-    return bool(
-        (re.search(r"[,”\"]\s*$", before) and re.match(rf"\s+{SPEECH}\b", after))
-        or (re.search(rf",\s*{SPEECH}\s+$", before) and re.match(r"\s*(?:[.,;]|$)", after))
-    )
+    told = re.search(r"[,”\"]\s*((?:[\w'’.-]+\s+){0,6})$", before)
+    if told and re.match(rf"\s+{SPEECH}\b", after):
+        described = told.group(1)
+    else:
+        told = re.search(rf",\s*{SPEECH}\s+((?:[\w'’.-]+\s+){{0,6}})$", before)
+        if not (told and re.match(r"\s*(?:[.,;]|$)", after)):
+            return False
+        described = told.group(told.lastindex)
+    role = described.split()[-1:]
+    return not (role and re.search(rf"\b{re.escape(_fold(role[0]))}\b", _fold(question)))
 
 
 def _person_like(sentence: str, c: Candidate) -> bool:
@@ -591,6 +601,48 @@ SPEECH = (
     r"explained|spoke|urged|urges|remarked|acknowledged|announced|announces|confirmed|confirms|promised|promises|"
     r"pledged|vowed|claimed|claims|tweeted|wrote|writes|revealed|admitted|denied|denies|replied|responded|predicted)"
 )
+
+
+# "Who was the captain of the boat?", "Who is the ministry's spokesman?": an office or post, which the answering
+# sentence names beside its holder ("captain John Smith", "Smith, the boat's captain"). Other nouns ("Who were
+# the two men ...?", "Who was the victim?") are often answered without their word, and are not checked.
+_ROLES = (
+    r"captain|skipper|pilot|spokes(?:man|woman|person)|envoy|ambassador|president|chair(?:man|woman)?|chief|"
+    r"executive|director|minister|secretary|governor|mayor|coach|manager|ceo|commander|sheriff|judge|"
+    r"prosecutor|editor|founder|owner|chancellor|premier|speaker|general|admiral|headmaster|principal"
+)
+_ROLE_WORDS = {  # other words the articles use for the office ("UN Special Representative for Libya")
+    "envoy": "envoy|representative|emissary|mediator",
+    "spokesman": "spokes|representative",
+    "spokeswoman": "spokes|representative",
+    "spokesperson": "spokes|representative",
+    "executive": "executive|ceo|chief|head",
+    "ceo": "ceo|chief executive|head",
+    "chief": "chief|head|ceo",
+    "captain": "captain|skipper",
+    "skipper": "captain|skipper",
+    "chairman": "chair",
+    "chairwoman": "chair",
+    "chair": "chair",
+    "headmaster": "headmaster|head teacher|principal",
+    "principal": "headmaster|head teacher|principal",
+}
+_ASKED_ROLE = re.compile(
+    rf"^\s*who\s+(?:is|was|are|were)\s+(?:the|a|an)\s+(?:[\w'’.-]+\s+){{0,4}}?({_ROLES})s?"
+    r"(?=\s+(?:of|who|that|in|at|from|for|on|whose|which|behind|with|to)\b|\s*[?,]|\s*$)",
+    re.I,
+)
+
+
+def asked_role(question: str) -> str:
+    """The office a "Who is the <role> ...?" question asks the holder of, folded, or "".
+
+    >>> [asked_role(q) for q in ("Who was the captain of the charter boat?", "Who is the Russian Defense Ministry "
+    ...   "spokesman who rejected the reports?", "Who were the two men who went missing?", "Who won the vote?")]
+    ['captain', 'spokesman', '', '']
+    """
+    m = _ASKED_ROLE.match(_fold(question))
+    return m.group(1).lower() if m else ""
 
 
 _ASKS_SPEAKER = re.compile(rf"\b(?:{_STATE}|{SPEECH})\b", re.I)  # "Who said ...?", "Who announced ...?"

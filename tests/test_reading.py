@@ -9,7 +9,17 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rag.reading import ANSWER_TYPES, answer_type, boilerplate, candidates, measure, speaks, statement_subject, typed
+from rag.reading import (
+    ANSWER_TYPES,
+    answer_type,
+    asked_role,
+    boilerplate,
+    candidates,
+    measure,
+    speaks,
+    statement_subject,
+    typed,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -246,6 +256,19 @@ def test_the_source_of_a_sentence_is_not_who_it_is_about():
         "Pinellas County Sheriff Bob Gualtieri"
     ]
     assert typed("The ship sank near St. Petersburg, said Tom Jones.", "person", "Who was on the ship?") == []
+    spokesman = "The student is a senior business major, Colorado State University spokesman Mike Hooker said."
+    assert typed(spokesman, "person", "Who was the captain of the charter boat?") == []
+    assert [c.text for c in typed(spokesman, "person", "Who is the university's spokesman?")] == ["Mike Hooker"]
+
+
+def test_who_holds_an_office_is_answered_by_a_sentence_that_gives_it():
+    assert asked_role("Who was the captain of the charter boat?") == "captain"
+    assert asked_role("Who were the two men who went missing?") == asked_role("Who was stabbed?") == ""
+    captain = "Who was the captain of the charter boat?"
+    assert typed("Lou is a senior business major studying finance.", "person", captain) == []  # the student
+    assert [c.text for c in typed("The boat's captain, Jim Hale, anchored it.", "person", captain)] == ["Jim Hale"]
+    kobler = "Martin Kobler is the UN Special Representative for Libya."  # the articles' word for an envoy
+    assert [c.text for c in typed(kobler, "person", "Who is the UN envoy for Libya?")] == ["Martin Kobler"]
     assert [c.text for c in typed("Mark Meadows, a Republican, said he wants repeal.", "person", "Who chairs it?")] == [
         "Mark Meadows"
     ]
