@@ -471,11 +471,12 @@ def _nowhere(query: str, hits: list[Hit], store) -> list[str]:
     """The question's names that the passages `hits` do not mention and no article of `store` mentions either:
     no passage (title included) holds a keyword of the name. A name of stop words only, or one of the
     index's publishers ("according to RTE"), is never said to be absent."""
-    text = " ".join(f"{h.title} {h.text}" for h in hits)
+    if not _absent(query, hits):  # the usual case: the passages name it all, and the index is not looked at
+        return []
     publishers = {w for source in store.sources() for w in publisher_words(source)}
     return [
         name
-        for name, _ in absent_names(query, text, publishers)
+        for name, _ in _absent(query, hits, publishers=publishers)
         if tokenize([name])[0] and not store.candidates(name, None, mode="lexical", depth=1, n=1, filters=Filters())
     ]
 
@@ -818,11 +819,16 @@ def _missing_names(query: str, hits: list[Hit], article: str = "") -> list[str]:
     return [pattern for _, pattern in _absent(query, hits, article)]
 
 
-def _absent(query: str, hits: list[Hit], article: str = "") -> list[tuple[str, str]]:
+def _absent(
+    query: str, hits: list[Hit], article: str = "", publishers: set[str] | None = None
+) -> list[tuple[str, str]]:
     """(name as the question writes it, pattern) of the question's names and numbers that `hits` never mention;
-    a hit's publisher counts as mentioned ("according to RTE's report" is answered by rte.ie's articles)."""
+    a hit's publisher (or one of `publishers`, when given) counts as mentioned ("according to RTE's report" is
+    answered by rte.ie's articles)."""
     text = " ".join(f"{h.title} {h.text}" for h in hits) + " " + article
-    return absent_names(query, text, publishers={w for h in hits for w in publisher_words(h.source)})
+    if publishers is None:
+        publishers = {w for h in hits for w in publisher_words(h.source)}
+    return absent_names(query, text, publishers=publishers)
 
 
 # "What did Rutte say about Ukraine?", "... his position on China": the topic. A plain "on" is not one

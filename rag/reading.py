@@ -298,6 +298,8 @@ def typed(sentence: str, kind: str, question: str) -> list[Candidate]:
     asked = _fold(question)
     unit = measure(question) if kind == "quantity" else ""
     role = asked_role(question) if kind == "person" else ""
+    if role and not re.search(rf"\b(?:{_ROLE_WORDS.get(role, role)})", _fold(sentence)):
+        return []  # "Who was the captain?" is answered by a sentence that calls someone the captain
     out = []
     for c in candidates(sentence):
         if c.kind not in wanted or (unit and not _fits_measure(c, unit)):
@@ -314,8 +316,6 @@ def typed(sentence: str, kind: str, question: str) -> list[Candidate]:
             continue  # "UK", "European Council" do not answer "who"
         if kind == "person" and _attributes(sentence, c, question) and not _ASKS_SPEAKER.search(question):
             continue  # "..., Sheriff Bob Gualtieri said" is who tells it, not who the question asks for
-        if kind == "person" and role and not re.search(rf"\b(?:{_ROLE_WORDS.get(role, role)})", _fold(sentence)):
-            continue  # "Who was the captain?" is answered by a sentence that calls someone the captain
         out.append(c)
     return out
 
@@ -545,15 +545,12 @@ def _attributes(sentence: str, c: Candidate, question: str = "") -> bool:
     university's spokesman Mike Hooker said." or "..., said Sheriff Bob Gualtieri.". A source described by the
     role the question asks about ("Who is the university's spokesman?") is not only a source."""
     before, after = sentence[: c.start], sentence[c.end :]
-    told = re.search(r"[,”\"]\s*((?:[\w'’.-]+\s+){0,6})$", before)
-    if told and re.match(rf"\s+{SPEECH}\b", after):
-        described = told.group(1)
-    else:
+    told = re.search(r"[,”\"]\s*((?:[\w'’.-]+\s+){0,6})$", before)  # group 1: what describes the source
+    if not (told and re.match(rf"\s+{SPEECH}\b", after)):
         told = re.search(rf",\s*{SPEECH}\s+((?:[\w'’.-]+\s+){{0,6}})$", before)
         if not (told and re.match(r"\s*(?:[.,;]|$)", after)):
             return False
-        described = told.group(told.lastindex)
-    role = described.split()[-1:]
+    role = told.group(1).split()[-1:]
     return not (role and re.search(rf"\b{re.escape(_fold(role[0]))}\b", _fold(question)))
 
 
@@ -623,7 +620,6 @@ _ROLE_WORDS = {  # other words the articles use for the office ("UN Special Repr
     "skipper": "captain|skipper",
     "chairman": "chair",
     "chairwoman": "chair",
-    "chair": "chair",
     "headmaster": "headmaster|head teacher|principal",
     "principal": "headmaster|head teacher|principal",
 }
