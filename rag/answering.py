@@ -453,9 +453,15 @@ def _passing(query: str, kind: str, candidates: list[_Sentence], texts: dict[str
         c.spoken = speaks(c.text, subject, c.speaker)
         c.named = any(near_noun(c.text, t, noun) for t in c.typed)
         c.focus = sum(v for w, v in focus.items() if w in stems(c.display)) / total if total else 0.0
-    # Read first: sentences sharing the question's words, and for "how many" / "when" those holding a number or date.
-    boost = 0.5 if kind in ("quantity", "date") else 0.0
-    order = sorted(candidates, key=lambda s: (-_overlap(query, s.display) - (boost if s.typed else 0.0), s.rank))
+    # Read first: sentences sharing the question's words, for "how many" / "when" those holding a number or
+    # date, and for "Who directed ...?" those naming someone beside the act ("Director Bill Condon kept ...").
+    boost = 0.5 if kind in ("quantity", "date") or _act_stems(query) else 0.0
+
+    def first(s: _Sentence) -> tuple[float, int]:
+        typed = s.typed and (_act_stems(query) is None or _tells_act(query, s.display))
+        return -_overlap(query, s.display) - (boost if typed else 0.0), s.rank
+
+    order = sorted(candidates, key=first)
     pool = order[:SCORED_SENTENCES]
     _score(query, pool)
     pool.sort(key=lambda s: (-s.final, s.rank, s.start))
@@ -578,8 +584,12 @@ def _short(query: str, lead: _Sentence) -> tuple[Candidate, _Sentence] | None:
         return None
     if lead.kind == "person" and not _tells_act(query, lead.display):
         return None  # "Who replaced X?": a name in a sentence that says nothing of replacing is not the answer
-    asked = content_words(query)
-    anchors = [m.start() for m in re.finditer(r"[A-Za-z0-9]+", lead.text) if content_words(m.group()) & asked]
+    asked, act = content_words(query), _act_stems(query) or frozenset()
+
+    def anchor(word: str) -> bool:  # a word of the question, or the asked act in another form ("director")
+        return bool(content_words(word) & asked) or any(w.startswith(v) for v in act for w in stems(word))
+
+    anchors = [m.start() for m in re.finditer(r"[A-Za-z0-9]+", lead.text) if anchor(m.group())]
     if not anchors:
         return lead.typed[0], lead
     return min(lead.typed, key=lambda c: min(abs(c.start - a) for a in anchors)), lead

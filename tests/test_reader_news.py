@@ -21,7 +21,7 @@ from rag.answering import lead_sentence
 from rag.evaluation import citation_problems, has_fact
 from rag.retrieval import load_index
 
-ANSWERING = ["2005", "1092", "3588", "3638", "794", "1287", "2759", "606", "944", "1458"]
+ANSWERING = ["2005", "1092", "3588", "3638", "794", "1287", "2759", "606", "944", "1458", "1684", "3143"]
 
 
 @pytest.fixture(scope="module")
@@ -69,6 +69,8 @@ def news_index(tmp_path_factory) -> Path:
             "1287",
         ),
         ("How much did Sierra Leone's GDP contract in 2015?", "21.5 percent", "606"),
+        # no sentence repeats the question's words: the act is named by a noun ("director Bill Condon")
+        ("Who directed Disney's live-action Beauty and the Beast?", "Bill Condon", "1684"),
     ],
 )
 def test_the_asked_fact_leads_and_is_the_short_answer(news_index, question, short, doc):
