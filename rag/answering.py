@@ -458,7 +458,7 @@ def _passing(query: str, kind: str, candidates: list[_Sentence], texts: dict[str
     boost = 0.5 if kind in ("quantity", "date") or _act_stems(query) else 0.0
 
     def first(s: _Sentence) -> tuple[float, int]:
-        typed = s.typed and (_act_stems(query) is None or _tells_act(query, s.display))
+        typed = s.typed and _tells_act(query, s.display)  # True for any other question
         return -_overlap(query, s.display) - (boost if typed else 0.0), s.rank
 
     order = sorted(candidates, key=first)
@@ -539,7 +539,12 @@ _WHO_VERB = re.compile(
 def _tells_act(query: str, text: str) -> bool:
     """Whether `text` tells the act a "Who <verb>ed ...?" question asks about (any other question: True)."""
     act = _act_stems(query)
-    return act is None or any(w.startswith(v) for v in act for w in stems(text))
+    return act is None or _names_act(act, text)
+
+
+def _names_act(act: frozenset[str], text: str) -> bool:
+    """Whether `text` has a word of the act's stems in any form ("directed", "director" for "direct")."""
+    return any(w.startswith(v) for v in act for w in stems(text))
 
 
 @functools.lru_cache(maxsize=256)
@@ -587,7 +592,7 @@ def _short(query: str, lead: _Sentence) -> tuple[Candidate, _Sentence] | None:
     asked, act = content_words(query), _act_stems(query) or frozenset()
 
     def anchor(word: str) -> bool:  # a word of the question, or the asked act in another form ("director")
-        return bool(content_words(word) & asked) or any(w.startswith(v) for v in act for w in stems(word))
+        return bool(content_words(word) & asked) or _names_act(act, word)
 
     anchors = [m.start() for m in re.finditer(r"[A-Za-z0-9]+", lead.text) if anchor(m.group())]
     if not anchors:
