@@ -167,7 +167,8 @@ def worker_serve(n: int, kind: str) -> dict:
 
 def write_rag_index(n: int, source: Path, vfile: Path) -> Path:
     """A complete rag index of `n` passages: the replicated vectors, with the passage texts they came from."""
-    from rag.store.faiss import tables_of, write_build
+    from rag.store import Batch, Passages
+    from rag.store.faiss import write_build
     from rag.store.manifest import Manifest
     from rag.types import Chunk, Document
 
@@ -210,7 +211,10 @@ def write_rag_index(n: int, source: Path, vfile: Path) -> Path:
         documents={d.doc_id: d.content_hash for d in docs},
     )
     target.mkdir(parents=True, exist_ok=True)
-    write_build(target, manifest, tables_of(docs, chunks), np.asarray(vectors))
+    by_doc: dict[str, list] = {}
+    for c in chunks:
+        by_doc.setdefault(c.doc_id, []).append(c)
+    write_build(target, manifest, [Batch(docs, Passages(by_doc, np.asarray(vectors)))])
     return target
 
 

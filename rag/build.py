@@ -17,16 +17,17 @@ import signal
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable, Iterator
 
-from .chunking import DEFAULT_MAX_TOKENS, DEFAULT_OVERLAP_TOKENS, ENCODING, chunk_document, indexed_text
+from .chunking import DEFAULT_MAX_TOKENS, DEFAULT_OVERLAP_TOKENS, ENCODING, chunk_document
 from .embedding import DEFAULT_BACKEND, DEFAULT_MODEL, Encoder, get_encoder
 from .errors import CorpusError
-from .store import Checkpoint, MilvusLocation, Passages, Progress, Reusable, merge_passages, open_writer
+from .spool import Spool
+from .store import Batch, Checkpoint, MilvusLocation, Passages, Progress, Reusable, open_writer
 from .store.ann import check_type
 from .store.manifest import Manifest, describe_change
 from .store.plan import UpdatePlan, failed_files, plan_update
-from .types import BuildReport, Document, Problem
+from .types import BuildReport, Chunk, Document, Problem
 
 CRASH_POINTS = (
     "locked",
@@ -34,8 +35,8 @@ CRASH_POINTS = (
     "embedding",
     "embedded",
     "vectors",
-    "faiss",
     "sqlite",
+    "faiss",
     "lexical",
     "manifest",
     "renamed",
@@ -79,15 +80,16 @@ def update_index(
     rather than vanishing). Another model, backend or chunk setting, `options.full`,
     or an unusable old index rebuild everything, and the report says why.
 
-    `docs` may be a stream (`rag.corpus.read_corpus`, whose `problems` fill as it is read): it is read once,
-    and the text of an article the index already holds unchanged is not kept, so that a run over a large
-    corpus that changed little holds only what changed.
+    `docs` may be a stream (`rag.corpus.read_corpus`, whose `problems` fill as it is read): it is read once.
+    What memory holds does not grow with the corpus but for each article's id and hash: fresh articles are
+    chunked into a temporary database as they are read (`Spool`), embedded from there group by group, and
+    handed to the store batch by batch; unchanged ones are never held with their text.
 
     >>> report = update_index(load_corpus("corpus")[0], "index")   # doctest: +SKIP
     """
     t0 = time.perf_counter()
     checkpoint = checkpoint or (lambda name: None)
-    with open_writer(Path(index_dir), store=options.store, milvus=options.milvus) as writer:
+    with open_writer(Path(index_dir), store=options.store, milvus=options.milvus) as writer, Spool() as spool:
         checkpoint("locked")
         old = writer.manifest
         index_type = check_type(options.index_type or (old.vector_index.get("requested") if old else None) or "auto")
@@ -95,7 +97,9 @@ def update_index(
         settings = build_settings(options, encoder)
         reason = _rebuild_reason(options, old, writer, settings, index_type)
         indexed = writer.indexed() if old else None
-        docs = _read(docs, None if reason else indexed, progress)
+        reuse = None if options.full else writer.reusable(settings)
+        chunker = None if options.ray_address else _chunker(options, encoder, reuse)
+        docs = _read(docs, None if reason else indexed, spool, chunker, progress)
         problems = list(problems)  # complete now that the stream is read
         if not docs:
             raise CorpusError(
@@ -110,40 +114,70 @@ def update_index(
             return BuildReport(
                 **report, unchanged=len(plan.unchanged), chunks=old.counts["chunks"], seconds=time.perf_counter() - t0
             )
-        by_id = {d.doc_id: d for d in docs}
-        reuse = None if options.full else writer.reusable(settings)
-        fresh, embedded = embed_fresh(plan, by_id, encoder, options, reuse, progress=progress, checkpoint=checkpoint)
-        checkpoint("embedded")
+        checkpoint("chunked")
+        if options.ray_address:
+            batches = _on_ray(plan, docs, spool, encoder, options, progress=progress, checkpoint=checkpoint)
+        else:
+            spool.embed(encoder, progress=progress, checkpoint=checkpoint)
+            batches = spool.batches(docs, reuse)
         chunks, build_id = writer.apply(
-            plan, by_id, fresh, settings=settings, index_type=index_type, checkpoint=checkpoint, progress=progress
+            plan,
+            {d.doc_id: d for d in docs},
+            _then(batches, lambda: checkpoint("embedded")),
+            settings=settings,
+            index_type=index_type,
+            checkpoint=checkpoint,
+            progress=progress,
         )
     return BuildReport(
         **report,
         unchanged=len(plan.unchanged),
         chunks=chunks,
-        embedded=embedded,
+        embedded=spool.embedded,
         seconds=time.perf_counter() - t0,
         build_id=build_id,
-        nodes=fresh.nodes,
+        nodes=spool.nodes,
     )
 
 
 READ_PROGRESS_EVERY = 1000  # articles between two "reading" progress reports
 
 
-def _read(docs: Iterable[Document], indexed: dict[str, tuple[str, str]] | None, progress: Progress | None):
-    """`docs` read once, each one the index holds at the same content hash without its text (`Writer.apply`
-    takes that text from the index); with no usable index (`indexed` None) every text is kept. Progress
-    ("reading", n, total) has total None until the stream ends."""
+def _read(docs: Iterable[Document], indexed, spool: "Spool", chunker, progress: Progress | None) -> list[Document]:
+    """`docs` read once, each without its text; those the index does not hold at the same content hash
+    (all of them when `indexed` is None: no usable index) go to `spool` whole, chunked by `chunker` (None:
+    not chunked here). Progress ("reading", n, total) has total None until the stream ends."""
     out = []
     for d in docs:
         held = indexed.get(d.doc_id) if indexed else None
-        out.append(replace(d, text="") if held and held[0] == d.content_hash else d)
+        if not (held and held[0] == d.content_hash):
+            spool.add(d, chunker(d) if chunker else None, changed=held is not None)
+        out.append(replace(d, text=""))
         if progress and len(out) % READ_PROGRESS_EVERY == 0:
             progress("reading", len(out), None)
     if progress:
         progress("reading", len(out), len(out))
     return out
+
+
+def _chunker(options: BuildOptions, encoder: Encoder, reuse: Reusable | None):
+    """How `_read` chunks a fresh article: None for one whose passages `reuse` holds at the same content."""
+    hashes = reuse.hashes if reuse is not None else {}
+
+    def chunk(d: Document) -> list[Chunk] | None:
+        if hashes.get(d.doc_id) == d.content_hash:
+            return None
+        return chunk_document(
+            d, max_tokens=options.max_tokens, overlap_tokens=options.overlap_tokens, fits=encoder.fits
+        )
+
+    return chunk
+
+
+def _then(items: Iterable, after: Callable[[], None]) -> Iterator:
+    """`items`, then `after()` once they are exhausted."""
+    yield from items
+    after()
 
 
 def encoder_backend(options: BuildOptions, old: Manifest | None) -> str:
@@ -175,82 +209,33 @@ def build_settings(options: BuildOptions, encoder: Encoder) -> dict:
     }
 
 
-def embed_fresh(
-    plan: UpdatePlan,
-    docs: dict[str, Document],
-    encoder: Encoder,
-    options: BuildOptions,
-    reuse: Reusable | None,
-    *,
-    progress: Progress | None,
-    checkpoint: Checkpoint,
-) -> tuple[Passages, int]:
-    """Passages and vectors of the plan's fresh articles (those `reuse` holds at the same content come from it),
-    and how many passages were embedded."""
-    fresh = [docs[i] for i in plan.fresh]
-    hashes = reuse.hashes if reuse is not None else {}
-    todo = [d for d in fresh if hashes.get(d.doc_id) != d.content_hash]
-    made = chunk_and_embed(todo, encoder, options, progress=progress, checkpoint=checkpoint)
-    if len(todo) == len(fresh):
-        return made, len(made)
-    old = reuse.passages([d.doc_id for d in fresh if hashes.get(d.doc_id) == d.content_hash])
-    merged = merge_passages(fresh, made, old)
-    return Passages(merged.chunks, merged.vectors, made.nodes), len(made)
+def _on_ray(plan: UpdatePlan, docs: list[Document], spool: "Spool", encoder, options, *, progress, checkpoint):
+    """The fresh articles chunked and embedded on the Ray cluster, as one batch (they and their vectors come back
+    to this process whole)."""
+    from .distributed import chunk_and_embed as on_ray
 
-
-def chunk_and_embed(
-    docs: list[Document],
-    encoder: Encoder,
-    options: BuildOptions,
-    *,
-    progress: Progress | None = None,
-    checkpoint: Checkpoint = lambda name: None,
-) -> Passages:
-    """Passages of `docs` per document and their vectors, here or (`options.ray_address`) on a Ray cluster."""
-    if options.ray_address and docs:
-        from .distributed import chunk_and_embed as on_ray
-
-        def ray_progress(stage: str, done: int, total: int) -> None:
-            if stage == "embedding":
-                checkpoint("embedding")
-            if progress:
-                progress(stage, done, total)
-
-        chunks, vectors, nodes = on_ray(
-            docs,
-            address=options.ray_address,
-            model=encoder.model,
-            backend=encoder.backend,
-            max_tokens=options.max_tokens,
-            overlap_tokens=options.overlap_tokens,
-            plan=encoder.plan,
-            progress=ray_progress,
-        )
-        return Passages(chunks, vectors, nodes)
-    chunks = {}
-    for n, d in enumerate(docs, start=1):
-        chunks[d.doc_id] = chunk_document(
-            d, max_tokens=options.max_tokens, overlap_tokens=options.overlap_tokens, fits=encoder.fits
-        )
+    def ray_progress(stage: str, done: int, total: int) -> None:
+        if stage == "embedding":
+            checkpoint("embedding")
         if progress:
-            progress("chunking", n, len(docs))
-    titles = {d.doc_id: d.title for d in docs}
-    texts = [indexed_text(titles[c.doc_id], c.text) for cs in chunks.values() for c in cs]
-    checkpoint("chunked")
-    if not texts:  # nothing to embed: do not even load the model
-        if progress:
-            progress("embedding", 0, 0)
-        return Passages(chunks, None)
-    done = 0
+            progress(stage, done, total)
 
-    def step(n: int) -> None:
-        nonlocal done
-        done += n
-        checkpoint("embedding")
-        if progress:
-            progress("embedding", done, len(texts))
-
-    return Passages(chunks, encoder.encode_documents(texts, progress=step))
+    by_id = {d.doc_id: d for d in spool.documents()}
+    fresh = [by_id[i] for i in plan.fresh]
+    if not fresh:
+        return [Batch(docs)]
+    chunks, vectors, nodes = on_ray(
+        fresh,
+        address=options.ray_address,
+        model=encoder.model,
+        backend=encoder.backend,
+        max_tokens=options.max_tokens,
+        overlap_tokens=options.overlap_tokens,
+        plan=encoder.plan,
+        progress=ray_progress,
+    )
+    spool.embedded, spool.nodes = sum(len(cs) for cs in chunks.values()), nodes
+    return [Batch([by_id.get(d.doc_id, d) for d in docs], Passages(chunks, vectors, nodes))]
 
 
 def kill_at(point: str | None, points: tuple[str, ...] = CRASH_POINTS) -> Checkpoint:

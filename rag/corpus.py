@@ -82,25 +82,25 @@ def read_corpus(path: str | os.PathLike, *, max_chars: int = DEFAULT_MAX_CHARS) 
     root = Path(path)
     if not root.exists():
         raise CorpusError(f"corpus folder {root} does not exist: create it and add articles, or pass --corpus DIR")
-    files = [root] if root.is_file() else _article_files(root)
-    if not files:
+    if not root.is_file() and next(_article_files(root), None) is None:
         raise CorpusError(
             f"corpus folder {root} has no articles ({', '.join(sorted(SUFFIXES))} files): "
             "add some, or pass --corpus DIR"
         )
-    return CorpusReader(files, root.parent if root.is_file() else root, max_chars)
+    return CorpusReader(root, max_chars)
 
 
 class CorpusReader:
     """Iterate for the documents; `problems` holds those met so far (all of them once the iteration ends)."""
 
-    def __init__(self, files: list[Path], base: Path, max_chars: int):
-        self.files, self.base, self.max_chars = files, base, max_chars
+    def __init__(self, root: Path, max_chars: int):
+        self.root, self.max_chars = root, max_chars
+        self.base = root.parent if root.is_file() else root
         self.problems: list[Problem] = []
 
     def __iter__(self) -> Iterator[Document]:
         seen: dict[str, str] = {}
-        for file in self.files:
+        for file in [self.root] if self.root.is_file() else _article_files(self.root):  # a walk, not a list
             for item in _read_file(file, self.base, self.max_chars):
                 if isinstance(item, Problem):
                     self.problems.append(item)
@@ -117,8 +117,9 @@ class CorpusReader:
                     yield item
 
 
-def _article_files(root: Path) -> list[Path]:
-    found = []
+def _article_files(root: Path) -> Iterator[Path]:
+    """The article files under `root`, in sorted order, as the walk finds them (200,000 paths held in a list
+    would be ~80 MB)."""
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         for name in sorted(filenames):
@@ -130,10 +131,9 @@ def _article_files(root: Path) -> list[Path]:
             ):
                 continue
             if p.suffix.lower() in SUFFIXES:
-                found.append(p)
+                yield p
             else:
                 LOG.info("skipping %s: not an article file type", p)
-    return found
 
 
 def _read_file(file: Path, base: Path, max_chars: int) -> Iterator[Document | Problem]:

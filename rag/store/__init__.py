@@ -10,7 +10,7 @@ Milvus serves the folder.
 Shared pieces, pure: `rag.store.manifest` (the one `Manifest` type), `rag.store.plan`
 (what an update must do), `rag.store.fusion` (reciprocal rank fusion); and the two
 search sides of the FAISS store, `rag.store.ann` (vectors) and `rag.store.lexical`
-(BM25).
+(BM25), with `rag.store.vectorfile` (a build's vectors written and read in batches).
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from typing import Iterator
 from ..errors import IndexBusy, IndexCorrupt, SettingsError
 from .base import (  # noqa: F401  (the package's interface)
     DEFAULT_COLLECTION,
+    Batch,
     Checkpoint,
     Location,
     MilvusLocation,

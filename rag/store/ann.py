@@ -24,6 +24,7 @@ import os
 import numpy as np
 
 from ..errors import IndexCorrupt, SettingsError
+from .vectorfile import VectorFile
 
 TYPES = ("auto", "flat", "ivf-sq8", "hnsw-sq8")
 AUTO_THRESHOLD = 100_000  # passages; flat search over more takes longer than embedding the query
@@ -58,32 +59,53 @@ def ivf_probes(nlist: int) -> int:
     return max(1, min(nlist, max(96, nlist // 20)))
 
 
-def build(vectors: np.ndarray, kind: str, *, previous=None, previous_params: dict | None = None):
-    """A faiss index over `vectors` (normalized float32) and its manifest entry.
+def build(vectors, kind: str, *, previous=None, previous_params: dict | None = None):
+    """A faiss index over `vectors` (normalized float32: an array, or a `VectorFile` read batch by batch) and its
+    manifest entry.
 
     `kind` is one of `TYPES`; `previous` is the last build's faiss index (its trained
-    IVF cells are reused when they still fit).
+    IVF cells are reused when they still fit; it may be memory-mapped: its vectors are not read).
     """
     import faiss
 
     threads = faiss.omp_get_max_threads()
     faiss.omp_set_num_threads(os.cpu_count() or 1)  # building is batch work: every core (serving uses one)
     try:
-        return _build(vectors, kind, previous, previous_params)
+        return _build(
+            vectors if isinstance(vectors, VectorFile) else _InMemory(vectors), kind, previous, previous_params
+        )
     finally:
         faiss.omp_set_num_threads(threads)
 
 
-def _build(vectors: np.ndarray, kind: str, previous, previous_params: dict | None):
+class _InMemory:
+    """An array read as a `VectorFile` is."""
+
+    def __init__(self, vectors: np.ndarray):
+        self.x = np.ascontiguousarray(vectors, dtype=np.float32)
+        self.shape = self.x.shape
+
+    def batches(self):
+        yield self.x
+
+    def take(self, rows: np.ndarray) -> np.ndarray:
+        return self.x[rows]
+
+    def read(self, start: int, stop: int) -> np.ndarray:
+        return self.x[start:stop]
+
+
+def _build(vectors, kind: str, previous, previous_params: dict | None):
     import faiss
 
     n, d = vectors.shape
     concrete = resolve(kind, n)
-    x = np.ascontiguousarray(vectors, dtype=np.float32)
     params: dict = {}
     if concrete == "flat" or n < 2:
         concrete = "flat"
         index = faiss.IndexFlatIP(d)
+        index.codes.resize(n * d * 4)  # room for every vector at once: added batch by batch, the store would
+        index.codes.resize(0)  # otherwise grow by doubling and, while it copies, hold up to twice their size
     elif concrete == "ivf-sq8":
         nlist = ivf_cells(n)
         before = previous_params or {}
@@ -94,26 +116,39 @@ def _build(vectors: np.ndarray, kind: str, previous, previous_params: dict | Non
             and nlist / 2 <= before.get("nlist", 0) <= nlist * 2
         ):
             nlist = before["nlist"]
-            index = faiss.clone_index(previous)
-            index.reset()  # keeps the trained cells and quantizer, drops the vectors
+            index = _trained_like(previous)
             params["trained_on"] = before.get("trained_on", n)
         else:
             index = faiss.index_factory(d, f"IVF{nlist},SQ8", faiss.METRIC_INNER_PRODUCT)
-            sample = x
+            rows = np.arange(n)
             if n > nlist * TRAIN_PER_CELL:
                 rng = np.random.default_rng(0)
-                sample = x[np.sort(rng.choice(n, nlist * TRAIN_PER_CELL, replace=False))]
-            index.train(sample)
+                rows = np.sort(rng.choice(n, nlist * TRAIN_PER_CELL, replace=False))
+            index.train(vectors.take(rows))
             params["trained_on"] = n
         params.update(nlist=nlist, nprobe=ivf_probes(nlist))
-    else:  # hnsw-sq8
+    else:  # hnsw-sq8: trained on every vector, so they are all read at once
         index = faiss.index_factory(d, f"HNSW{HNSW_M},SQ8", faiss.METRIC_INNER_PRODUCT)
         index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
-        index.train(x)
+        index.train(vectors.read(0, n))
         params.update(m=HNSW_M, ef_construction=HNSW_EF_CONSTRUCTION, ef_search=HNSW_EF_SEARCH)
     if n:
-        index.add(x)
+        for batch in vectors.batches():
+            index.add(batch)
     return index, {"type": concrete, **params}
+
+
+def _trained_like(previous):
+    """An empty IVF-SQ8 index with `previous`'s trained cells and quantizer ranges (what ``clone_index`` and
+    ``reset`` give, without copying, or even reading, `previous`'s vectors)."""
+    import faiss
+
+    old = faiss.extract_index_ivf(previous)
+    index = faiss.index_factory(old.d, f"IVF{old.nlist},SQ8", faiss.METRIC_INNER_PRODUCT)
+    faiss.extract_index_ivf(index).quantizer.add(old.quantizer.reconstruct_n(0, old.nlist))
+    faiss.downcast_index(index).sq.trained = faiss.downcast_index(previous).sq.trained
+    index.is_trained = True
+    return index
 
 
 def configure(index, entry: dict) -> None:

@@ -1,14 +1,15 @@
 """The interface of the two stores, and the data an update passes between its steps.
 
 `Store` (queries) and `Writer` (one update under the folder lock) are what the FAISS
-and Milvus stores implement; `Passages` are passages with their vectors, row for row.
+and Milvus stores implement; `Passages` are passages with their vectors, row for row; a `Batch` is
+some articles of an update, in index order, with the passages and vectors of the fresh ones.
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import Callable, Protocol, Union
+from typing import Callable, Iterable, Protocol, Union
 
 import numpy as np
 
@@ -74,6 +75,16 @@ class Passages:
         return sum(len(cs) for cs in self.chunks.values())
 
 
+@dataclass
+class Batch:
+    """Some articles of an update, in the order the index will hold them, with the passages and vectors of the
+    fresh ones among them (`fresh.chunks` holds every fresh article's id, in the same order). The others are
+    already indexed, unchanged: a writer copies them from the index (they may come without their text)."""
+
+    docs: list[Document]
+    fresh: Passages = field(default_factory=Passages)
+
+
 def merge_passages(docs: list[Document], *sources: "Passages | None") -> Passages:
     """The passages of `docs`, in their order, with their vectors: each document's from the first of
     `sources` that holds it (e.g. freshly embedded ones, then those reused from the previous build)."""
@@ -119,14 +130,16 @@ class Writer(Protocol):
         self,
         plan: UpdatePlan,
         docs: dict[str, Document],
-        fresh: Passages,
+        batches: Iterable[Batch],
         *,
         settings: dict,
         index_type: str,
         checkpoint: Checkpoint,
         progress: Progress | None,
     ) -> tuple[int, str]:
-        """Write the update (`fresh`: passages and vectors of `plan.fresh`); returns (passages now, build id)."""
+        """Write the update: `batches` (read once, as they are embedded) hold every article read, in reading
+        order, with the passages and vectors of `plan.fresh`; `docs` the same articles by id, without their
+        text. Returns (passages now, build id)."""
 
     def close(self) -> None: ...
 

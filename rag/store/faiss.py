@@ -40,10 +40,11 @@ from ..embedding import BACKENDS
 from ..errors import IndexCorrupt, IndexNotFound
 from ..types import Chunk, Document, Filters, Hit
 from . import ann
-from .base import Passages
+from .base import Batch, Passages
 from .fusion import fuse
 from .manifest import Manifest, newest_headlines
 from .plan import UpdatePlan
+from .vectorfile import VectorFile, VectorWriter
 
 LOG = logging.getLogger(__name__)
 
@@ -82,8 +83,9 @@ class FaissStore:
         return int(self._faiss.ntotal)
 
     @classmethod
-    def load(cls, index_dir: Path) -> "FaissStore":
-        """Open the build named in ``CURRENT``; raise `IndexNotFound` or `IndexCorrupt` with the fix."""
+    def load(cls, index_dir: Path, *, mapped: bool = False) -> "FaissStore":
+        """Open the build named in ``CURRENT``; raise `IndexNotFound` or `IndexCorrupt` with the fix. `mapped`:
+        the vector index is memory-mapped, not read (an update reuses its trained cells, never its vectors)."""
         index_dir = Path(index_dir)
         build_dir = current_build_dir(index_dir)
         manifest = read_manifest(build_dir, index_dir)
@@ -103,7 +105,10 @@ class FaissStore:
         # embedding model's (single-query search: 17.6 → 9.2 ms on the news index).
         faiss.omp_set_num_threads(1)
         try:
-            faiss_index = faiss.read_index(str(build_dir / "faiss.index"))
+            # an IVF index maps its inverted lists, the others (flat, HNSW over flat codes) their codes
+            ivf = manifest.vector_index.get("type") == "ivf-sq8"
+            flags = (faiss.IO_FLAG_MMAP if ivf else faiss.IO_FLAG_MMAP_IFC) | faiss.IO_FLAG_READ_ONLY if mapped else 0
+            faiss_index = faiss.read_index(str(build_dir / "faiss.index"), flags)
         except RuntimeError as e:
             raise IndexCorrupt(
                 f"index file {build_dir / 'faiss.index'} is unreadable ({str(e).splitlines()[0]}): "
@@ -277,10 +282,6 @@ class FaissStore:
                 out.setdefault(doc_id, []).append((row, Chunk(chunk_id, doc_id, text, start, end, n)))
         return out
 
-    def origins(self) -> dict[str, str]:
-        with self._db_lock:
-            return dict(self._db.execute("SELECT doc_id, origin FROM docs").fetchall())
-
     # --- what an update may reuse ---------------------------------------------------
 
     @property
@@ -355,7 +356,7 @@ class FaissWriter:
         _remove_leftovers(index_dir)  # we hold the lock: whatever a crashed build left can go
         self.unusable = ""
         try:
-            self.old: FaissStore | None = FaissStore.load(index_dir)
+            self.old: FaissStore | None = FaissStore.load(index_dir, mapped=True)
         except IndexNotFound:
             self.old = None
         except IndexCorrupt as e:
@@ -365,8 +366,10 @@ class FaissWriter:
     def indexed(self) -> dict[str, tuple[str, str]]:
         if self.old is None:
             return {}
-        origins = self.old.origins()
-        return {d: (h, origins.get(d, "")) for d, h in self.old.manifest.documents.items()}
+        hashes = self.old.manifest.documents  # the tables' own hash column, where it is filled, is the same
+        with self.old._db_lock:
+            rows = self.old._db.execute("SELECT doc_id, hash, origin FROM docs")
+            return {d: (hashes.get(d) or h or "", o or "") for d, h, o in rows if d in hashes}
 
     def rebuild_reason(self, settings: dict, index_type: str) -> str:
         return ""  # a new index type is built from the stored vectors: nothing is re-embedded
@@ -383,56 +386,173 @@ class FaissWriter:
     def reusable(self, settings: dict):
         return None  # fresh articles are new or changed ones: the old build holds nothing they could reuse
 
-    def apply(self, plan: UpdatePlan, docs, fresh, *, settings, index_type, checkpoint, progress) -> tuple[int, str]:
-        """Write the new build: fresh articles' passages and vectors from `fresh`; every other article's text,
-        passages and vectors copied from the old build (`docs` may hold those without their text)."""
+    def apply(self, plan: UpdatePlan, docs, batches, *, settings, index_type, checkpoint, progress) -> tuple[int, str]:
+        """Write the new build as the batches come: fresh articles' rows and vectors from them, every other
+        article's text, passages and vectors copied from the old build; then the vector and keyword indexes."""
         t0 = time.perf_counter()
-        final_docs = list(docs.values()) + (self.old.stubs(plan.kept) if self.old and plan.kept else [])
-        layout = _Layout(final_docs, fresh, self.old.spans() if self.old and not plan.reason else {})
-        vectors = layout.vectors(fresh, self.old._vectors if layout.reused else None)
-        previous = (self.old._faiss, self.old.manifest.vector_index) if self.old is not None else (None, None)
+        old = self.old
+        build = NewBuild(self.index_dir, old if old is not None and not plan.reason else None)
+        with build:
+            for batch in batches:
+                build.add(batch)
+            if old is not None and plan.kept:
+                build.add(Batch(old.stubs(plan.kept)))
+            build.close(dim=(self.manifest.dimension or 0) if self.manifest else 0)
+        checkpoint("vectors")
+        checkpoint("sqlite")
         manifest = Manifest(
             store="faiss",
             settings=settings,
-            dimension=int(vectors.shape[1]),
-            counts={"documents": len(final_docs), "chunks": layout.rows},
-            documents={d.doc_id: d.content_hash for d in final_docs},
-            headlines=newest_headlines(final_docs),
+            dimension=build.dim,
+            counts={"documents": len(build.hashes), "chunks": build.rows},
+            documents=build.hashes,
+            headlines=newest_headlines(build.headlines.values()),
         )
         if progress:
             progress("writing", 0, 1)
-        build_id = write_build(
-            self.index_dir,
-            manifest,
-            layout.tables(fresh, self.old.build_dir / "meta.sqlite" if layout.reused else None),
-            vectors,
-            index_type=index_type,
-            previous=previous,
-            checkpoint=checkpoint,
-            t0=t0,
-        )
+        previous = (old._faiss, old.manifest.vector_index) if old is not None else (None, None)
+        build_id = finish_build(build, manifest, index_type=index_type, previous=previous, checkpoint=checkpoint, t0=t0)
         if progress:
             progress("writing", 1, 1)
-        return layout.rows, build_id
+        return build.rows, build_id
 
     def close(self) -> None:
         if self.old is not None:
             self.old.close()
 
 
+_SCHEMA = """
+    -- long text last: SQLite reads a row's columns in order, so a query for a
+    -- title does not wade through the article's overflow pages first
+    CREATE TABLE docs (doc_id TEXT PRIMARY KEY, title TEXT, source TEXT, published TEXT,
+                       url TEXT, origin TEXT, hash TEXT, text TEXT);
+    CREATE TABLE chunks (row INTEGER PRIMARY KEY, chunk_id TEXT UNIQUE, doc_id TEXT,
+                         start INTEGER, end INTEGER, n_tokens INTEGER, text TEXT);
+    CREATE INDEX chunks_doc ON chunks(doc_id);
+"""
+
+
+class NewBuild:
+    """A build being written into ``build-….tmp``, batch by batch: articles and passages into SQLite, vectors
+    appended to ``vectors.npy`` (row i = passage i, each article's passages consecutive). Articles of a batch
+    that are not fresh are copied from `old`, the build it replaces. Memory holds one batch, the articles' ids
+    and hashes, and the dated headlines (for the manifest), whatever the corpus size."""
+
+    def __init__(self, index_dir: Path, old: "FaissStore | None"):
+        stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+        self.index_dir, self.build_id = index_dir, f"build-{stamp}-{os.getpid()}"
+        self.tmp = index_dir / f"{self.build_id}.tmp"
+        self.tmp.mkdir()
+        self.db = sqlite3.connect(self.tmp / "meta.sqlite")
+        with self.db:
+            self.db.executescript(_SCHEMA)
+        self.old, self.spans, self.old_vectors = old, {}, None
+        if old is not None:
+            self.db.execute("ATTACH DATABASE ? AS old", (str(old.build_dir / "meta.sqlite"),))
+            self.spans, self.old_vectors = old.spans(), VectorFile(old.build_dir / "vectors.npy")
+        self.vectors = VectorWriter(self.tmp / "vectors.npy")
+        self.rows, self.dim = 0, 0
+        self.hashes: dict[str, str] = {}
+        self.headlines: dict[str, Document] = {}  # dated articles, newest kept (`newest_headlines` picks from them)
+        self.db.execute("BEGIN")
+
+    def add(self, batch: Batch) -> None:
+        fresh, at, pos = batch.fresh, {}, 0
+        for doc_id, cs in fresh.chunks.items():
+            at[doc_id], pos = pos, pos + len(cs)
+        vectors, docs, chunks, copied = [], [], [], []
+        for d in batch.docs:
+            if d.doc_id in fresh.chunks:
+                cs = fresh.chunks[d.doc_id]
+                docs.append((d.doc_id, d.text, d.title, d.source, d.published, d.url, d.origin, d.content_hash))
+                chunks += [
+                    (self.rows + i, c.chunk_id, c.doc_id, c.text, c.start, c.end, c.n_tokens) for i, c in enumerate(cs)
+                ]
+                if cs:
+                    vectors.append(fresh.vectors[at[d.doc_id] : at[d.doc_id] + len(cs)])
+                n = len(cs)
+            else:  # an article read from another place keeps its passages, and says where it is now
+                first, n = self.spans.get(d.doc_id, (0, 0))
+                copied.append((d.origin, d.doc_id, first, self.rows))
+                if n:
+                    vectors.append(self.old_vectors.read(first, first + n))
+            self.rows += n
+            self._remember(d)
+        self.db.executemany(
+            "INSERT INTO docs (doc_id, text, title, source, published, url, origin, hash) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            docs,
+        )
+        self.db.executemany(
+            "INSERT INTO chunks (row, chunk_id, doc_id, text, start, end, n_tokens) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            chunks,
+        )
+        if copied:
+            self.db.executemany(
+                "INSERT INTO docs SELECT doc_id, title, source, published, url, ?, hash, text FROM old.docs "
+                "WHERE doc_id = ?",
+                ((origin, doc_id) for origin, doc_id, _, _ in copied),
+            )
+            self.db.executemany(
+                "INSERT INTO chunks SELECT row - ? + ?, chunk_id, doc_id, start, end, n_tokens, text "
+                "FROM old.chunks WHERE doc_id = ?",
+                ((first, row, doc_id) for _, doc_id, first, row in copied),
+            )
+        if vectors:
+            self.vectors.append(np.concatenate(vectors))
+
+    def _remember(self, d: Document) -> None:
+        self.hashes[d.doc_id] = d.content_hash
+        if d.title and d.published:
+            self.headlines[d.doc_id] = Document(d.doc_id, "", d.title, d.source, d.published)
+            if len(self.headlines) > 4 * HEADLINES_HELD:  # the newest only (a stable sort: ties keep reading order)
+                keep = sorted(self.headlines.values(), key=lambda h: (h.published, h.title), reverse=True)
+                self.headlines = {h.doc_id: h for h in keep[:HEADLINES_HELD]}
+
+    def close(self, dim: int = 0) -> None:
+        """Commit the tables and finish the vector file (`dim`: its width when no passage was written)."""
+        self.db.commit()
+        self.vectors.close(dim)
+        self.dim = int(self.vectors.dim or 0)
+
+    def __enter__(self) -> "NewBuild":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.db.close()
+        if self.old_vectors is not None:
+            self.old_vectors.close()
+
+
+HEADLINES_HELD = 1000  # dated articles a build keeps in memory to pick the manifest's newest headlines from
+
+
 def write_build(
-    index_dir: Path,
+    index_dir: Path, manifest: Manifest, batches, *, index_type: str = "auto", checkpoint=lambda name: None
+) -> str:
+    """Write a complete build of new articles (`batches`: `Batch`es whose articles are all fresh) and swap it
+    in; its id. The manifest's counts, hashes and dimension are the build's own."""
+    t0 = time.perf_counter()
+    with NewBuild(index_dir, None) as build:
+        for batch in batches:
+            build.add(batch)
+        build.close()
+    manifest = manifest.replace(
+        dimension=build.dim, counts={"documents": len(build.hashes), "chunks": build.rows}, documents=build.hashes
+    )
+    return finish_build(build, manifest, index_type=index_type, checkpoint=checkpoint, t0=t0)
+
+
+def finish_build(
+    build: NewBuild,
     manifest: Manifest,
-    write_tables,
-    vectors: np.ndarray,
     *,
     index_type: str = "auto",
     previous: tuple = (None, None),
     checkpoint=lambda name: None,
     t0: float | None = None,
 ) -> str:
-    """Write a complete build and swap it in; its id. `write_tables(path)` writes the documents and passages
-    (row-aligned with `vectors`) into a new SQLite file at `path` (`tables_of` makes one from lists).
+    """Index a written build's vectors and passages, record it in its manifest and swap it in; its id.
 
     `previous` is the last build's (faiss index, vector index entry): its trained IVF cells are reused
     while they fit. `checkpoint(name)` is called after each step (the crash tests kill the process there).
@@ -440,19 +560,12 @@ def write_build(
     import faiss
 
     t0 = time.perf_counter() if t0 is None else t0
-    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
-    build_id = f"build-{stamp}-{os.getpid()}"
-    tmp = index_dir / f"{build_id}.tmp"
-    tmp.mkdir()
-
-    np.save(tmp / "vectors.npy", np.ascontiguousarray(vectors, dtype=np.float32))
-    checkpoint("vectors")
-    vector_index, entry = ann.build(vectors, index_type, previous=previous[0], previous_params=previous[1])
+    tmp, index_dir = build.tmp, build.index_dir
+    with VectorFile(tmp / "vectors.npy") as vectors:
+        vector_index, entry = ann.build(vectors, index_type, previous=previous[0], previous_params=previous[1])
     faiss.write_index(vector_index, str(tmp / "faiss.index"))
     del vector_index
     checkpoint("faiss")
-    write_tables(tmp / "meta.sqlite")
-    checkpoint("sqlite")
 
     from .lexical import build as build_lexical
 
@@ -469,6 +582,7 @@ def write_build(
         _fsync(tmp / name)
     checkpoint("manifest")
 
+    build_id = build.build_id
     os.rename(tmp, index_dir / build_id)
     checkpoint("renamed")
     pointer = index_dir / f"{CURRENT}.tmp"
@@ -493,95 +607,6 @@ def _indexed_texts(path: Path) -> Iterator[str]:
             yield indexed_text(title, text)
     finally:
         db.close()
-
-
-_SCHEMA = """
-    -- long text last: SQLite reads a row's columns in order, so a query for a
-    -- title does not wade through the article's overflow pages first
-    CREATE TABLE docs (doc_id TEXT PRIMARY KEY, title TEXT, source TEXT, published TEXT,
-                       url TEXT, origin TEXT, hash TEXT, text TEXT);
-    CREATE TABLE chunks (row INTEGER PRIMARY KEY, chunk_id TEXT UNIQUE, doc_id TEXT,
-                         start INTEGER, end INTEGER, n_tokens INTEGER, text TEXT);
-    CREATE INDEX chunks_doc ON chunks(doc_id);
-"""
-
-
-def tables_of(docs: list[Document], chunks: list[Chunk]):
-    """A `write_tables` for `write_build` from in-memory documents and their passages (row i = chunks[i])."""
-    by_doc: dict[str, list[Chunk]] = {}
-    for c in chunks:
-        by_doc.setdefault(c.doc_id, []).append(c)
-    passages = Passages(by_doc)
-    return _Layout(docs, passages, {}).tables(passages, None)
-
-
-class _Layout:
-    """Where each article's passages go in a new build: its rows, and whether they are fresh or the old build's
-    (`spans`: doc_id -> (first row, passages) there)."""
-
-    def __init__(self, docs: list[Document], fresh: Passages, spans: dict[str, tuple[int, int]]):
-        self.docs, self.starts, row = docs, {}, 0
-        for d in docs:
-            n = len(fresh.chunks[d.doc_id]) if d.doc_id in fresh.chunks else spans.get(d.doc_id, (0, 0))[1]
-            self.starts[d.doc_id], row = row, row + n
-        self.rows, self.spans = row, spans
-        self.reused = [d for d in docs if d.doc_id not in fresh.chunks]
-
-    def _span(self, doc_id: str) -> tuple[int, int]:
-        return self.spans.get(doc_id, (0, 0))
-
-    def vectors(self, fresh: Passages, old: np.ndarray | None) -> np.ndarray:
-        """All vectors in row order, filled in place (fresh ones from `fresh`, the others from `old`)."""
-        dim = fresh.vectors.shape[1] if fresh.vectors is not None else (old.shape[1] if old is not None else 0)
-        out = np.empty((self.rows, dim), dtype=np.float32)
-        at = 0
-        for doc_id, cs in fresh.chunks.items():  # `fresh` rows follow its own article order
-            out[self.starts[doc_id] : self.starts[doc_id] + len(cs)] = fresh.vectors[at : at + len(cs)]
-            at += len(cs)
-        for d in self.reused:
-            first, n = self._span(d.doc_id)
-            out[self.starts[d.doc_id] : self.starts[d.doc_id] + n] = old[first : first + n]
-        return out
-
-    def tables(self, fresh: Passages, old_db: Path | None):
-        """A `write_tables` for `write_build`: fresh articles from memory, the others copied within SQLite."""
-
-        def write(path: Path) -> None:
-            db = sqlite3.connect(path)
-            with db:
-                db.executescript(_SCHEMA)
-            if old_db is not None:
-                db.execute("ATTACH DATABASE ? AS old", (str(old_db),))
-            with db:
-                new = [d for d in self.docs if d.doc_id in fresh.chunks]
-                db.executemany(
-                    "INSERT INTO docs (doc_id, text, title, source, published, url, origin, hash) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    ((d.doc_id, d.text, d.title, d.source, d.published, d.url, d.origin, d.content_hash) for d in new),
-                )
-                db.executemany(
-                    "INSERT INTO chunks (row, chunk_id, doc_id, text, start, end, n_tokens) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        (self.starts[d.doc_id] + i, c.chunk_id, c.doc_id, c.text, c.start, c.end, c.n_tokens)
-                        for d in new
-                        for i, c in enumerate(fresh.chunks[d.doc_id])
-                    ),
-                )
-                if self.reused:  # an article read from another place keeps its passages, and says where it is now
-                    db.executemany(
-                        "INSERT INTO docs SELECT doc_id, title, source, published, url, ?, hash, text FROM old.docs "
-                        "WHERE doc_id = ?",
-                        ((d.origin, d.doc_id) for d in self.reused),
-                    )
-                    db.executemany(
-                        "INSERT INTO chunks SELECT row - ? + ?, chunk_id, doc_id, start, end, n_tokens, text "
-                        "FROM old.chunks WHERE doc_id = ?",
-                        ((self._span(d.doc_id)[0], self.starts[d.doc_id], d.doc_id) for d in self.reused),
-                    )
-            db.close()
-
-        return write
 
 
 def _fsync(path: Path) -> None:

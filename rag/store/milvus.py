@@ -475,10 +475,19 @@ class MilvusWriter:
         self._local = local
         return local
 
-    def apply(
-        self, plan: UpdatePlan, docs, fresh: Passages, *, settings, index_type, checkpoint, progress
-    ) -> tuple[int, str]:
+    def apply(self, plan: UpdatePlan, docs, batches, *, settings, index_type, checkpoint, progress) -> tuple[int, str]:
+        """Write the update: the fresh articles of every batch, gathered first (a new collection's index type
+        depends on their count), then inserted in batches; unchanged and kept articles stay where they are."""
         store = self.store
+        whole: dict[str, Document] = {}
+        parts: list[Passages] = []
+        for batch in batches:
+            whole.update((d.doc_id, d) for d in batch.docs if d.doc_id in batch.fresh.chunks)
+            parts.append(batch.fresh)
+        vectors = [p.vectors for p in parts if p.vectors is not None and len(p.vectors)]
+        fresh = Passages(
+            {i: cs for p in parts for i, cs in p.chunks.items()}, np.concatenate(vectors) if vectors else None
+        )
         with store.errors("updating the index"):
             if plan.reason:
                 dim = (
@@ -489,7 +498,7 @@ class MilvusWriter:
                 store.reset(dim, resolve(index_type, len(fresh)))
             # Added ones too: an interrupted update may have left some of their passages.
             store.remove(plan.changed + plan.removed + plan.added)
-            new = [docs[i] for i in plan.fresh]
+            new = [whole[i] for i in plan.fresh]
             if new:
                 store.add(new, fresh.chunks, fresh.vectors, progress)
             counts = {"documents": store.count(store.articles, "part == 0"), "chunks": store.count(store.passages)}

@@ -1,0 +1,174 @@
+"""`Spool`: the fresh articles of an update, chunked and embedded on disk rather than in memory.
+
+A build reads the corpus once. Each article the index does not already hold goes here
+as it is read, with its passages (`add`); then all passages are embedded in the order a
+one-shot build would embed them (`embed`: the same length-sorted model calls, so the
+same vectors); then the articles come back in reading order, a bounded batch at a time,
+with their passages and vectors (`batches`), for the store to write.
+
+The articles and passages live in a private temporary SQLite database and the vectors
+in a temporary file: both are deleted when the spool closes, and by the system if the
+process dies (neither has a name on disk).
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import sqlite3
+import tempfile
+from typing import Callable, Iterator
+
+import numpy as np
+
+from .chunking import indexed_text
+from .store import Batch, Passages, Reusable, merge_passages
+from .types import Chunk, Document
+
+FRESH_PER_BATCH = 512  # fresh articles handed to the store at a time
+ARTICLES_PER_BATCH = 4096  # articles of any kind (unchanged ones are copied from the index: their vectors too)
+STEP_CALLS = 32  # model calls' worth of passages read from the spool and embedded at a time
+
+
+class Spool:
+    def __init__(self):
+        self.db = sqlite3.connect("")  # "": a private temporary database, deleted on close
+        self.db.executescript(
+            """CREATE TABLE docs (seq INTEGER PRIMARY KEY, doc_id TEXT, doc BLOB);
+               CREATE TABLE chunks (row INTEGER PRIMARY KEY, doc_seq INTEGER, changed INTEGER, length INTEGER,
+                                    chunk BLOB, embedded TEXT);
+               CREATE INDEX chunks_doc ON chunks(doc_seq);"""
+        )
+        self._vectors = tempfile.TemporaryFile()
+        self.docs = self.rows = 0
+        self.dim: int | None = None
+        self.embedded = 0  # passages embedded
+        self.nodes: dict[str, int] = {}  # passages embedded per Ray node (see `rag.build`)
+
+    def add(self, doc: Document, chunks: list[Chunk] | None, *, changed: bool = False) -> None:
+        """Hold `doc` and its passages (None: passages to be taken from elsewhere, not embedded here); `changed`:
+        the index holds another version of it (a one-shot build embeds new articles before changed ones)."""
+        seq = self.docs
+        self.db.execute("INSERT INTO docs VALUES (?, ?, ?)", (seq, doc.doc_id, pickle.dumps(doc, protocol=5)))
+        for c in chunks or ():
+            text = indexed_text(doc.title, c.text)
+            self.db.execute(
+                "INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?)",
+                (self.rows, seq, int(changed), len(text), pickle.dumps(c, protocol=5), text),
+            )
+            self.rows += 1
+        self.docs += 1
+
+    def documents(self) -> Iterator[Document]:
+        for (blob,) in self.db.execute("SELECT doc FROM docs ORDER BY seq"):
+            yield pickle.loads(blob)
+
+    def embed(self, encoder, *, progress=None, checkpoint: Callable[[str], None] = lambda name: None) -> None:
+        """Embed every held passage: new articles' first, then changed ones', each in reading order, sorted by
+        length and cut into model calls exactly as `Encoder.encode_documents` cuts them for all at once."""
+        order = [r for (r,) in self.db.execute("SELECT row FROM chunks ORDER BY changed, row")]
+        lengths = dict(self.db.execute("SELECT row, length FROM chunks"))
+        order.sort(key=lengths.__getitem__)  # stable: ties keep the embedding order, as the encoder's own sort
+        del lengths
+        if progress:
+            progress("embedding", 0, len(order))
+        step = STEP_CALLS * _call_size(encoder)
+        for lo in range(0, len(order), step):
+            rows = order[lo : lo + step]
+            texts = dict(
+                self.db.execute(f"SELECT row, embedded FROM chunks WHERE row IN ({','.join('?' * len(rows))})", rows)
+            )
+
+            def done(n: int, base: int = lo) -> None:
+                checkpoint("embedding")
+                if progress:
+                    progress("embedding", min(len(order), base + n), len(order))
+
+            vectors = encoder.encode_documents([texts[r] for r in rows], progress=_counted(done))
+            self._write(rows, vectors)
+        self.embedded = len(order)
+
+    def _write(self, rows: list[int], vectors: np.ndarray) -> None:
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        self.dim = vectors.shape[1]
+        size = self.dim * 4
+        fd = self._vectors.fileno()
+        for r, v in zip(rows, vectors):
+            os.pwrite(fd, v.tobytes(), r * size)
+
+    def _read(self, first: int, n: int) -> np.ndarray:
+        size = self.dim * 4
+        data = os.pread(self._vectors.fileno(), n * size, first * size)
+        return np.frombuffer(bytearray(data), dtype=np.float32).reshape(n, self.dim)
+
+    def batches(self, docs: list[Document], reuse: Reusable | None = None) -> Iterator[Batch]:
+        """`docs` (every article read, in reading order, without text) as `Batch`es of up to `FRESH_PER_BATCH`
+        fresh articles and `ARTICLES_PER_BATCH` articles in all: the held ones whole, with their passages and
+        vectors (from `reuse` for those not embedded here), the others as they are."""
+        held = self.db.execute("SELECT seq, doc_id, doc FROM docs ORDER BY seq")
+        pending = held.fetchone()
+        window: list[Document] = []
+        fresh: list[tuple[int, Document]] = []
+        for d in docs:
+            if pending is not None and pending[1] == d.doc_id:
+                doc = pickle.loads(pending[2])
+                window.append(doc)
+                fresh.append((pending[0], doc))
+                pending = held.fetchone()
+            else:
+                window.append(d)
+            if len(fresh) == FRESH_PER_BATCH or len(window) == ARTICLES_PER_BATCH:
+                yield Batch(window, self._passages(fresh, reuse))
+                window, fresh = [], []
+        if window:
+            yield Batch(window, self._passages(fresh, reuse))
+
+    def _passages(self, fresh: list[tuple[int, Document]], reuse: Reusable | None) -> Passages:
+        if not fresh:
+            return Passages()
+        by_seq = {seq: d.doc_id for seq, d in fresh}
+        chunks: dict[str, list[Chunk]] = {d.doc_id: [] for _, d in fresh}
+        first = None
+        for row, seq, blob in self.db.execute(
+            "SELECT row, doc_seq, chunk FROM chunks WHERE doc_seq BETWEEN ? AND ? ORDER BY row",
+            (fresh[0][0], fresh[-1][0]),
+        ):
+            chunks[by_seq[seq]].append(pickle.loads(blob))
+            first = row if first is None else first
+        n = sum(len(cs) for cs in chunks.values())
+        made = Passages(chunks, self._read(first, n) if n else None)
+        hashes = reuse.hashes if reuse is not None else {}
+        kept = [d.doc_id for _, d in fresh if hashes.get(d.doc_id) == d.content_hash]
+        if not kept:
+            return made
+        embedded = Passages({i: cs for i, cs in chunks.items() if i not in set(kept)}, made.vectors)
+        return merge_passages([d for _, d in fresh], embedded, reuse.passages(kept))
+
+    def close(self) -> None:
+        self.db.close()
+        self._vectors.close()
+
+    def __enter__(self) -> "Spool":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _call_size(encoder) -> int:
+    """Passages of one model call of `encoder.encode_documents` (a step of its build plan)."""
+    batch = getattr(encoder, "batch_size", 64)
+    group = getattr(encoder, "group_size", batch)
+    return max(1, batch // group) * group
+
+
+def _counted(report: Callable[[int], None]) -> Callable[[int], None]:
+    """A `progress(n)` for `encode_documents` that reports the running total of its calls."""
+    total = 0
+
+    def step(n: int) -> None:
+        nonlocal total
+        total += n
+        report(total)
+
+    return step

@@ -1,0 +1,122 @@
+"""A build's vectors as a ``.npy`` file written row batch by row batch, and read back the same way.
+
+An index over many articles has more vectors than a build should hold (200,000 passages
+of 384 floats are 300 MB): a build appends each batch as it is embedded (`VectorWriter`)
+and reads the file back in batches (`VectorFile`) with plain reads, not a memory map,
+so that what it has read does not stay resident. The file is what ``np.save`` writes
+for the same array, byte for byte (numpy leaves room in the header for the row count
+to grow), so ``np.load`` reads it and nothing else changes.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+
+READ_ROWS = 16_384  # rows a batch read holds (24 MB of 384-dimensional vectors)
+
+
+def _header(rows: int, dim: int) -> bytes:
+    import io
+
+    out = io.BytesIO()
+    np.lib.format.write_array_header_1_0(out, {"descr": "<f4", "fortran_order": False, "shape": (rows, dim)})
+    return out.getvalue()
+
+
+class VectorWriter:
+    """Appends float32 rows to a ``.npy`` file; `close` writes the final row count into its header."""
+
+    def __init__(self, path: Path):
+        self.path, self.rows, self.dim = path, 0, None
+        self._file = None
+
+    def append(self, vectors: np.ndarray) -> None:
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        if vectors.ndim != 2:
+            raise ValueError(f"vectors must be 2-D, got shape {vectors.shape}")
+        if self._file is None:
+            self.dim = vectors.shape[1]
+            self._file = open(self.path, "wb")
+            self._file.write(_header(0, self.dim))
+        elif vectors.shape[1] != self.dim:
+            raise ValueError(f"vectors of {vectors.shape[1]} dimensions appended to a file of {self.dim}")
+        self._file.write(vectors.tobytes())
+        self.rows += len(vectors)
+
+    def close(self, dim: int = 0) -> None:
+        """Finish the file; with no row appended, an empty (0, `dim`) array."""
+        if self._file is None:
+            self.dim = dim
+            self._file = open(self.path, "wb")
+            self._file.write(_header(0, dim))
+        header = _header(self.rows, self.dim)
+        if len(header) != len(_header(0, self.dim)):  # numpy pads the header for 21 digits of rows
+            raise RuntimeError(f"{self.path}: the header of {self.rows} rows does not fit in place")
+        self._file.seek(0)
+        self._file.write(header)
+        self._file.close()
+
+
+class VectorFile:
+    """A 2-D float32 ``.npy`` file read by row ranges (`read`, `batches`), without mapping it."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        with open(path, "rb") as f:
+            version = np.lib.format.read_magic(f)
+            read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+            shape, fortran, dtype = read(f)
+            self.offset = f.tell()
+        if len(shape) != 2 or fortran or dtype != np.float32:
+            raise ValueError(f"{path} is not a 2-D float32 array")
+        self.rows, self.dim = shape
+        self._fd = os.open(path, os.O_RDONLY)
+
+    def __len__(self) -> int:
+        return self.rows
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.rows, self.dim
+
+    def read(self, start: int, stop: int) -> np.ndarray:
+        """Rows start..stop-1, a fresh writable array."""
+        stop = min(stop, self.rows)
+        if stop <= start:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        out = np.empty((stop - start, self.dim), dtype=np.float32)
+        view, at = memoryview(out).cast("B"), self.offset + start * self.dim * 4
+        while view:
+            n = os.preadv(self._fd, [view], at)
+            if not n:
+                raise OSError(f"{self.path} ends before row {stop}")
+            view, at = view[n:], at + n
+        return out
+
+    def batches(self, rows: int = READ_ROWS) -> Iterator[np.ndarray]:
+        for start in range(0, self.rows, rows):
+            yield self.read(start, start + rows)
+
+    def take(self, rows: np.ndarray) -> np.ndarray:
+        """The rows numbered `rows` (sorted), in that order, read batch by batch into one array."""
+        out = np.empty((len(rows), self.dim), dtype=np.float32)
+        start = filled = 0
+        for batch in self.batches():
+            stop = start + len(batch)
+            lo, hi = np.searchsorted(rows, [start, stop])
+            out[filled : filled + hi - lo] = batch[rows[lo:hi] - start]
+            filled, start = filled + hi - lo, stop
+        return out
+
+    def close(self) -> None:
+        os.close(self._fd)
+
+    def __enter__(self) -> "VectorFile":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
