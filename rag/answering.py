@@ -47,6 +47,7 @@ from .reading import (
     boilerplate,
     content_words,
     date_text,
+    named_noun,
     near_noun,
     publisher_words,
     question_names,
@@ -387,7 +388,7 @@ def _from_passages(q: Question, found: Found, index_dir: Location | None) -> Ans
         return _refusal(
             q,
             hits,
-            f"{REFUSAL} The closest passages are on this subject, but none {_WANTED.get(kind, _WANTED['other'])}.",
+            f"{REFUSAL} The closest passages are on this subject, but none {_wanted(kind, query)}.",
         )
     if _WHO_WON.search(q.text):
         passing = _telling_first(q, found, passing)
@@ -442,6 +443,13 @@ _WANTED = {
     "person": "names the person asked for",
     "other": "answers it",
 }
+
+
+def _wanted(kind: str, query: str) -> str:
+    """What the refused question wanted: "names the person asked for", "names the yacht" ("What was the name of
+    the yacht ...?")."""
+    noun = named_noun(query)
+    return f"names the {noun}" if noun else _WANTED.get(kind, _WANTED["other"])
 
 
 def _passing(query: str, kind: str, candidates: list[_Sentence], texts: dict[str, str]) -> list[_Sentence]:

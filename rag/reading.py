@@ -300,10 +300,15 @@ def typed(sentence: str, kind: str, question: str) -> list[Candidate]:
     role = asked_role(question) if kind == "person" else ""
     if role and not re.search(rf"\b(?:{_ROLE_WORDS.get(role, role)})", _fold(sentence)):
         return []  # "Who was the captain?" is answered by a sentence that calls someone the captain
+    named, named_as = named_noun(question), named_kind(question)
+    if named_as and named_as not in stems(sentence) and _stem(named_as) not in stems(sentence):
+        return []  # "the firearms officer who shot him" is not the anti-terror officer a sentence names
     out = []
     for c in candidates(sentence):
         if c.kind not in wanted or (unit and not _fits_measure(c, unit)):
             continue
+        if named and not near_noun(sentence, c, named):
+            continue  # "the name of the firearms officer": a name beside "officer", not any name of the sentence
         age = _is_age(sentence, c, loose=unit == "age")  # "at the age 87", "the 53-year-old", "Bill Baroni, 45,"
         if c.kind == "quantity" and age != (unit == "age"):
             continue  # an age answers "how old", and only "how old"
@@ -628,6 +633,59 @@ _ASKED_ROLE = re.compile(
     r"(?=\s+(?:of|who|that|in|at|from|for|on|whose|which|behind|with|to)\b|\s*[?,]|\s*$)",
     re.I,
 )
+
+
+_NAME_OF = re.compile(r"^\W*what\s+(?:is|was|are|were)\s+the\s+names?\s+of\s+(?:the\s+|an?\s+)?(.+)")
+_NAME_OF_ENDS = {"who", "whom", "that", "which", "whose", "in", "at", "of", "from", "for", "on", "by", "with", "to"}
+
+
+def named_noun(question: str) -> str:
+    """What a "What is the name of the <noun> ...?" question asks the name of, or "": the answering sentence
+    names it beside that noun ("Masood's mother, Janet Ajao"), not merely somewhere.
+
+    >>> [named_noun(q) for q in ("What is the name of the firearms officer who shot him?", "What was the name of "
+    ...   "the 71-foot yacht chartered by the students?", "What is the name of attacker Khalid Masood's mother?",
+    ...   "Who named the ship?")]
+    ['officer', 'yacht', 'mother', '']
+    """
+    words = _named_phrase(question)
+    return words[-1].removesuffix("'s") if words else ""
+
+
+def named_kind(question: str) -> str:
+    """The common word a "What is the name of the <kind> <noun> ...?" question puts before its noun ("firearms" for
+    "the firearms officer"), which the answering sentence says too: "anti-terror officer Mark Rowley" is not the
+    firearms officer. "" when that word is part of a name ("the Colorado State student": a later sentence calls
+    them "the student"), an owner ("Masood's mother"), a number or an everyday adjective ("the new ship").
+
+    >>> [named_kind(q) for q in ("What is the name of the firearms officer who shot him?", "What is the name of "
+    ...   "the missing Colorado State student?", "What is the name of Khalid Masood's mother?", "What is the name "
+    ...   "of the new ship?", "What is the name of the 19-year-old man charged?")]
+    ['firearms', '', '', '', '']
+    """
+    words = _named_phrase(question)
+    kind = words[-2] if len(words) > 1 else ""
+    if not kind.isalpha() or kind in _EVERYDAY_ADJECTIVES:
+        return ""  # a number, "masood's", or "new"
+    said = re.search(rf"\b{re.escape(kind)}\b", question, re.I)
+    return kind if said and said.group().islower() else ""
+
+
+_EVERYDAY_ADJECTIVES = set(
+    """new old former late young elderly current first second third last next previous other same main big small
+    little large great top senior junior local national international foreign""".split()
+)
+
+
+def _named_phrase(question: str) -> list[str]:
+    """The words of a "What is the name of ...?" question up to its noun, folded, or []."""
+    m = _NAME_OF.match(_LEAD_IN.sub("", _fold(question).strip(), count=1))
+    words: list[str] = []
+    for w in re.findall(r"[a-z0-9][\w'-]*", m.group(1) if m else "")[:6]:
+        if w in _NAME_OF_ENDS or w in _IRREGULAR_PAST or (len(w) > 4 and w.endswith("ed")):
+            break
+        words.append(w)
+    return words
 
 
 def asked_role(question: str) -> str:

@@ -21,7 +21,22 @@ from rag.answering import lead_sentence
 from rag.evaluation import citation_problems, has_fact
 from rag.retrieval import load_index
 
-ANSWERING = ["2005", "1092", "3588", "3638", "794", "1287", "2759", "606", "944", "1458", "1684", "3143"]
+ANSWERING = [
+    "2005",
+    "1092",
+    "3588",
+    "3638",
+    "794",
+    "1287",
+    "2759",
+    "606",
+    "944",
+    "1458",
+    "1684",
+    "3143",
+    "2527",
+    "3303",
+]
 
 
 @pytest.fixture(scope="module")
@@ -136,6 +151,30 @@ def test_a_number_on_the_subject_is_not_the_number_asked_for(news_index, near_mi
     assert refused.refused and refused.citations == [] and "none gives the number asked for" in refused.text
     a = rag.answer(answerable, index_dir=news_index)  # the same article still answers what it says
     assert not a.refused and has_fact(lead_sentence(a.text), fact)
+
+
+@pytest.mark.parametrize(
+    "near_miss, noun, answerable, short",
+    [
+        (  # the articles say a firearms officer shot him, and name another officer
+            "What is the name of the firearms officer who shot Khalid Masood?",
+            "officer",
+            "What is the name of Scotland Yard's top anti-terror officer?",
+            "Mark Rowley",
+        ),
+        (  # the yacht is described, never named; the student is
+            "What was the name of the 71-foot yacht chartered by the Colorado State students in Florida?",
+            "yacht",
+            "What is the name of the missing Colorado State student?",
+            "Jie Lou",
+        ),
+    ],
+)
+def test_a_name_elsewhere_in_the_sentence_is_not_the_name_asked_for(news_index, near_miss, noun, answerable, short):
+    refused = rag.answer(near_miss, index_dir=news_index)
+    assert refused.refused and refused.citations == [] and f"none names the {noun}" in refused.text, refused.text
+    a = rag.answer(answerable, index_dir=news_index)
+    assert not a.refused and a.short is not None and short in a.short.text, a.text
 
 
 def test_boilerplate_never_leads(news_index):

@@ -16,6 +16,8 @@ from rag.reading import (
     boilerplate,
     candidates,
     measure,
+    named_kind,
+    named_noun,
     speaks,
     statement_subject,
     typed,
@@ -259,6 +261,33 @@ def test_the_source_of_a_sentence_is_not_who_it_is_about():
     spokesman = "The student is a senior business major, Colorado State University spokesman Mike Hooker said."
     assert typed(spokesman, "person", "Who was the captain of the charter boat?") == []
     assert [c.text for c in typed(spokesman, "person", "Who is the university's spokesman?")] == ["Mike Hooker"]
+
+
+def test_the_name_of_something_is_a_name_beside_it_and_of_its_kind():
+    assert [named_noun(q) for q in ("What was the name of the 71-foot yacht chartered by the students?",
+                                    "What is the name of Khalid Masood's mother?", "Who named the ship?")] == [
+        "yacht", "mother", ""]  # fmt: skip
+    assert named_kind("What is the name of the firearms officer who shot Khalid Masood?") == "firearms"
+    assert named_kind("What is the name of the new ship?") == named_kind("What is the name of Masood's mother?") == ""
+    officer = "What is the name of the firearms officer who shot Khalid Masood?"
+    assert typed("He was shot by a firearms officer near the Houses of Parliament.", "person", officer) == []
+    rowley = "Scotland Yard's top anti-terror officer Mark Rowley appealed for information about Masood."
+    assert typed(rowley, "person", officer) == []  # an officer, but not a firearms officer
+    shot = "The firearms officer, named only as Officer B, shot Masood within seconds."
+    assert [c.text for c in typed(shot, "person", officer)] == ["Officer B"]
+    yacht = "What was the name of the 71-foot yacht chartered by the students?"
+    assert (
+        typed(
+            "Students from Colorado had taken a 71-foot yacht -- during spring break, the Coast Guard said.",
+            "person",
+            yacht,
+        )
+        == []
+    )
+    mother = "What is the name of Khalid Masood's mother?"
+    assert [c.text for c in typed("Masood's mother, Janet Ajao, said she was shocked.", "person", mother)] == [
+        "Janet Ajao"
+    ]
 
 
 def test_who_holds_an_office_is_answered_by_a_sentence_that_gives_it():
