@@ -43,6 +43,7 @@ from .reading import (
     Candidate,
     absent_names,
     answer_noun,
+    answer_span,
     answer_type,
     boilerplate,
     content_words,
@@ -603,9 +604,8 @@ def _short(query: str, lead: _Sentence) -> tuple[Candidate, _Sentence] | None:
         return bool(content_words(word) & asked) or _names_act(act, word)
 
     anchors = [m.start() for m in re.finditer(r"[A-Za-z0-9]+", lead.text) if anchor(m.group())]
-    if not anchors:
-        return lead.typed[0], lead
-    return min(lead.typed, key=lambda c: min(abs(c.start - a) for a in anchors)), lead
+    best = min(lead.typed, key=lambda c: min(abs(c.start - a) for a in anchors)) if anchors else lead.typed[0]
+    return answer_span(query, lead.text, best), lead
 
 
 def _follows(a: _Sentence, b: _Sentence, texts: dict[str, str]) -> bool:

@@ -325,6 +325,50 @@ def typed(sentence: str, kind: str, question: str) -> list[Candidate]:
     return out
 
 
+# "more than 1,000", "up to 76mph", "roughly 970": the article's own hedge is part of the figure it gives
+_HEDGE = re.compile(
+    r"(?:\b(?:more|fewer|less)\s+than|\bat\s+(?:least|most)|\bup\s+to|\bas\s+(?:many|much|few)\s+as|"
+    r"\b(?:just\s+)?(?:over|under)|\b(?:about|around|roughly|nearly|almost|some|approximately|an\s+estimated))\s+$",
+    re.I,
+)
+_COUNTED = {"people", "votes", "seats"}  # what a count counts: "How many people ...?" is answered by "2,000"
+
+
+def answer_span(question: str, sentence: str, c: Candidate) -> Candidate:
+    """The short answer a candidate of `sentence` gives to `question`, as an exact span of the sentence: a number
+    with the hedge before it and without the noun the question counts ("How many people signed?": "more than
+    200,000", not "200,000 people"); a name without the title or place the question already gives ("Which
+    Minister of State said ...?": "Catherine Byrne"; "Jie Lou of China": "Jie Lou").
+
+    >>> s = "More than 200,000 people signed it, said Minister of State Catherine Byrne of Dublin."
+    >>> [answer_span(q, s, c).text for q, c in (("How many people signed it?", candidates(s)[0]),
+    ...                                          ("Which Minister of State said so?", candidates(s)[1]))]
+    ['More than 200,000', 'Catherine Byrne']
+    """
+    start, end, asked = c.start, c.end, _fold(question)
+    if c.kind == "quantity":
+        hedge = _HEDGE.search(sentence[:start])
+        words = re.findall(r"[a-z]{4,}", _fold(hedge.group())) if hedge else []
+        said = bool(words) and all(re.search(rf"\b{w}", asked) for w in words)
+        start = hedge.start() if hedge and not said else start  # "How much is it estimated to make?": "$500m"
+        unit = re.search(r"\s+([A-Za-z]+)$", sentence[c.start : end])
+        if unit and unit.group(1).lower() in _COUNTED and re.search(rf"\b{unit.group(1).lower()}\b", asked):
+            end = c.start + unit.start()
+    elif c.kind == "name" and _person_like(sentence, c):  # "Irish Research Council" keeps its "Irish"
+        words = list(re.finditer(r"\S+", sentence[start:end]))
+        cut = 0  # leading words the question already says: a title, an office, a place
+        while cut < len(words) - 2 and re.search(rf"\b{re.escape(_fold(words[cut].group()))}\b", asked):
+            cut += 1
+        while 0 < cut < len(words) and _fold(words[cut].group()) in _FILLER:
+            cut -= 1  # never start on "of": "Minister of State" goes whole or not at all
+        if cut:
+            start += words[cut].start()
+        place = re.search(r"\s+of\s+[A-Z][\w.'-]*(?:\s+[A-Z][\w.'-]*)*$", sentence[start:end])
+        if place and len(sentence[start : start + place.start()].split()) >= 2:
+            end = start + place.start()  # "Andrew Dillman of New York" is Andrew Dillman
+    return Candidate(c.kind, sentence[start:end], start, end) if (start, end) != (c.start, c.end) else c
+
+
 # --- what a question asks for, and where a sentence says it ----------------------
 
 STOPWORDS = set(

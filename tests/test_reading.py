@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from rag.reading import (
     ANSWER_TYPES,
+    answer_span,
     answer_type,
     asked_role,
     boilerplate,
@@ -301,3 +302,32 @@ def test_who_holds_an_office_is_answered_by_a_sentence_that_gives_it():
     assert [c.text for c in typed("Mark Meadows, a Republican, said he wants repeal.", "person", "Who chairs it?")] == [
         "Mark Meadows"
     ]
+
+
+def _span(question: str, sentence: str, kind: str) -> str:
+    return answer_span(question, sentence, typed(sentence, kind, question)[0]).text
+
+
+def test_the_short_answer_keeps_the_articles_hedge_and_drops_what_the_question_says():
+    s = "More than 200,000 people signed the petition in a week."
+    assert _span("How many people signed the petition?", s, "quantity") == "More than 200,000"
+    assert _span("How many signatures did the petition get?", s, "quantity") == "More than 200,000 people"
+    assert _span("How fast did he drive?", "He drove at up to 76mph across the bridge.", "quantity") == "up to 76mph"
+    assert (
+        _span("How much does it make?", "It makes an estimated $500 million.", "quantity")
+        == "an estimated $500 million"
+    )
+    assert (
+        _span("How much is it estimated to make?", "It makes an estimated $500 million.", "quantity") == "$500 million"
+    )
+    assert _span("How many were killed?", "The bomb killed 29 people.", "quantity") == "29 people"  # not counted
+    byrne = "Minister of State Catherine Byrne said the centres would not add to drug use."
+    assert _span("Which Minister of State spoke about injection centres?", byrne, "person") == "Catherine Byrne"
+    assert _span("Who spoke about injection centres?", byrne, "person") == "Minister of State Catherine Byrne"
+    dillman = "The Coast Guard identified the crew member as Andrew Dillman of New York."
+    assert _span("Who was the crew member?", dillman, "person") == "Andrew Dillman"
+    irc = "Awards went to the Irish Research Council and the Health Research Board."
+    assert answer_span("Which Irish bodies won awards?", irc, candidates(irc)[0]).text == candidates(irc)[0].text
+    for q, text, kind in (("How many people signed?", s, "quantity"), ("Who spoke?", byrne, "person")):
+        c = answer_span(q, text, typed(text, kind, q)[0])
+        assert text[c.start : c.end] == c.text  # always an exact span of the sentence
