@@ -89,7 +89,10 @@ def update_index(
     """
     t0 = time.perf_counter()
     checkpoint = checkpoint or (lambda name: None)
-    with open_writer(Path(index_dir), store=options.store, milvus=options.milvus) as writer, Spool() as spool:
+    with (
+        open_writer(Path(index_dir), store=options.store, milvus=options.milvus) as writer,
+        Spool(Path(index_dir)) as spool,
+    ):
         checkpoint("locked")
         old = writer.manifest
         index_type = check_type(options.index_type or (old.vector_index.get("requested") if old else None) or "auto")

@@ -6,9 +6,10 @@ one-shot build would embed them (`embed`: the same length-sorted model calls, so
 same vectors); then the articles come back in reading order, a bounded batch at a time,
 with their passages and vectors (`batches`), for the store to write.
 
-The articles and passages live in a private temporary SQLite database and the vectors
-in a temporary file: both are deleted when the spool closes, and by the system if the
-process dies (neither has a name on disk).
+The articles and passages live in a scratch SQLite database in the index folder (beside
+the index, on its disk, not in a possibly memory-backed /tmp) and the vectors in an
+unnamed temporary file there: both go when the spool closes; a build killed before that
+leaves the database, which the next build removes (it holds the folder's lock).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import os
 import pickle
 import sqlite3
 import tempfile
+from pathlib import Path
 from typing import Callable, Iterator
 
 import numpy as np
@@ -28,18 +30,25 @@ from .types import Chunk, Document
 FRESH_PER_BATCH = 512  # fresh articles handed to the store at a time
 ARTICLES_PER_BATCH = 4096  # articles of any kind (unchanged ones are copied from the index: their vectors too)
 STEP_CALLS = 32  # model calls' worth of passages read from the spool and embedded at a time
+PREFIX = ".spool-"  # the scratch database's name in the index folder
 
 
 class Spool:
-    def __init__(self):
-        self.db = sqlite3.connect("")  # "": a private temporary database, deleted on close
+    def __init__(self, folder: Path):
+        """A spool in `folder`, whose lock the caller holds: what an earlier, killed build left there goes."""
+        for left in folder.glob(f"{PREFIX}*"):
+            left.unlink(missing_ok=True)
+        self.path = folder / f"{PREFIX}{os.getpid()}.sqlite"
+        self.db = sqlite3.connect(self.path)
+        self.db.execute("PRAGMA journal_mode=OFF")  # scratch: nothing to roll back, nothing to keep
+        self.db.execute("PRAGMA synchronous=OFF")
         self.db.executescript(
             """CREATE TABLE docs (seq INTEGER PRIMARY KEY, doc_id TEXT, doc BLOB);
                CREATE TABLE chunks (row INTEGER PRIMARY KEY, doc_seq INTEGER, changed INTEGER, length INTEGER,
                                     chunk BLOB, embedded TEXT);
                CREATE INDEX chunks_doc ON chunks(doc_seq);"""
         )
-        self._vectors = tempfile.TemporaryFile()
+        self._vectors = tempfile.TemporaryFile(dir=folder)
         self.docs = self.rows = 0
         self.dim: int | None = None
         self.embedded = 0  # passages embedded
@@ -146,6 +155,7 @@ class Spool:
 
     def close(self) -> None:
         self.db.close()
+        self.path.unlink(missing_ok=True)
         self._vectors.close()
 
     def __enter__(self) -> "Spool":

@@ -64,7 +64,7 @@ def test_killed_at_every_point_of_a_build(tmp_path):
             assert answers(index) == before, f"answers changed after a kill at {point!r}"
         finished = index_cmd(corpus, index)
         assert finished.returncode == 0, (point, finished.stderr[-800:])
-        leftovers = [p.name for p in index.iterdir() if p.name.endswith(".tmp")]
+        leftovers = [p.name for p in index.iterdir() if p.name.endswith(".tmp") or p.name.startswith(".spool-")]
         assert leftovers == [], (point, leftovers)
         builds = [p for p in index.iterdir() if p.name.startswith("build-")]
         assert len(builds) <= 2, (point, [p.name for p in builds])
