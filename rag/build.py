@@ -23,7 +23,7 @@ from .chunking import DEFAULT_MAX_TOKENS, DEFAULT_OVERLAP_TOKENS, ENCODING, chun
 from .embedding import DEFAULT_BACKEND, DEFAULT_MODEL, Encoder, get_encoder
 from .errors import CorpusError
 from .spool import Spool
-from .store import Batch, Checkpoint, MilvusLocation, Passages, Progress, Reusable, open_writer
+from .store import Batch, Checkpoint, MilvusLocation, Passages, Progress, Reusable, merge_passages, open_writer
 from .store.ann import check_type
 from .store.manifest import Manifest, describe_change
 from .store.plan import UpdatePlan, failed_files, plan_update
@@ -119,7 +119,7 @@ def update_index(
             )
         checkpoint("chunked")
         if options.ray_address:
-            batches = _on_ray(plan, docs, spool, encoder, options, progress=progress, checkpoint=checkpoint)
+            batches = _on_ray(plan, docs, spool, encoder, options, reuse, progress=progress, checkpoint=checkpoint)
         else:
             spool.embed(encoder, progress=progress, checkpoint=checkpoint)
             batches = spool.batches(docs, reuse)
@@ -212,9 +212,9 @@ def build_settings(options: BuildOptions, encoder: Encoder) -> dict:
     }
 
 
-def _on_ray(plan: UpdatePlan, docs: list[Document], spool: "Spool", encoder, options, *, progress, checkpoint):
-    """The fresh articles chunked and embedded on the Ray cluster, as one batch (they and their vectors come back
-    to this process whole)."""
+def _on_ray(plan: UpdatePlan, docs: list[Document], spool: "Spool", encoder, options, reuse, *, progress, checkpoint):
+    """The fresh articles chunked and embedded on the Ray cluster (those `reuse` holds at the same content taken
+    from it), as one batch: they and their vectors come back to this process whole."""
     from .distributed import chunk_and_embed as on_ray
 
     def ray_progress(stage: str, done: int, total: int) -> None:
@@ -225,20 +225,26 @@ def _on_ray(plan: UpdatePlan, docs: list[Document], spool: "Spool", encoder, opt
 
     by_id = {d.doc_id: d for d in spool.documents()}
     fresh = [by_id[i] for i in plan.fresh]
-    if not fresh:
-        return [Batch(docs)]
-    chunks, vectors, nodes = on_ray(
-        fresh,
-        address=options.ray_address,
-        model=encoder.model,
-        backend=encoder.backend,
-        max_tokens=options.max_tokens,
-        overlap_tokens=options.overlap_tokens,
-        plan=encoder.plan,
-        progress=ray_progress,
-    )
-    spool.embedded, spool.nodes = sum(len(cs) for cs in chunks.values()), nodes
-    return [Batch([by_id.get(d.doc_id, d) for d in docs], Passages(chunks, vectors, nodes))]
+    hashes = reuse.hashes if reuse is not None else {}
+    kept = {d.doc_id for d in fresh if hashes.get(d.doc_id) == d.content_hash}
+    todo = [d for d in fresh if d.doc_id not in kept]
+    made = Passages()
+    if todo:
+        chunks, vectors, nodes = on_ray(
+            todo,
+            address=options.ray_address,
+            model=encoder.model,
+            backend=encoder.backend,
+            max_tokens=options.max_tokens,
+            overlap_tokens=options.overlap_tokens,
+            plan=encoder.plan,
+            progress=ray_progress,
+        )
+        made = Passages(chunks, vectors, nodes)
+        spool.embedded, spool.nodes = len(made), nodes
+    if kept:
+        made = merge_passages(fresh, made, reuse.passages([d.doc_id for d in fresh if d.doc_id in kept]))
+    return [Batch([by_id.get(d.doc_id, d) for d in docs], made)]
 
 
 def kill_at(point: str | None, points: tuple[str, ...] = CRASH_POINTS) -> Checkpoint:
