@@ -301,7 +301,7 @@ def typed(sentence: str, kind: str, question: str) -> list[Candidate]:
     if role and not re.search(rf"\b(?:{_ROLE_WORDS.get(role, role)})", _fold(sentence)):
         return []  # "Who was the captain?" is answered by a sentence that calls someone the captain
     named, named_as = named_noun(question), named_kind(question)
-    if named_as and named_as not in stems(sentence) and _stem(named_as) not in stems(sentence):
+    if named_as and not {named_as, _stem(named_as)} & stems(sentence):
         return []  # "the firearms officer who shot him" is not the anti-terror officer a sentence names
     out = []
     for c in candidates(sentence):

@@ -43,7 +43,7 @@ class Spool:
         self.db.execute("PRAGMA journal_mode=OFF")  # scratch: nothing to roll back, nothing to keep
         self.db.execute("PRAGMA synchronous=OFF")
         self.db.executescript(
-            """CREATE TABLE docs (seq INTEGER PRIMARY KEY, doc_id TEXT, doc BLOB);
+            """CREATE TABLE docs (seq INTEGER PRIMARY KEY, doc_id TEXT, chunked INTEGER, doc BLOB);
                CREATE TABLE chunks (row INTEGER PRIMARY KEY, doc_seq INTEGER, changed INTEGER, length INTEGER,
                                     chunk BLOB, embedded TEXT);
                CREATE INDEX chunks_doc ON chunks(doc_seq);"""
@@ -55,10 +55,12 @@ class Spool:
         self.nodes: dict[str, int] = {}  # passages embedded per Ray node (see `rag.build`)
 
     def add(self, doc: Document, chunks: list[Chunk] | None, *, changed: bool = False) -> None:
-        """Hold `doc` and its passages (None: passages to be taken from elsewhere, not embedded here); `changed`:
+        """Hold `doc` and its passages (None: passages to be taken from `batches`'s `reuse`, not made here); `changed`:
         the index holds another version of it (a one-shot build embeds new articles before changed ones)."""
         seq = self.docs
-        self.db.execute("INSERT INTO docs VALUES (?, ?, ?)", (seq, doc.doc_id, pickle.dumps(doc, protocol=5)))
+        self.db.execute(
+            "INSERT INTO docs VALUES (?, ?, ?, ?)", (seq, doc.doc_id, chunks is not None, pickle.dumps(doc, protocol=5))
+        )
         for c in chunks or ():
             text = indexed_text(doc.title, c.text)
             self.db.execute(
@@ -75,10 +77,10 @@ class Spool:
     def embed(self, encoder, *, progress=None, checkpoint: Callable[[str], None] = lambda name: None) -> None:
         """Embed every held passage: new articles' first, then changed ones', each in reading order, sorted by
         length and cut into model calls exactly as `Encoder.encode_documents` cuts them for all at once."""
-        order = [r for (r,) in self.db.execute("SELECT row FROM chunks ORDER BY changed, row")]
-        lengths = dict(self.db.execute("SELECT row, length FROM chunks"))
-        order.sort(key=lengths.__getitem__)  # stable: ties keep the embedding order, as the encoder's own sort
-        del lengths
+        rows = self.db.execute("SELECT row, length FROM chunks ORDER BY changed, row").fetchall()
+        rows.sort(key=lambda r: r[1])  # stable: ties keep the embedding order, as the encoder's own sort
+        order = [r for r, _ in rows]
+        del rows
         if progress:
             progress("embedding", 0, len(order))
         step = STEP_CALLS * _call_size(encoder)
@@ -108,21 +110,21 @@ class Spool:
     def _read(self, first: int, n: int) -> np.ndarray:
         size = self.dim * 4
         data = os.pread(self._vectors.fileno(), n * size, first * size)
-        return np.frombuffer(bytearray(data), dtype=np.float32).reshape(n, self.dim)
+        return np.frombuffer(data, dtype=np.float32).reshape(n, self.dim)
 
     def batches(self, docs: list[Document], reuse: Reusable | None = None) -> Iterator[Batch]:
         """`docs` (every article read, in reading order, without text) as `Batch`es of up to `FRESH_PER_BATCH`
         fresh articles and `ARTICLES_PER_BATCH` articles in all: the held ones whole, with their passages and
         vectors (from `reuse` for those not embedded here), the others as they are."""
-        held = self.db.execute("SELECT seq, doc_id, doc FROM docs ORDER BY seq")
+        held = self.db.execute("SELECT seq, doc_id, chunked, doc FROM docs ORDER BY seq")
         pending = held.fetchone()
         window: list[Document] = []
-        fresh: list[tuple[int, Document]] = []
+        fresh: list[tuple[int, bool, Document]] = []
         for d in docs:
             if pending is not None and pending[1] == d.doc_id:
-                doc = pickle.loads(pending[2])
+                doc = pickle.loads(pending[3])
                 window.append(doc)
-                fresh.append((pending[0], doc))
+                fresh.append((pending[0], bool(pending[2]), doc))
                 pending = held.fetchone()
             else:
                 window.append(d)
@@ -132,11 +134,13 @@ class Spool:
         if window:
             yield Batch(window, self._passages(fresh, reuse))
 
-    def _passages(self, fresh: list[tuple[int, Document]], reuse: Reusable | None) -> Passages:
+    def _passages(self, fresh: list[tuple[int, bool, Document]], reuse: Reusable | None) -> Passages:
+        """The passages and vectors of `fresh` (seq, chunked here, article): those made here read back, the
+        others from `reuse`."""
         if not fresh:
             return Passages()
-        by_seq = {seq: d.doc_id for seq, d in fresh}
-        chunks: dict[str, list[Chunk]] = {d.doc_id: [] for _, d in fresh}
+        by_seq = {seq: d.doc_id for seq, _, d in fresh}
+        chunks: dict[str, list[Chunk]] = {d.doc_id: [] for _, chunked, d in fresh if chunked}
         first = None
         for row, seq, blob in self.db.execute(
             "SELECT row, doc_seq, chunk FROM chunks WHERE doc_seq BETWEEN ? AND ? ORDER BY row",
@@ -146,12 +150,8 @@ class Spool:
             first = row if first is None else first
         n = sum(len(cs) for cs in chunks.values())
         made = Passages(chunks, self._read(first, n) if n else None)
-        hashes = reuse.hashes if reuse is not None else {}
-        kept = [d.doc_id for _, d in fresh if hashes.get(d.doc_id) == d.content_hash]
-        if not kept:
-            return made
-        embedded = Passages({i: cs for i, cs in chunks.items() if i not in set(kept)}, made.vectors)
-        return merge_passages([d for _, d in fresh], embedded, reuse.passages(kept))
+        kept = [d.doc_id for _, chunked, d in fresh if not chunked]
+        return merge_passages([d for _, _, d in fresh], made, reuse.passages(kept)) if kept else made
 
     def close(self) -> None:
         self.db.close()

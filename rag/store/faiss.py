@@ -107,7 +107,7 @@ class FaissStore:
         try:
             # an IVF index maps its inverted lists, the others (flat, HNSW over flat codes) their codes
             ivf = manifest.vector_index.get("type") == "ivf-sq8"
-            flags = (faiss.IO_FLAG_MMAP if ivf else faiss.IO_FLAG_MMAP_IFC) | faiss.IO_FLAG_READ_ONLY if mapped else 0
+            flags = ((faiss.IO_FLAG_MMAP if ivf else faiss.IO_FLAG_MMAP_IFC) | faiss.IO_FLAG_READ_ONLY) if mapped else 0
             faiss_index = faiss.read_index(str(build_dir / "faiss.index"), flags)
         except RuntimeError as e:
             raise IndexCorrupt(
@@ -400,14 +400,7 @@ class FaissWriter:
             build.close(dim=(self.manifest.dimension or 0) if self.manifest else 0)
         checkpoint("vectors")
         checkpoint("sqlite")
-        manifest = Manifest(
-            store="faiss",
-            settings=settings,
-            dimension=build.dim,
-            counts={"documents": len(build.hashes), "chunks": build.rows},
-            documents=build.hashes,
-            headlines=newest_headlines(build.headlines.values()),
-        )
+        manifest = Manifest(store="faiss", settings=settings, dimension=None, counts={})  # the rest: finish_build
         if progress:
             progress("writing", 0, 1)
         previous = (old._faiss, old.manifest.vector_index) if old is not None else (None, None)
@@ -446,7 +439,7 @@ class NewBuild:
         self.db = sqlite3.connect(self.tmp / "meta.sqlite")
         with self.db:
             self.db.executescript(_SCHEMA)
-        self.old, self.spans, self.old_vectors = old, {}, None
+        self.spans, self.old_vectors = {}, None
         if old is not None:
             self.db.execute("ATTACH DATABASE ? AS old", (str(old.build_dir / "meta.sqlite"),))
             self.spans, self.old_vectors = old.spans(), VectorFile(old.build_dir / "vectors.npy")
@@ -531,15 +524,12 @@ def write_build(
     index_dir: Path, manifest: Manifest, batches, *, index_type: str = "auto", checkpoint=lambda name: None
 ) -> str:
     """Write a complete build of new articles (`batches`: `Batch`es whose articles are all fresh) and swap it
-    in; its id. The manifest's counts, hashes and dimension are the build's own."""
+    in; its id. The manifest's counts, hashes, headlines and dimension are the build's own (`finish_build`)."""
     t0 = time.perf_counter()
     with NewBuild(index_dir, None) as build:
         for batch in batches:
             build.add(batch)
         build.close()
-    manifest = manifest.replace(
-        dimension=build.dim, counts={"documents": len(build.hashes), "chunks": build.rows}, documents=build.hashes
-    )
     return finish_build(build, manifest, index_type=index_type, checkpoint=checkpoint, t0=t0)
 
 
@@ -552,7 +542,8 @@ def finish_build(
     checkpoint=lambda name: None,
     t0: float | None = None,
 ) -> str:
-    """Index a written build's vectors and passages, record it in its manifest and swap it in; its id.
+    """Index a written build's vectors and passages, record it in its manifest (what the build holds: its
+    dimension, counts, hashes and newest headlines, besides the indexes and files) and swap it in; its id.
 
     `previous` is the last build's (faiss index, vector index entry): its trained IVF cells are reused
     while they fit. `checkpoint(name)` is called after each step (the crash tests kill the process there).
@@ -573,6 +564,10 @@ def finish_build(
     checkpoint("lexical")
 
     manifest = manifest.replace(
+        dimension=build.dim,
+        counts={"documents": len(build.hashes), "chunks": build.rows},
+        documents=build.hashes,
+        headlines=newest_headlines(build.headlines.values()),
         vector_index={**entry, "requested": index_type},
         files={name: (tmp / name).stat().st_size for name in FILES},
         build_seconds=round(time.perf_counter() - t0, 3),

@@ -16,6 +16,8 @@ from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 
+from .vectorfile import npy_header
+
 LOG = logging.getLogger(__name__)
 
 
@@ -45,7 +47,7 @@ def build(texts: Iterable[str], folder: Path) -> None:
 
     bm25s holds every passage's token ids and every (passage, word) score at once, then sorts them by word
     (over 200,000 passages, ~310 MB at its peak). Here the token ids go to a temporary file as they are
-    made; a pass over it counts in how many passages each word occurs; a second scores each passage with
+    made, counting in how many passages each word occurs; a pass over them scores each passage with
     bm25s's own formulas into a second file of (word, passage, score); and the score matrix is written
     word range by word range, each range holding at most `PAIRS_PER_PASS` scores. Memory holds the
     vocabulary, one number per passage (its length) and one range.
@@ -54,10 +56,14 @@ def build(texts: Iterable[str], folder: Path) -> None:
     tokenizer = bm25s.tokenization.Tokenizer(stopwords="en", stemmer=_stemmer())
     retriever = bm25s.BM25()
     with tempfile.TemporaryFile() as ids_file, tempfile.TemporaryFile() as pairs_file:
-        lengths = array.array("q")
+        lengths, counted = array.array("q"), np.zeros(0, dtype=np.int64)  # counted[w]: passages holding word w
         for ids in tokenizer.streaming_tokenize(texts, update_vocab=True):
             ids_file.write(array.array("i", ids).tobytes())
             lengths.append(len(ids))
+            words = np.unique(np.asarray(ids, dtype=np.int64))
+            if words.size and words[-1] >= len(counted):  # the vocabulary grew: room for twice as many words
+                counted = np.concatenate([counted, np.zeros(max(len(counted), words[-1] + 1), dtype=np.int64)])
+            counted[words] += 1
         if not lengths:  # bm25s cannot index an empty corpus; a placeholder keeps row numbers aligned
             retriever.index([["\x00"]], show_progress=False)
             retriever.save(str(folder), show_progress=False)
@@ -65,8 +71,7 @@ def build(texts: Iterable[str], folder: Path) -> None:
         vocab = tokenizer.get_vocab_dict()
         n_docs, n_vocab = len(lengths), len(vocab)
         frequencies = np.zeros(n_vocab, dtype=np.int64)
-        for doc in _passages(ids_file, lengths):
-            frequencies[np.unique(np.asarray(doc, dtype=np.int64))] += 1
+        frequencies[: min(n_vocab, len(counted))] = counted[:n_vocab]
         pairs = _score(retriever, _passages(ids_file, lengths), lengths, frequencies, pairs_file)
         indptr = np.zeros(n_vocab + 1, dtype=np.int64)
         np.cumsum(frequencies, out=indptr[1:])
@@ -156,8 +161,7 @@ class _NpyOut:
     def __init__(self, path: Path, dtype, n: int):
         self.path, self.dtype, self.n, self.written = path, np.dtype(dtype), n, 0
         self.file = open(path, "wb")
-        header = {"descr": np.lib.format.dtype_to_descr(self.dtype), "fortran_order": False, "shape": (n,)}
-        np.lib.format.write_array_header_1_0(self.file, header)
+        self.file.write(npy_header((n,), self.dtype))
 
     def write(self, values: np.ndarray) -> None:
         self.file.write(np.ascontiguousarray(values, dtype=self.dtype).tobytes())

@@ -19,11 +19,14 @@ import numpy as np
 READ_ROWS = 16_384  # rows a batch read holds (24 MB of 384-dimensional vectors)
 
 
-def _header(rows: int, dim: int) -> bytes:
+def npy_header(shape: tuple[int, ...], dtype="<f4") -> bytes:
+    """The header ``np.save`` writes for an array of `shape` and `dtype` (numpy leaves room in it for the first
+    axis to grow to 21 digits, so a file's row count can be rewritten in place)."""
     import io
 
     out = io.BytesIO()
-    np.lib.format.write_array_header_1_0(out, {"descr": "<f4", "fortran_order": False, "shape": (rows, dim)})
+    header = {"descr": np.lib.format.dtype_to_descr(np.dtype(dtype)), "fortran_order": False, "shape": shape}
+    np.lib.format.write_array_header_1_0(out, header)
     return out.getvalue()
 
 
@@ -41,7 +44,7 @@ class VectorWriter:
         if self._file is None:
             self.dim = vectors.shape[1]
             self._file = open(self.path, "wb")
-            self._file.write(_header(0, self.dim))
+            self._file.write(npy_header((0, self.dim)))
         elif vectors.shape[1] != self.dim:
             raise ValueError(f"vectors of {vectors.shape[1]} dimensions appended to a file of {self.dim}")
         self._file.write(vectors.tobytes())
@@ -52,9 +55,9 @@ class VectorWriter:
         if self._file is None:
             self.dim = dim
             self._file = open(self.path, "wb")
-            self._file.write(_header(0, dim))
-        header = _header(self.rows, self.dim)
-        if len(header) != len(_header(0, self.dim)):  # numpy pads the header for 21 digits of rows
+            self._file.write(npy_header((0, dim)))
+        header = npy_header((self.rows, self.dim))
+        if len(header) != len(npy_header((0, self.dim))):  # numpy pads the header for 21 digits of rows
             raise RuntimeError(f"{self.path}: the header of {self.rows} rows does not fit in place")
         self._file.seek(0)
         self._file.write(header)
