@@ -31,16 +31,26 @@ def test_the_worker_gives_the_models_own_scores_even_under_concurrency(model):
     assert alone[0][0] > alone[0][1]  # a real model: the answer outscores the weather
 
 
-def test_a_repeated_call_is_answered_from_the_cache(model):
-    worker = ScoringWorker(model, cache_size=2)
+def test_a_pairs_score_is_its_own_whatever_is_scored_with_it(model):
+    # INT8 activations are scaled per model run: in one batch, a pair's score moved with its company.
+    q, texts = PAIRS[2][0], ["At least 220 civilians were killed.", "The strike hit a market."]
+    company = ["A long sentence about the city council's budget, its schools, its roads and bridges, " * 3]
+    assert np.array_equal(model.score(q, texts)[:1], model.score(q, texts[:1] + company)[:1])
+    assert np.array_equal(model.score(q, texts), np.concatenate([model.score(q, [t]) for t in texts]))
+
+
+def test_repeated_pairs_are_answered_from_the_cache(model):
+    worker = ScoringWorker(model, cache_size=4)
     first = worker.score(*PAIRS[0])
-    first[0] = 99.0  # callers get copies: changing one changes nothing cached
+    first[0] = 99.0  # callers get their own arrays: changing one changes nothing cached
     again = worker.score(*PAIRS[0])
-    assert worker.cached == 1 and again[0] != 99.0 and np.array_equal(again, model.score(*PAIRS[0]))
-    worker.score(*PAIRS[1])
-    worker.score(*PAIRS[2])  # the cache holds 2 calls: the oldest goes
+    assert (worker.calls, worker.cached) == (6, 3) and np.array_equal(again, model.score(*PAIRS[0]))
+    q, texts = PAIRS[0]
+    mixed = worker.score(q, [texts[1], "Rutte met Zelensky.", texts[1]])  # a deeper look re-reads two
+    assert worker.cached == 5 and np.array_equal(mixed, model.score(q, [texts[1], "Rutte met Zelensky.", texts[1]]))
+    worker.score(*PAIRS[1])  # the cache holds 4 pairs: the oldest go
     worker.score(*PAIRS[0])
-    assert worker.cached == 1 and worker.calls == 5
+    assert worker.cached == 5 + 1  # of the three first scored, only the one re-read since is still held
 
 
 def test_a_failing_call_fails_alone(model):
