@@ -48,6 +48,7 @@ from .reading import (
     boilerplate,
     content_words,
     date_text,
+    gives_cause,
     named_noun,
     near_noun,
     publisher_words,
@@ -94,6 +95,10 @@ FOCUS_WEIGHT = 3.0
 # "What did X say ...?" is answered by X's words: a sentence that gives them ("X said", "..., said X", "She
 # added" read as X's) scores this much more than one about X in another's words ("Y said X had been ...").
 SPEAKER_BONUS = 2.0
+# "Why ...?" is answered by a sentence that says why ("over proposals for driver-only trains", "because"): this
+# much more. A lead that tells only the act ("his conviction was overturned") is followed by the sentence after
+# it, where news gives the reason ("The court heard the prosecution could not rely on ...").
+CAUSE_BONUS = 2.0
 NEIGHBOUR_PASSAGES = 2  # the sentences just outside the best passages are read too
 # Sentences kept: above the gate and within this margin of the best one.
 KEEP_MARGIN = 4.0
@@ -124,19 +129,34 @@ class _Sentence:
     named: bool = False  # a typed candidate stands by the question's answer noun
     focus: float = 0.0  # share of the question's focus words the sentence has
     spoken: bool = False  # gives the words of the person a "What did X say?" question asks about
+    causal: bool = False  # says why, for a "Why ...?" question
     corroborated_by: list["_Sentence"] = field(default_factory=list)
     dated: bool = False  # show the article's date: articles disagree
+    about: str = (
+        ""  # the question's name an opening "he" / "his" stands for ("Colm Deely"), if the sentence before has it
+    )
 
     @property
     def final(self) -> float:
         typed = TYPE_BONUS.get(self.kind, 0.0) if self.typed else 0.0
         spoken = SPEAKER_BONUS if self.spoken else 0.0
+        spoken += CAUSE_BONUS if self.causal else 0.0
         return self.score + typed + spoken + (NOUN_BONUS if self.named else 0.0) + FOCUS_WEIGHT * self.focus
 
     @property
     def display(self) -> str:
         prefix = ", ".join(p for p in (date_text(self.hit.published) if self.dated else "", self.speaker) if p)
         return f"({prefix}) {self.text}" if prefix else self.text
+
+    @property
+    def read(self) -> str:
+        """The sentence as it is scored: `display` with an opening pronoun read as the name it stands for
+        ("However, his conviction was overturned" → "However, Colm Deely's conviction ..."). Only read so."""
+        m = _OPENING_PRONOUN.match(self.display) if self.about else None
+        if not m:
+            return self.display
+        name = self.about + ("'s" if m.group(1).lower() in ("his", "her") else "")
+        return self.display[: m.start(1)] + name + self.display[m.end(1) :]
 
 
 MODES = ("extractive", "llm")
@@ -409,6 +429,8 @@ def _from_passages(q: Question, found: Found, index_dir: Location | None) -> Ans
     chosen = _choose([lead] + [s for s in passing if s is not lead], candidates)
     rest = _readable_order(chosen[1:], texts)
     chosen = [chosen[0]] + rest
+    if kind == "reason" and not lead.causal:
+        chosen = _with_reason(chosen, texts[lead.hit.doc_id])
     if time.bound:
         for s in chosen:  # a question about a moment: each sentence says the day of its article
             s.dated = bool(s.hit.published)
@@ -455,20 +477,24 @@ def _wanted(kind: str, query: str) -> str:
 
 def _passing(query: str, kind: str, candidates: list[_Sentence], texts: dict[str, str]) -> list[_Sentence]:
     """The candidate sentences that answer the question well enough, best first."""
+    names = _name_phrases(query)
+    for c in candidates:  # first: what the focus weights count is the sentence as read
+        c.about = _antecedent(names, c, texts[c.hit.doc_id])
     noun, focus = answer_noun(query), _focus_weights(query, candidates)
     total, subject = sum(focus.values()), statement_subject(query) if kind == "statement" else ""
     for c in candidates:
         c.typed, c.kind = typed(c.text, kind, query), kind
         c.spoken = speaks(c.text, subject, c.speaker)
+        c.causal = kind == "reason" and gives_cause(c.text)
         c.named = any(near_noun(c.text, t, noun) for t in c.typed)
-        c.focus = sum(v for w, v in focus.items() if w in stems(c.display)) / total if total else 0.0
+        c.focus = sum(v for w, v in focus.items() if w in stems(c.read)) / total if total else 0.0
     # Read first: sentences sharing the question's words, for "how many" / "when" those holding a number or
     # date, and for "Who directed ...?" those naming someone beside the act ("Director Bill Condon kept ...").
     boost = 0.5 if kind in ("quantity", "date") or _act_stems(query) else 0.0
 
     def first(s: _Sentence) -> tuple[float, int]:
         typed = s.typed and _tells_act(query, s.display)  # True for any other question
-        return -_overlap(query, s.display) - (boost if typed else 0.0), s.rank
+        return -_overlap(query, s.read) - (boost if typed else 0.0), s.rank
 
     order = sorted(candidates, key=first)
     pool = order[:SCORED_SENTENCES]
@@ -477,7 +503,7 @@ def _passing(query: str, kind: str, candidates: list[_Sentence], texts: dict[str
     passing = [s for s in pool if _passes(query, s)]
     topic = _topic_words(query)
     if topic:  # stay on topic: a sentence names it, or directly continues one that does
-        on_topic = [s for s in passing if _mentions(topic, s.display)]
+        on_topic = [s for s in passing if _mentions(topic, s.read)]
         passing = [s for s in passing if s in on_topic or any(_follows(o, s, texts) for o in on_topic)]
     return passing
 
@@ -514,8 +540,8 @@ def _score(query: str, pool: list[_Sentence]) -> None:
     asked = [s for s in pool if s.asked]
     # Each sentence is read under its article's headline, which says what a sentence deep in the article no
     # longer repeats ("... her mother, Tina Knowles, who introduced her" is about Beyonce at the Grammys).
-    texts = [f"{s.hit.title}. {s.display}" if s.hit.title else s.display for s in pool]
-    scores = get_cross_encoder().score(query, texts + [f"{s.asked} {s.display}" for s in asked])
+    texts = [f"{s.hit.title}. {s.read}" if s.hit.title else s.read for s in pool]
+    scores = get_cross_encoder().score(query, texts + [f"{s.asked} {s.read}" for s in asked])
     for s, score in zip(pool, scores):
         s.score = float(score)
     for s, score in zip(asked, scores[len(pool) :]):
@@ -525,9 +551,9 @@ def _score(query: str, pool: list[_Sentence]) -> None:
 def _passes(query: str, s: _Sentence) -> bool:
     """The gate: the cross-encoder is sure enough, or the sentence holds the asked type and most of the question."""
     relaxed = bool(s.typed) and s.kind in ("quantity", "date")
-    shared = len(content_words(query) & content_words(s.display))
+    shared = len(content_words(query) & content_words(s.read))
     return s.final >= ANSWER_GATE or (
-        relaxed and s.score >= TYPED_GATE and shared >= 2 and _overlap(query, s.display) >= TYPED_OVERLAP
+        relaxed and s.score >= TYPED_GATE and shared >= 2 and _overlap(query, s.read) >= TYPED_OVERLAP
     )
 
 
@@ -590,6 +616,22 @@ def _choose(passing: list[_Sentence], candidates: list[_Sentence]) -> list[_Sent
         for s in disagree:
             s.dated = True
     return chosen
+
+
+def _with_reason(chosen: list[_Sentence], doc: str) -> list[_Sentence]:
+    """A "Why ...?" answer whose lead tells the act but not why: the sentence after it, where news goes on to say
+    why, follows it (one of the `MAX_SENTENCES`)."""
+    lead = chosen[0]
+    after = split_sentences(doc, lead.end, min(len(doc), lead.end + 600))
+    if not after or doc[lead.end : after[0][0]].strip():
+        return chosen
+    s, e = after[0]
+    text = doc[s:e]
+    if not _informative(text) or boilerplate(text, title=lead.hit.title):
+        return chosen
+    rest = [c for c in chosen[1:] if not (c.hit.doc_id == lead.hit.doc_id and c.start == s)]
+    nxt = _Sentence(hit=lead.hit, rank=lead.rank, start=s, end=e, text=text, speaker=_speaker(doc, s, text))
+    return [lead, nxt] + rest[: MAX_SENTENCES - 2]
 
 
 def _short(query: str, lead: _Sentence) -> tuple[Candidate, _Sentence] | None:
@@ -722,6 +764,39 @@ def _sentences(hits: list[Hit], texts: dict[str, str]) -> list[_Sentence]:
                 )
             )
     return out
+
+
+# "He", "His", "However, his": a sentence that opens by standing for someone named before it.
+_OPENING_PRONOUN = re.compile(
+    r"(?:(?:However|But|And|Yet|Later|Now|Then|Meanwhile|Instead),?\s+)?\b(he|she|his|her)\b(?!\s+(?:own|self)\b)",
+    re.IGNORECASE,
+)
+_NAME_RUN = re.compile(r"[A-Z][\w’'.-]*(?:\s+[A-Z][\w’'.-]*)*")
+
+
+def _name_phrases(query: str) -> list[str]:
+    """The question's names as it writes them, whole ("Colm Deely"), for `_antecedent`."""
+    words = set(question_names(query))
+    out = []
+    for m in _NAME_RUN.finditer(query):
+        kept = [w.removesuffix("’s").removesuffix("'s") for w in m.group().split()]
+        kept = [w for w in kept if w in words]
+        if kept:
+            out.append(" ".join(kept))
+    return out
+
+
+def _antecedent(names: list[str], s: _Sentence, doc: str) -> str:
+    """The name of the question that an opening "he" / "his" of `s` stands for: the first of `names` the
+    sentence just before it has (whole or by its last word), when `s` itself names none of them."""
+    if not names or not _OPENING_PRONOUN.match(s.text) or any(n.split()[-1] in s.text for n in names):
+        return ""
+    before = split_sentences(doc, max(0, s.start - 600), s.start)
+    if not before:
+        return ""
+    prev = doc[before[-1][0] : before[-1][1]]
+    found = [(prev.find(n.split()[-1]), n) for n in names if n.split()[-1] in prev]
+    return min(found)[1] if found else ""
 
 
 def _neighbours(doc: str, start: int, end: int, reach: int = 1200) -> list[tuple[int, int]]:
@@ -866,7 +941,7 @@ def _focus_weights(query: str, candidates: list[_Sentence]) -> dict[str, float]:
     """How much each of the question's words tells an answer apart: words that few of the candidate sentences
     have ("killed" among sentences about an avalanche) weigh more than the topic that all of them share."""
     asked = stems(query)
-    have = [stems(c.display) for c in candidates]
+    have = [stems(c.read) for c in candidates]
     n = len(have)
     # A word no candidate has weighs most: whatever sentence is chosen, that part of the question stays unanswered.
     return {w: math.log((n + 1) / (sum(w in h for h in have) + 0.5)) for w in asked}

@@ -290,6 +290,34 @@ def _fits_measure(c: Candidate, wanted: str) -> bool:
     return True
 
 
+# What a count of people counts, by the words news uses for it: "How many were killed?" is not answered by a
+# sentence that counts only the injured ("Some 40 people have been injured"), nor the displaced by the dead.
+_TOLLS = [
+    re.compile(r"\b(?:kill|dead|death|die[ds]?\b|dying|fatal|lives\b|bodies\b|murder|massacre)", re.I),
+    re.compile(r"\b(?:injur|wound|hurt\b|hospitali[sz]ed)", re.I),
+    re.compile(r"\bmissing\b", re.I),
+    re.compile(r"\b(?:displac|fled\b|flee|refugee|homeless|uprooted)", re.I),
+    re.compile(r"\b(?:arrest|detain|detention|custody)", re.I),
+    re.compile(r"\b(?:evacuat)", re.I),
+    re.compile(r"\b(?:rescu)", re.I),
+]
+
+
+def counts_other_toll(sentence: str, question: str) -> bool:
+    """Whether `sentence` counts other people than the question asks for: the question asks for one toll
+    (killed, injured, missing, displaced, arrested, evacuated, rescued) and the sentence names others only.
+
+    >>> counts_other_toll("Some 40 people have been injured.", "How many people were killed by the avalanche?")
+    True
+    >>> counts_other_toll("It killed seven and injured 40 more.", "How many people were killed by the avalanche?")
+    False
+    """
+    asked = [t for t in _TOLLS if t.search(question)]
+    if len(asked) != 1:
+        return False
+    return not asked[0].search(sentence) and any(t.search(sentence) for t in _TOLLS if t is not asked[0])
+
+
 def typed(sentence: str, kind: str, question: str) -> list[Candidate]:
     """The candidates of `sentence` that could answer a question of type `kind`, leaving out what the question says."""
     wanted = EXPECTS.get(kind)
@@ -300,6 +328,8 @@ def typed(sentence: str, kind: str, question: str) -> list[Candidate]:
     role = asked_role(question) if kind == "person" else ""
     if role and not re.search(rf"\b(?:{_ROLE_WORDS.get(role, role)})", _fold(sentence)):
         return []  # "Who was the captain?" is answered by a sentence that calls someone the captain
+    if unit == "count" and counts_other_toll(sentence, question):
+        return []
     named, named_as = named_noun(question), named_kind(question)
     if named_as and not {named_as, _stem(named_as)} & stems(sentence):
         return []  # "the firearms officer who shot him" is not the anti-terror officer a sentence names
@@ -781,6 +811,29 @@ def _speech_of(subject: str) -> tuple[re.Pattern, ...]:
         re.compile(rf"{SPEECH}\s+(?:[\w.'-]+\s+){{0,4}}?{name}\s*(?:[,.;:]|$)", flags),  # said Ms Sturgeon.
         re.compile(rf"{name}\b[^.;]*?\b(?:she|he|it|they)\s+(?:[\w-]+\s+)?{SPEECH}\b", flags),
     )
+
+
+# --- causes ------------------------------------------------------------------
+
+# What says why in a news sentence: "because", "due to", "over plans to", "the dispute centres on", "amid fears".
+_CAUSE = re.compile(
+    r"\b(?:because|due\s+to|owing\s+to|as\s+a\s+result\s+of|caused\s+by|blamed\s+(?:on|for)|in\s+protest|"
+    r"(?:centres|centers|centred|centered|focuses|focused)\s+on|the\s+reasons?\b|"
+    r"over\s+(?:plans?|proposals?|changes|concerns|fears|claims|allegations|the\s+(?:decision|plan|proposal|use))|"
+    r"amid\s+(?:concerns|fears|claims|allegations|reports)|on\s+suspicion\s+of|for\s+(?:his|her|their|its)\s+role|"
+    r"in\s+order\s+to|so\s+that|after\s+it\s+(?:emerged|was\s+revealed)|on\s+the\s+grounds)\b",
+    re.I,
+)
+
+
+def gives_cause(sentence: str) -> bool:
+    """Whether a sentence says why something happened, by the words news uses for it ("because", "over plans
+    to", "amid fears"): what a "Why ...?" question asks for.
+
+    >>> gives_cause("Staff walked out over proposals for driver-only trains."), gives_cause("Staff walked out.")
+    (True, False)
+    """
+    return bool(_CAUSE.search(sentence))
 
 
 # --- boilerplate -------------------------------------------------------------

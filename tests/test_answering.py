@@ -9,7 +9,7 @@ import pytest
 
 import rag
 import rag.answering as answering
-from rag.answering import _missing_names, _speaker, contextualize, user_turns
+from rag.answering import _antecedent, _missing_names, _name_phrases, _Sentence, _speaker, contextualize, user_turns
 from rag.errors import QueryError
 from rag.evaluation import citation_problems, evaluate, has_fact, load_questions
 from rag.types import Hit
@@ -62,6 +62,30 @@ def test_speaker_of_context_dependent_sentences():
     assert _speaker(doc, allies, "Allies are concerned about funding.") == "Dr. Carter"
     # A sentence that names its own subject needs no speaker.
     assert _speaker(doc, 0, 'Rutte noted that the agreements are "a bridge."') == ""
+
+
+def test_an_opening_pronoun_is_read_as_the_question_s_name_before_it():
+    doc = (
+        "Colm Deely, 44, was originally convicted of murdering Deirdre McCarthy in March 2011. "
+        "However, his conviction was overturned by the Court of Appeal last year. "
+        "Deely spoke in court. He said he did not mean it. The weather was cold. She was found on the beach."
+    )
+    hit = Hit("d#0", "d", doc, 0, len(doc), 1.0, title="Man sentenced")
+    names = _name_phrases("Why was Colm Deely's murder conviction overturned?")
+    assert names == ["Colm Deely"]
+
+    def sentence(text: str) -> _Sentence:
+        start = doc.index(text)
+        s = _Sentence(hit=hit, rank=0, start=start, end=start + len(text), text=text)
+        s.about = _antecedent(names, s, doc)
+        return s
+
+    however = sentence("However, his conviction was overturned by the Court of Appeal last year.")
+    assert however.read == "However, Colm Deely's conviction was overturned by the Court of Appeal last year."
+    assert however.display == however.text  # what is shown and cited stays the article's own words
+    assert sentence("He said he did not mean it.").read == "Colm Deely said he did not mean it."
+    # after a sentence that does not name the question's person, a pronoun is left as it is
+    assert sentence("She was found on the beach.").about == ""
 
 
 def test_names_and_numbers_the_passages_never_mention():

@@ -36,6 +36,8 @@ ANSWERING = [
     "3143",
     "2527",
     "3303",
+    "2212",
+    "3487",
 ]
 
 
@@ -184,3 +186,20 @@ def test_boilerplate_never_leads(news_index):
     assert (
         not lead_sentence(a.text).lower().startswith(("read more", "more:", "photo"))
     )  # ... answers do not lead with them
+
+
+def test_why_is_answered_by_the_act_and_the_reason_that_follows_it(news_index):
+    """ "However, his conviction was overturned ..." is about Colm Deely (its "his" is read as his name), and
+    the sentence after it gives the reason; the article's lede, which only names him, no longer leads."""
+    a = rag.answer("Why was Colm Deely's murder conviction overturned?", index_dir=news_index)
+    assert not a.refused and citation_problems(a, news_index) == []
+    first, second = a.citations[0], a.citations[1]
+    assert "overturned" in first.quote and "his conviction" in first.quote
+    assert "pathologist" in second.quote and first.doc_id == second.doc_id == "2212"
+    assert a.text.index(first.quote) < a.text.index(second.quote)
+
+
+def test_how_many_were_killed_is_not_answered_by_the_count_of_the_injured(news_index):
+    a = rag.answer("How many people were killed by the avalanche in Nasu, Tochigi?", index_dir=news_index)
+    lead = lead_sentence(a.text)
+    assert not a.refused and "killed seven" in lead and not lead.startswith("Some 40 people have been injured")

@@ -16,6 +16,8 @@ from rag.reading import (
     asked_role,
     boilerplate,
     candidates,
+    counts_other_toll,
+    gives_cause,
     measure,
     named_kind,
     named_noun,
@@ -169,6 +171,35 @@ def test_measure_of_quantity_questions():
 )
 def test_boilerplate(sentence, title, why):
     assert boilerplate(sentence, title=title) == why
+
+
+@pytest.mark.parametrize(
+    "sentence, cause",
+    [
+        ("Guards and drivers are taking action over proposals for driver-only-operated trains.", True),
+        ("The dispute centres on Southern's decision to turn guards into on-board supervisors.", True),
+        ("Flights were cancelled because of the storm.", True),
+        ("He was put under formal investigation on suspicion of diverting public funds.", True),
+        ("Members of the RMT union are holding their 30th strike day.", False),
+        ("The talks lasted over three hours.", False),  # "over" a time is no reason
+    ],
+)
+def test_sentences_that_say_why(sentence, cause):
+    assert gives_cause(sentence) is cause
+
+
+def test_a_count_of_other_people_does_not_answer_how_many_were_killed():
+    killed = "How many people were killed by the avalanche in Nasu?"
+    assert counts_other_toll("Some 40 people have been injured, the official said.", killed)
+    assert not counts_other_toll("An avalanche has killed seven students and injured 40 more.", killed)
+    assert not counts_other_toll("The death toll rose to eight.", killed)
+    assert not counts_other_toll("Some 66 students were on the mountain.", killed)  # no toll named: may count
+    displaced = "How many people have been displaced by the conflict?"
+    assert counts_other_toll("It has resulted in over 220,000 deaths and 40,000 people missing.", displaced)
+    assert not counts_other_toll("How many attended?", "How many attended the rally?")  # no toll asked
+    # typed() drops the injured count for "how many killed", and keeps the dead
+    assert typed("Some 40 people have been injured.", "quantity", killed) == []
+    assert [c.text for c in typed("It killed seven and injured 40 more.", "quantity", killed)] == ["seven", "40"]
 
 
 def test_every_type_is_named():
