@@ -20,6 +20,7 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
+from typing import Iterable
 
 ANSWER_TYPES = ("quantity", "person", "organisation", "place", "date", "yesno", "reason", "statement", "other")
 # The candidate kinds that answer each type ("name" spans are people, organisations and places alike).
@@ -505,10 +506,30 @@ def _not_publishers(names: list[str], publishers: set[str]) -> list[str]:
     return [n for i, n in enumerate(names) if i not in drop]
 
 
+# What people call a publisher besides its host name's words: "HuffPost" is huffingtonpost.com.
+_PUBLISHER_ALSO = {"huffingtonpost": {"huffpost"}, "abcnews": {"abc"}, "dw": {"deutschewelle"}}
+
+
 def publisher_words(source: str) -> set[str]:
     """The words a question may call a publisher by: "rte.ie" -> {"rte"}, "europe.chinadaily.com.cn" ->
-    {"chinadaily"} (matched against a name with spaces and dots removed: "China Daily")."""
-    return {p for p in source.lower().split(".") if p and p not in _HOST_PARTS}
+    {"chinadaily"}, "huffingtonpost.com" -> {"huffingtonpost", "huffpost"} (matched against a name with spaces
+    and dots removed: "China Daily")."""
+    words = {p.replace(" ", "") for p in source.lower().split(".") if p and p not in _HOST_PARTS}
+    return words.union(*(_PUBLISHER_ALSO.get(w, set()) for w in words))
+
+
+def named_publisher(question: str, sources: Iterable[str]) -> str:
+    """The one publisher of `sources` that `question` names ("How many were hurt, according to RTE?",
+    "... in the HuffPost/YouGov poll?"), or "" (none, or more than one).
+
+    >>> named_publisher("What share backs it in the HuffPost/YouGov poll?", ["rte.ie", "huffingtonpost.com"])
+    'huffingtonpost.com'
+    >>> named_publisher("How many were hurt in Westminster?", ["rte.ie", "huffingtonpost.com"])
+    ''
+    """
+    names = question_names(question)
+    named = [s for s in sources if len(_not_publishers(names, publisher_words(s))) < len(names)]
+    return named[0] if len(named) == 1 else ""
 
 
 def date_text(published: str) -> str:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from .embedding import Encoder, get_encoder
 from .errors import QueryError
-from .reading import absent_names, content_words
+from .reading import absent_names, content_words, named_publisher, publisher_words
 from .store import Location, MilvusLocation, Store, milvus_location, open_store, store_kind
 from .store.faiss import current_build_dir
 from .timeframe import TimeQuestion, Window, as_day, as_now, day_text, event_window, read_time, span_text
@@ -116,6 +116,8 @@ def search(
     ("last week", "on 6 March", "latest", "before the election": `rag.timeframe`) is
     searched for without its words, preferring the articles of its window — only
     them when they hold relevant ones, else the nearest in time, and `note` says so.
+    A question that names one of the index's publishers ("according to RTE", "the HuffPost poll") has
+    that publisher's best passages first, when they name most of what the question names.
     """
     if not isinstance(query, str) or not query.strip():
         raise QueryError('the query is empty: ask a question, e.g. "What did Rutte say about Ukraine?"')
@@ -133,8 +135,15 @@ def search(
     time = read_time(query, day)
     text = time.text or query
 
+    publisher = "" if filters.sources else named_publisher(query, store.sources())
+
     def run(f: Filters, n: int = k, words: str = text) -> list[Hit]:
-        return _run(store, words, n, mode, rerank, f, encoder)
+        hits = _run(store, words, n, mode, rerank, f, encoder)
+        if publisher:  # "..., according to RTE?": RTE's passages on it first
+            own = _run(store, words, n, mode, rerank, replace(f, sources=(publisher,)), encoder)
+            own = [h for h in own if _names_most(words, f"{h.title} {h.text}", publisher)][:PUBLISHER_FIRST]
+            hits = (own + [h for h in hits if h not in own])[:n]
+        return hits
 
     window, note = time.window, ""
     if time.event:
@@ -150,6 +159,9 @@ def search(
         newest = sorted(_relevant(time.bare, wide), key=lambda h: h.published, reverse=True)[:2]
         return Found((newest + [h for h in wide if h not in newest])[:k], time, day, note=note)
     return Found(run(capped), time, day, note=note)
+
+
+PUBLISHER_FIRST = 2  # passages of a publisher the question names that go first, when they name its subject
 
 
 def _run(
@@ -288,6 +300,12 @@ def _relevant(text: str, hits: list[Hit], *, strict: bool = False) -> list[Hit]:
     """The hits that mention every name of the question (all when it names none, or none does and not `strict`)."""
     named = [h for h in hits if not absent_names(text, f"{h.title} {h.text}")]
     return named if named or strict else hits
+
+
+def _names_most(question: str, text: str, publisher: str) -> bool:
+    """Whether `text` mentions at least half of the names and numbers of `question` (bar the publisher's)."""
+    words = publisher_words(publisher)
+    return 2 * len(absent_names(question, text, words)) <= len(absent_names(question, "", words))
 
 
 def _span_words(window: Window) -> str:

@@ -20,7 +20,7 @@ DEV = ROOT / "tests" / "data" / "starter_dev.jsonl"
 
 
 def test_doctests():
-    for module in (answering, rag.chunking):
+    for module in (answering, rag.chunking, rag.reading):
         assert doctest.testmod(module).failed == 0
 
 

@@ -307,6 +307,26 @@ def test_modes_and_fusion(built, fake_embedder):
         retrieve("x", index_dir=built, mode="fuzzy", encoder=fake_embedder)
 
 
+def test_a_publisher_the_question_names_comes_first(tmp_path, fake_embedder):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for name, source in (("courier", "Daily Courier"), ("post", "Evening Post")):
+        write_article(
+            corpus, f"{name}.txt", "The river bridge collapsed on Monday. Twelve people were hurt.", source=source
+        )
+    write_article(corpus, "other.txt", "The council met on Monday about the budget.", source="Evening Post")
+    build(corpus, tmp_path / "index", fake_embedder)
+
+    def first(question: str) -> str:
+        return retrieve(question, k=3, index_dir=tmp_path / "index", encoder=fake_embedder)[0].doc_id
+
+    asked = "How many people were hurt when the river bridge collapsed"
+    assert first(f"{asked}, according to the Evening Post?") == "post"
+    assert first(f"{asked}, according to the Daily Courier?") == "courier"
+    # the publisher's own passage that is not about it does not go first
+    assert first("How many people were hurt when the Bridge collapsed, says the Evening Post?") != "other"
+
+
 def test_filters_by_source_date_and_id(built, corpus_dir, fake_embedder):
     from rag.types import Filters
 
