@@ -771,6 +771,7 @@ _OPENING_PRONOUN = re.compile(
     r"(?:(?:However|But|And|Yet|Later|Now|Then|Meanwhile|Instead),?\s+)?\b(he|she|his|her)\b(?!\s+(?:own|self)\b)",
     re.IGNORECASE,
 )
+ANTECEDENT_REACH = 2  # sentences back
 _NAME_RUN = re.compile(r"[A-Z][\w’'.-]*(?:\s+[A-Z][\w’'.-]*)*")
 
 
@@ -787,16 +788,18 @@ def _name_phrases(query: str) -> list[str]:
 
 
 def _antecedent(names: list[str], s: _Sentence, doc: str) -> str:
-    """The name of the question that an opening "he" / "his" of `s` stands for: the first of `names` the
-    sentence just before it has (whole or by its last word), when `s` itself names none of them."""
+    """The name of the question that an opening "he" / "his" of `s` stands for: the first of `names` that the
+    nearest of the `ANTECEDENT_REACH` sentences before it to name one has (whole or by its last word), when `s`
+    itself names none of them ("... Paterno's football victories ... The Hall of Fame coach was never charged
+    with a crime. He died of cancer in 2012")."""
     if not names or not _OPENING_PRONOUN.match(s.text) or any(n.split()[-1] in s.text for n in names):
         return ""
-    before = split_sentences(doc, max(0, s.start - 600), s.start)
-    if not before:
-        return ""
-    prev = doc[before[-1][0] : before[-1][1]]
-    found = [(prev.find(n.split()[-1]), n) for n in names if n.split()[-1] in prev]
-    return min(found)[1] if found else ""
+    for a, b in reversed(split_sentences(doc, max(0, s.start - 800), s.start)[-ANTECEDENT_REACH:]):
+        prev = doc[a:b]
+        found = [(prev.find(n.split()[-1]), n) for n in names if n.split()[-1] in prev]
+        if found:
+            return min(found)[1]
+    return ""
 
 
 def _neighbours(doc: str, start: int, end: int, reach: int = 1200) -> list[tuple[int, int]]:
@@ -819,7 +822,9 @@ _SPEECH = rf"(?:{SPEECH}|aims)"  # "Rutte aims to ..." tells whose plan a later 
 _NAME_THEN_VERB = re.compile(r"\b([A-Z][a-z]+(?:[ -][A-Z][a-z]+)*)\s+(?:has\s+|had\s+|also\s+)?" + _SPEECH + r"\b")
 _NAME_BEFORE_SPEECH = re.compile(r"[,”\"]\s*([A-Z][a-z]+(?:\s[A-Z][a-z]+)*)\s+" + _SPEECH + r"\b")
 # A sentence whose speaker is a pronoun: "He is convinced ...", "..., he warned."
-_PRONOUN_SPEAKER = re.compile(r"^[“\"]?(?:He|She)\b|\b(?:he|she)\s+(?:also\s+)?" + _SPEECH + r"\b")
+# Words a "he" / "she" gives: said so ("..., he warned"), or a quotation opening with one ('He is "convinced
+# ..."'). "He died of cancer in 2012" quotes nobody: it is not a speaker's, whoever spoke last.
+_PRONOUN_SPEAKER = re.compile(r"^[“\"]?(?:He|She)\b(?=.*[“”\"])|\b(?:he|she)\s+(?:also\s+)?" + _SPEECH + r"\b")
 _NOT_NAMES = {
     "The",
     "This",
@@ -909,12 +914,12 @@ def _disagree(a: _Sentence, b: _Sentence) -> bool:
 
 
 def _missing_names(query: str, hits: list[Hit], article: str = "") -> list[str]:
-    """Names and numbers in the question that no retrieved passage (or its title, or `article`) mentions, as patterns.
+    """Names and numbers in the question that no retrieved passage (or its title, or `article`) mentions.
 
     "What did Macron say about Ukraine?" asked of articles that never name Macron
     is not answered by what Rutte said, however similar the passages look.
     """
-    return [pattern for _, pattern in _absent(query, hits, article)]
+    return [name for name, _ in _absent(query, hits, article)]
 
 
 def _absent(

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Iterable
 
@@ -37,7 +38,8 @@ _PERSON_NOUNS = (
     r"actor|actress|singer|player|character|man|woman|boy|girl|men|women|adviser|advisor|officer|secretary|chair(?:man|woman)?|"
     r"ceo|founder|author|composer|coach|captain|prosecutor|lawyer|candidate|attacker|suspect|victim|mayor|governor|"
     r"king|queen|prince|princess|pope|bishop|general|commander|premier|chancellor|MPs?|lawmakers?|politician|star|"
-    r"journalist|reporter|doctor|scientist|economist|analyst|head|executive|rapper|musician|artist|footballer|athlete"
+    r"journalist|reporter|doctor|scientist|economist|analyst|head|executive|rapper|musician|artist|footballer|athlete|"
+    r"td|mep|msp|congress(?:man|woman)|representative"
 )
 _ORG_NOUNS = (
     r"company|companies|firm|group|organi[sz]ations?|agenc(?:y|ies)|party|court|bank|universit(?:y|ies)|newspaper|paper|union|"
@@ -69,6 +71,8 @@ _STATE = (
     r"say|said|tell|told|announce|warn|claim|describe|respond|react|reply|argue|promise|pledge|write|tweet|mean|"
     r"meant|think|call|confirm|reveal|admit|insist|vow|urge|deny|predict"
 )
+
+_TYPE_NOUNS = rf"(?:{_PERSON_NOUNS}|{_ORG_NOUNS}|{_PLACE_NOUNS}|{_DATE_NOUNS}|{_QUANTITY_NOUNS})s?"
 
 _TYPE_RULES: list[tuple[str, re.Pattern]] = [
     ("quantity", re.compile(r"^how\s+(?:many|much|long|far|old|big|large|fast|often|high|tall|deep|heavy|severe)\b")),
@@ -118,9 +122,22 @@ def answer_type(question: str) -> str:
     return _first_match(_TYPE_RULES, question, "other")
 
 
+_NAME_IN_QUESTION = re.compile(r"(?<=\S)(\s+)([A-Z][a-z][\w'’.-]*)(?=(\s+[A-Z])?)")
+
+
+def _unnamed(m: re.Match) -> str:
+    """A capitalised word after the first as X, unless it is a type noun on its own ("Which Minister of State")."""
+    word, in_name = m.group(2), bool(m.group(3))
+    if not in_name and re.fullmatch(_TYPE_NOUNS, word.lower()):
+        return m.group(0)
+    return m.group(1) + "X"
+
+
 def _first_match(rules: list[tuple[str, re.Pattern]], question: str, default: str) -> str:
     """The name of the first rule that matches the question, read without its lead-in ("And in which ...")."""
-    q = _LEAD_IN.sub("", _fold(question).strip(), count=1)
+    # A name is not a word of the question's form: "Which Fine Gael TD ...?" asks for a person, not a fine.
+    unnamed = _NAME_IN_QUESTION.sub(_unnamed, question.strip())
+    q = _LEAD_IN.sub("", _fold(unnamed), count=1)
     return next((name for name, rule in rules if rule.search(q)), default)
 
 
@@ -388,7 +405,7 @@ def answer_span(question: str, sentence: str, c: Candidate) -> Candidate:
     elif c.kind == "name" and _person_like(sentence, c):  # "Irish Research Council" keeps its "Irish"
         words = list(re.finditer(r"\S+", sentence[start:end]))
         cut = 0  # leading words the question already says: a title, an office, a place
-        while cut < len(words) - 2 and re.search(rf"\b{re.escape(_fold(words[cut].group()))}\b", asked):
+        while cut < len(words) - 2 and _says(asked, words[cut].group()):
             cut += 1
         while 0 < cut < len(words) and _fold(words[cut].group()) in _FILLER:
             cut -= 1  # never start on "of": "Minister of State" goes whole or not at all
@@ -398,6 +415,11 @@ def answer_span(question: str, sentence: str, c: Candidate) -> Candidate:
         if place and len(sentence[start : start + place.start()].split()) >= 2:
             end = start + place.start()  # "Andrew Dillman of New York" is Andrew Dillman
     return Candidate(c.kind, sentence[start:end], start, end) if (start, end) != (c.start, c.end) else c
+
+
+def _says(asked: str, word: str) -> bool:
+    """Whether the folded question `asked` has `word`, each part of a hyphened one on its own ("Gael-TD")."""
+    return all(re.search(rf"\b{re.escape(p)}\b", asked) for p in _fold(word).split("-") if p)
 
 
 # --- what a question asks for, and where a sentence says it ----------------------
@@ -482,14 +504,28 @@ def absent_names(question: str, text: str, publishers: set[str] = frozenset()) -
     ['Macron', '2023']
     >>> absent_names("How many were hurt, according to RTE?", "Five were hurt.", publishers=publisher_words("rte.ie"))
     []
+    >>> absent_names("Who runs Bus Eireann?", "Bus ?ireann's chief executive")  # a letter lost in scraping
+    []
     """
-    haystack = _undot(text)
-    wanted = [(n, re.escape(_undot(n))) for n in _not_publishers(question_names(question), publishers)]
+    haystack = _MANGLED.sub("\x01", _undot(text))
+    wanted = [(n, _loose(_undot(n))) for n in _not_publishers(question_names(question), publishers)]
     wanted += [
         (n, re.escape(_undot(n)) + r"(?!\d)")
         for n in re.findall(r"\b\d[\d,.]*\d\b|\b\d\b", _CALENDAR_DATE.sub(" ", question))
     ]
-    return [(n, w) for n, w in wanted if not re.search(r"\b" + w, haystack)]
+    return [(n, w) for n, w in wanted if not re.search(r"(?<!\w)" + w, haystack)]
+
+
+_MANGLED = re.compile(r"[^\x00-\x7f]|\?")  # in a haystack: any letter, as `_loose` reads it
+
+
+@functools.lru_cache(maxsize=1024)
+def _loose(name: str) -> str:
+    """A pattern for `name` that also matches it with its accents lost or its letters mangled into "?" or
+    other characters, as scraped articles have them (the haystack's such characters read as one mark, "\\x01"):
+    "Eireann" finds "Bus ?ireann", "Beyonce" "Beyonc??", "Beyoncé" "Beyonce"."""
+    plain = "".join(ch for ch in unicodedata.normalize("NFKD", name) if not unicodedata.combining(ch))
+    return "".join(f"[{re.escape(ch)}\x01]" if ch.isalpha() else re.escape(ch) for ch in plain)
 
 
 _HOST_PARTS = {"www", "com", "co", "uk", "ie", "org", "net", "go", "cn", "de", "fr", "edu", "gov", "europe", "news"}
@@ -507,7 +543,7 @@ def _not_publishers(names: list[str], publishers: set[str]) -> list[str]:
 
 
 # What people call a publisher besides its host name's words: "HuffPost" is huffingtonpost.com.
-_PUBLISHER_ALSO = {"huffingtonpost": {"huffpost"}, "abcnews": {"abc"}, "dw": {"deutschewelle"}}
+_PUBLISHER_ALSO = {"huffingtonpost": {"huffpost"}, "dw": {"deutschewelle"}}  # not "ABC": its "This Week" is a show
 
 
 def publisher_words(source: str) -> set[str]:

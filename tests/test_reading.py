@@ -40,6 +40,8 @@ ROOT = Path(__file__).resolve().parent.parent
         ("Who chairs the House Freedom Caucus?", "person"),
         ("Which senator called on Duterte to release details?", "person"),
         ("Which Minister of State said injection centres should not result in more drug use?", "person"),
+        ("Which Fine Gael TD called on Shane Ross to intervene?", "person"),  # a "Fine" in a name is no fine
+        ("Which Premier League club signed him?", "organisation"),
         ("Which agencies launched a criminal investigation?", "organisation"),
         ("Which Shanghai-based private equity firm is preparing a fund?", "organisation"),
         ("Where was Kim Jong Nam attacked?", "place"),
@@ -355,6 +357,8 @@ def test_the_short_answer_keeps_the_articles_hedge_and_drops_what_the_question_s
     byrne = "Minister of State Catherine Byrne said the centres would not add to drug use."
     assert _span("Which Minister of State spoke about injection centres?", byrne, "person") == "Catherine Byrne"
     assert _span("Who spoke about injection centres?", byrne, "person") == "Minister of State Catherine Byrne"
+    td = "Fine Gael-TD Peter Fitzpatrick called on the minister to intervene."  # a hyphen glued on in scraping
+    assert _span("Which Fine Gael TD called on the minister to intervene?", td, "person") == "Peter Fitzpatrick"
     dillman = "The Coast Guard identified the crew member as Andrew Dillman of New York."
     assert _span("Who was the crew member?", dillman, "person") == "Andrew Dillman"
     irc = "Awards went to the Irish Research Council and the Health Research Board."
