@@ -740,7 +740,7 @@ SPEECH = (
 # sentence names beside its holder ("captain John Smith", "Smith, the boat's captain"). Other nouns ("Who were
 # the two men ...?", "Who was the victim?") are often answered without their word, and are not checked.
 _ROLES = (
-    r"captain|skipper|pilot|spokes(?:man|woman|person)|envoy|ambassador|president|chair(?:man|woman)?|chief|"
+    r"attorney(?:\s+general)?|solicitor(?:\s+general)?|captain|skipper|pilot|spokes(?:man|woman|person)|envoy|ambassador|president|chair(?:man|woman)?|chief|"
     r"executive|director|minister|secretary|governor|mayor|coach|manager|ceo|commander|sheriff|judge|"
     r"prosecutor|editor|founder|owner|chancellor|premier|speaker|general|admiral|headmaster|principal"
 )
@@ -760,7 +760,7 @@ _ROLE_WORDS = {  # other words the articles use for the office ("UN Special Repr
     "principal": "headmaster|head teacher|principal",
 }
 _ASKED_ROLE = re.compile(
-    rf"^\s*who\s+(?:is|was|are|were)\s+(?:the|a|an)\s+(?:[\w'’.-]+\s+){{0,4}}?({_ROLES})s?"
+    rf"^\s*who\s+(?:is|was|are|were)\s+(?:the|a|an|[\w.-]+['’]s)\s+(?:[\w'’.-]+\s+){{0,4}}?({_ROLES})s?"
     r"(?=\s+(?:of|who|that|in|at|from|for|on|whose|which|behind|with|to)\b|\s*[?,]|\s*$)",
     re.I,
 )
@@ -823,8 +823,9 @@ def asked_role(question: str) -> str:
     """The office a "Who is the <role> ...?" question asks the holder of, folded, or "".
 
     >>> [asked_role(q) for q in ("Who was the captain of the charter boat?", "Who is the Russian Defense Ministry "
-    ...   "spokesman who rejected the reports?", "Who were the two men who went missing?", "Who won the vote?")]
-    ['captain', 'spokesman', '', '']
+    ...   "spokesman who rejected the reports?", "Who is Hawaii's attorney general?",
+    ...   "Who were the two men who went missing?", "Who won the vote?")]
+    ['captain', 'spokesman', 'attorney general', '', '']
     """
     m = _ASKED_ROLE.match(_fold(question))
     return m.group(1).lower() if m else ""
