@@ -132,16 +132,16 @@ class _Sentence:
     causal: bool = False  # says why, for a "Why ...?" question
     corroborated_by: list["_Sentence"] = field(default_factory=list)
     dated: bool = False  # show the article's date: articles disagree
-    about: str = (
-        ""  # the question's name an opening "he" / "his" stands for ("Colm Deely"), if the sentence before has it
-    )
+    # the question's name an opening "he" / "his" stands for ("Colm Deely"), if a sentence before has it
+    about: str = ""
 
     @property
     def final(self) -> float:
         typed = TYPE_BONUS.get(self.kind, 0.0) if self.typed else 0.0
         spoken = SPEAKER_BONUS if self.spoken else 0.0
-        spoken += CAUSE_BONUS if self.causal else 0.0
-        return self.score + typed + spoken + (NOUN_BONUS if self.named else 0.0) + FOCUS_WEIGHT * self.focus
+        causal = CAUSE_BONUS if self.causal else 0.0
+        named = NOUN_BONUS if self.named else 0.0
+        return self.score + typed + spoken + causal + named + FOCUS_WEIGHT * self.focus
 
     @property
     def display(self) -> str:
@@ -623,14 +623,15 @@ def _with_reason(chosen: list[_Sentence], doc: str) -> list[_Sentence]:
     why, follows it (one of the `MAX_SENTENCES`)."""
     lead = chosen[0]
     after = split_sentences(doc, lead.end, min(len(doc), lead.end + 600))
-    if not after or doc[lead.end : after[0][0]].strip():
+    if not after:
         return chosen
     s, e = after[0]
-    text = doc[s:e]
-    if not _informative(text) or boilerplate(text, title=lead.hit.title):
+    nxt = _Sentence(hit=lead.hit, rank=lead.rank, start=s, end=e, text=doc[s:e], speaker=_speaker(doc, s, doc[s:e]))
+    if not _follows(lead, nxt, {lead.hit.doc_id: doc}) or not _informative(nxt.text):
+        return chosen
+    if boilerplate(nxt.text, title=lead.hit.title):
         return chosen
     rest = [c for c in chosen[1:] if not (c.hit.doc_id == lead.hit.doc_id and c.start == s)]
-    nxt = _Sentence(hit=lead.hit, rank=lead.rank, start=s, end=e, text=text, speaker=_speaker(doc, s, text))
     return [lead, nxt] + rest[: MAX_SENTENCES - 2]
 
 

@@ -14,6 +14,7 @@ import re
 import threading
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Callable
 
 from .embedding import Encoder, get_encoder
 from .errors import QueryError
@@ -138,10 +139,12 @@ def search(
     publisher = "" if filters.sources else named_publisher(query, store.sources())
 
     def run(f: Filters, n: int = k, words: str = text) -> list[Hit]:
-        hits = _run(store, words, n, mode, rerank, f, encoder)
-        if publisher:  # "..., according to RTE?": RTE's passages on it first
-            own = _run(store, words, n, mode, rerank, replace(f, sources=(publisher,)), encoder)
-            own = [h for h in own if _names_most(words, f"{h.title} {h.text}", publisher)][:PUBLISHER_FIRST]
+        vector = None if mode == "lexical" else (encoder or query_encoder(store)).encode_query(words)
+        hits = _run(store, words, vector, n, mode, rerank, f)
+        if publisher:  # "..., according to RTE?": RTE's passages on it first (the same query vector)
+            own = _run(store, words, vector, n, mode, rerank, replace(f, sources=(publisher,)))
+            named = _names_most(words, publisher)
+            own = [h for h in own if named(f"{h.title} {h.text}")][:PUBLISHER_FIRST]
             hits = (own + [h for h in hits if h not in own])[:n]
         return hits
 
@@ -164,12 +167,10 @@ def search(
 PUBLISHER_FIRST = 2  # passages of a publisher the question names that go first, when they name its subject
 
 
-def _run(
-    store: Store, text: str, k: int, mode: str, rerank: bool, filters: Filters, encoder: Encoder | None
-) -> list[Hit]:
-    """One search of `store`: the dense and/or keyword sides' candidates, re-scored by the cross-encoder if asked."""
+def _run(store: Store, text: str, vector, k: int, mode: str, rerank: bool, filters: Filters) -> list[Hit]:
+    """One search of `store` for `text` (embedded as `vector`, None for "lexical"): the dense and/or keyword
+    sides' candidates, re-scored by the cross-encoder if asked."""
     depth = max(k, RERANK_CANDIDATES if rerank else k) * (2 if mode == "hybrid" else 1)
-    vector = None if mode == "lexical" else (encoder or query_encoder(store)).encode_query(text)
     n = max(k, RERANK_CANDIDATES) if rerank else k
     hits = store.candidates(text, vector, mode=mode, depth=depth, n=n, filters=filters)
     if rerank and hits:
@@ -302,10 +303,11 @@ def _relevant(text: str, hits: list[Hit], *, strict: bool = False) -> list[Hit]:
     return named if named or strict else hits
 
 
-def _names_most(question: str, text: str, publisher: str) -> bool:
-    """Whether `text` mentions at least half of the names and numbers of `question` (bar the publisher's)."""
+def _names_most(question: str, publisher: str) -> Callable[[str], bool]:
+    """Whether a text mentions at least half of the names and numbers of `question` (bar the publisher's)."""
     words = publisher_words(publisher)
-    return 2 * len(absent_names(question, text, words)) <= len(absent_names(question, "", words))
+    asked = len(absent_names(question, "", words))
+    return lambda text: 2 * len(absent_names(question, text, words)) <= asked
 
 
 def _span_words(window: Window) -> str:
