@@ -395,7 +395,10 @@ def _from_passages(q: Question, found: Found, index_dir: Location | None) -> Ans
     if absent:  # some article mentions them (`_nowhere` came first), but none of these passages does
         return _refusal(q, hits, f"{REFUSAL} None of the articles found mentions {_and([n for n, _ in absent])}.")
     # A sentence answers only from an article that names what the question names ("the 2023 earthquake").
-    candidates = [c for c in _sentences(hits, texts) if not _missing_names(query, [c.hit], texts[c.hit.doc_id])]
+    ledes = kind in TYPE_BONUS  # a factoid's answer may be in a best article's opening, outside its passage
+    candidates = [
+        c for c in _sentences(hits, texts, ledes=ledes) if not _missing_names(query, [c.hit], texts[c.hit.doc_id])
+    ]
     if not candidates:
         names = [n for n, _ in _absent(query, [])]
         return _refusal(q, hits, f"{REFUSAL} No article found mentions {_and(names)} together.")
@@ -738,14 +741,15 @@ _LABEL = re.compile(r"\s*((?:Dr\.|Mr\.|Mrs\.|Ms\.|Prof\.)?\s?[A-Z][\w’'.-]*(?:
 _URL = re.compile(r"https?://|www\.")
 
 
-def _sentences(hits: list[Hit], texts: dict[str, str]) -> list[_Sentence]:
-    """The answer-worthy sentences of the passages, and those just outside the best `NEIGHBOUR_PASSAGES` of them."""
+def _sentences(hits: list[Hit], texts: dict[str, str], *, ledes: bool = True) -> list[_Sentence]:
+    """The answer-worthy sentences of the passages, and those just outside the best `NEIGHBOUR_PASSAGES` of them
+    (with `ledes`, also their articles' opening sentences)."""
     seen, out = set(), []
     for rank, h in enumerate(hits):
         doc = texts[h.doc_id]
         spans = split_sentences(doc, h.start, h.end)
         if rank < NEIGHBOUR_PASSAGES:
-            spans = _neighbours(doc, h.start, h.end) + spans
+            spans = (_lede(doc, h.start) if ledes else []) + _neighbours(doc, h.start, h.end) + spans
         for s, e in spans:
             key = (h.doc_id, s, e)
             text = doc[s:e]
@@ -801,6 +805,19 @@ def _antecedent(names: list[str], s: _Sentence, doc: str) -> str:
         if found:
             return min(found)[1]
     return ""
+
+
+LEDE_SENTENCES = 2  # an article's opening sentences, where news states who, what, where and when
+
+
+def _lede(doc: str, start: int) -> list[tuple[int, int]]:
+    """The article's `LEDE_SENTENCES` opening sentences, when a passage that starts later is among the best: the
+    retrieved passage of an article is often not the one that names what was asked ("Kazakhstan's Foreign
+    Ministry Spokesman, Anuar Zhainakov, said ...")."""
+    if start == 0:
+        return []
+    opening = [sp for sp in split_sentences(doc, 0, min(len(doc), 1200)) if _informative(doc[sp[0] : sp[1]])]
+    return [sp for sp in opening[:LEDE_SENTENCES] if sp[1] <= start]  # not a dateline ("ASTANA, March 16.")
 
 
 def _neighbours(doc: str, start: int, end: int, reach: int = 1200) -> list[tuple[int, int]]:

@@ -165,6 +165,9 @@ _DATE = re.compile(
     rf"|(?:early|mid|late)[- ](?:{_MONTHS})"
     rf"|(?:{_MONTHS})\s+\d{{4}}"
     rf"|(?:1[5-9]|20)\d{{2}}(?:\s?[-–]\s?(?:1[5-9]|20)?\d{{2}}\b)?"
+    # an older year only where a preposition makes it one ("built in 1356"; "1356 people" is a count)
+    rf"|(?:(?<=\bin )|(?<=\bsince )|(?<=\bfrom )|(?<=\buntil )|(?<=\bby ))1[0-4]\d{{2}}(?!\s*(?:people|[a-z]+s)\b)"
+    rf"|\d{{1,2}}(?:st|nd|rd|th)[- ]century"
     rf"|(?:{_WEEKDAYS})"
     rf"|(?:(?:last|next|this)\s+(?:year|month|week|weekend|spring|summer|autumn|winter))"
     rf"|(?:onset|start|beginning|end|height|outbreak|dawn|aftermath|close)\s+of\s+(?:the\s+)?(?:[A-Z][\w-]*\s+)*"
@@ -694,12 +697,14 @@ def _person_like(sentence: str, c: Candidate) -> bool:
     """Whether a name candidate can be a person: two or more words ("Tim Barrow"), a titled surname
     ("Mr Rutte") or one who acts ("Luke told ..."); no institution word, not an acronym."""
     words = c.text.split()
+    if " and " in c.text or "&" in c.text:  # "Turkey and Iran", "Procter & Gamble": two, or a firm
+        return False
     if _NOT_PERSON.search(c.text) or _PLACE_NAME.match(c.text) or any(w.isupper() and len(w) > 1 for w in words):
         return False
     return len(words) >= 2 or bool(_HONORIFIC.search(sentence[: c.start]) or _ACTS.match(sentence, c.end))
 
 
-_AGE_BEFORE = re.compile(r"\b(?:age|aged)\s*(?:of\s*)?$", re.I)
+_AGE_BEFORE = re.compile(r"\b(?:age|aged)\s*(?::\s*|of\s*)?$", re.I)  # "aged 87", "Age: 43"
 _AGE_IS = re.compile(r"\b(?:was|is|turned|turns|reached)\s+(?:only\s+|just\s+)?$", re.I)
 _AGE_AFTER = re.compile(r"-?\s?years?[- ]old\b", re.I)
 _ORDINAL = re.compile(r"first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth")

@@ -9,7 +9,16 @@ import pytest
 
 import rag
 import rag.answering as answering
-from rag.answering import _antecedent, _missing_names, _name_phrases, _Sentence, _speaker, contextualize, user_turns
+from rag.answering import (
+    _antecedent,
+    _missing_names,
+    _name_phrases,
+    _Sentence,
+    _sentences,
+    _speaker,
+    contextualize,
+    user_turns,
+)
 from rag.errors import QueryError
 from rag.evaluation import citation_problems, evaluate, has_fact, load_questions
 from rag.types import Hit
@@ -228,3 +237,25 @@ def test_instructions_inside_an_article_change_nothing(starter_index, tmp_path):
         clean, injected = rag.answer(q, index_dir=starter_index), rag.answer(q, index_dir=index)
         assert "banana" not in injected.text.lower()
         assert (injected.text, injected.refused) == (clean.text, clean.refused)
+
+
+def test_the_opening_sentences_of_a_best_article_are_read_beside_its_retrieved_passage():
+    doc = (
+        "ASTANA, March 16. The opposition will meet experts, the ministry's spokesman, Anuar Zhainakov, said. "
+        "Delegations arrived on Tuesday evening. "
+        + "Talks went on through the night and into the morning. " * 20
+        + "The talks will continue tomorrow, he confirmed. The meeting began on March 14 in the capital."
+    )
+    start = doc.index("The talks will continue")
+    passage = Hit("d#3", "d", doc[start:], start, len(doc), 1.0, title="Syria talks")
+    texts = {"d": doc}
+    read = [s.text for s in _sentences([passage], texts)]
+    assert read[:2] == [
+        "The opposition will meet experts, the ministry's spokesman, Anuar Zhainakov, said.",
+        "Delegations arrived on Tuesday evening.",
+    ]  # the lede first, then the sentence before the passage and the passage's own
+    assert "The meeting began on March 14 in the capital." in read
+    lower = Hit("e#3", "e", doc[start:], start, len(doc), 0.5, title="Syria talks")  # third-best: its passage only
+    texts["e"] = doc
+    rest = [s.text for s in _sentences([passage, passage, lower], texts) if s.hit is lower]
+    assert not any("Zhainakov, said" in t for t in rest)

@@ -91,6 +91,9 @@ def test_answer_types_agree_with_the_hand_labels_of_the_news_dev_set():
             [("quantity", "ninth year"), ("name", "RBS")],
         ),
         ("The cathedral was built in 1818-1858 and became a museum.", [("date", "1818-1858")]),
+        # an older year only after a preposition ("1356 horses" counts); a century is a date too
+        ("The shrine, built in 1356, had 1356 horses.", [("date", "1356"), ("quantity", "1356")]),
+        ("He was a 13th-century poet.", [("date", "13th-century")]),
         ("He was born on December 25, 1964, in Kent.", [("date", "December 25, 1964"), ("name", "Kent")]),
         (
             "The Supreme Court of Arkansas ruled on Thursday.",
@@ -237,6 +240,10 @@ def test_typed_people_ages_and_changes():
     q = "How old was Paul Newman's sister Ellen when she was killed?"
     assert [c.text for c in typed("Paul Newman's sister Ellen was 46 when she was killed.", "quantity", q)] == ["46"]
     assert [c.text for c in typed("The toll was 46 by Sunday.", "quantity", "How many people died?")] == ["46"]
+    # a fact sheet's "Age: 43" answers how old; "Turkey and Iran" are two countries, not who
+    fact_sheet = "Here a look at the man: Age: 43 (Born Oct. 1, 1973) Family: Nunes and his wife live in Tulare."
+    assert [c.text for c in typed(fact_sheet, "quantity", "How old is Devin Nunes?")] == ["43"]
+    assert typed("The delegations of Russia, Turkey and Iran met in Astana.", "person", "Who met in Astana?") == []
     q = "What net profit growth can the industries maintain in 2017?"
     assert [c.text for c in typed("They can maintain net profit growth of 25 percent.", "quantity", q)] == [
         "25 percent"
