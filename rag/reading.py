@@ -45,7 +45,8 @@ _ORG_NOUNS = (
     r"company|companies|firm|group|organi[sz]ations?|agenc(?:y|ies)|party|court|bank|universit(?:y|ies)|newspaper|paper|union|"
     r"team|club|ministry|department|body|council|committee|regime|government|broadcaster|network|fund|institutions?|"
     r"charity|school|airline|caucus|commission|authority|militia|brand|manufacturer|carrier|tournament|magazine|"
-    r"channel|station|publisher|outlet|alliance|coalition|insurer|investor|retailer|operator|bodies|groups|firms"
+    r"channel|station|publisher|outlet|alliance|coalition|insurer|investor|retailer|operator|bodies|groups|firms|"
+    r"watchdog|regulator"
 )
 _PLACE_NOUNS = (
     r"city|town|country|countries|village|region|province|state|county|place|river|airport|hospital|capital|island|"
@@ -74,6 +75,9 @@ _STATE = (
 
 _TYPE_NOUNS = rf"(?:{_PERSON_NOUNS}|{_ORG_NOUNS}|{_PLACE_NOUNS}|{_DATE_NOUNS}|{_QUANTITY_NOUNS})s?"
 
+# A person noun used as an adjective: "Which official Israeli watchdog ...?" asks for the watchdog.
+_NOT_ADJECTIVE = rf"(?!(?:\s+(?!(?:of|for|in|at|the|from|to|on)\b)[\w'-]+)?\s+(?:{_ORG_NOUNS}|{_PLACE_NOUNS})\b)"
+
 _TYPE_RULES: list[tuple[str, re.Pattern]] = [
     ("quantity", re.compile(r"^how\s+(?:many|much|long|far|old|big|large|fast|often|high|tall|deep|heavy|severe)\b")),
     (
@@ -88,7 +92,8 @@ _TYPE_RULES: list[tuple[str, re.Pattern]] = [
     (
         "person",
         re.compile(
-            rf"^(?:(?:what|which)\s+{_MOD}{{0,3}}(?:{_PERSON_NOUNS})\b|what\s+(?:is|was)\s+the\s+(?:\w+\s+)?name\b)",
+            rf"^(?:(?:what|which)\s+{_MOD}{{0,3}}(?:{_PERSON_NOUNS})\b{_NOT_ADJECTIVE}"
+            rf"|what\s+(?:is|was)\s+the\s+(?:\w+\s+)?name\b)",
             re.I,
         ),
     ),

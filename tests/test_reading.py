@@ -58,6 +58,8 @@ ROOT = Path(__file__).resolve().parent.parent
         ("Is Rutte confident the election winner will support NATO?", "yesno"),
         ("What threats should the alliance prepare for?", "other"),
         ("And what about North Korea?", "other"),
+        ("Which official Israeli watchdog published the report?", "organisation"),  # "official" describes it
+        ("Which leader of the party resigned?", "person"),
     ],
 )
 def test_answer_type_rules(question, kind):
