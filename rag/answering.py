@@ -804,6 +804,8 @@ def _antecedent(names: list[str], s: _Sentence, doc: str) -> str:
         found = [(prev.find(n.split()[-1]), n) for n in names if n.split()[-1] in prev]
         if found:
             return min(found)[1]
+        if _NAME_THEN_VERB.search(prev) or _NAME_BEFORE_SPEECH.search(prev):
+            return ""  # someone else spoke or acted since: '"... we're looking for," Early said. He did not say'
     return ""
 
 

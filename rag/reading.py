@@ -39,18 +39,19 @@ _PERSON_NOUNS = (
     r"ceo|founder|author|composer|coach|captain|prosecutor|lawyer|candidate|attacker|suspect|victim|mayor|governor|"
     r"king|queen|prince|princess|pope|bishop|general|commander|premier|chancellor|MPs?|lawmakers?|politician|star|"
     r"journalist|reporter|doctor|scientist|economist|analyst|head|executive|rapper|musician|artist|footballer|athlete|"
-    r"td|mep|msp|congress(?:man|woman)|representative"
+    r"td|mep|msp|congress(?:man|woman)|representative|correspondent|host|presenter|anchor|comedian|columnist"
 )
 _ORG_NOUNS = (
     r"company|companies|firm|group|organi[sz]ations?|agenc(?:y|ies)|party|court|bank|universit(?:y|ies)|newspaper|paper|union|"
     r"team|club|ministry|department|body|council|committee|regime|government|broadcaster|network|fund|institutions?|"
     r"charity|school|airline|caucus|commission|authority|militia|brand|manufacturer|carrier|tournament|magazine|"
     r"channel|station|publisher|outlet|alliance|coalition|insurer|investor|retailer|operator|bodies|groups|firms|"
-    r"watchdog|regulator"
+    r"watchdog|regulator|think[- ]?tank|website|blog|platform|app"
 )
 _PLACE_NOUNS = (
     r"city|town|country|countries|village|region|province|state|county|place|river|airport|hospital|capital|island|"
-    r"area|district|port|street|venue|location|neighbou?rhood|continent|mountain|border|site|prison|camp|base"
+    r"area|district|port|street|venue|location|neighbou?rhood|continent|mountain|border|site|prison|camp|base|"
+    r"hotel|stadium|arena|square|church|mosque|temple|museum|building|facility|cent(?:er|re)"
 )
 _DATE_NOUNS = r"year|date|day|month|time|decade|century|week|season|hour"
 _QUANTITY_NOUNS = (
@@ -83,7 +84,8 @@ _TYPE_RULES: list[tuple[str, re.Pattern]] = [
     (
         "quantity",
         re.compile(
-            rf"^(?:what|which)\s+(?:is\s+|was\s+|are\s+|were\s+)?(?:the\s+)?{_MOD}{{0,3}}(?:{_QUANTITY_NOUNS})\b"
+            rf"^(?:what|which)\s+(?:is\s+|was\s+|are\s+|were\s+|would\s+|will\s+)?(?:the\s+)?{_MOD}{{0,3}}"
+            rf"(?:{_QUANTITY_NOUNS})\b"
         ),
     ),
     ("date", re.compile(rf"^(?:when\b|by\s+when\b|(?:what|which)\s+(?:\w+\s+)?(?:{_DATE_NOUNS})s?\b)")),
@@ -371,8 +373,10 @@ def typed(sentence: str, kind: str, question: str) -> list[Candidate]:
         words = [w for w in re.findall(r"\w+", _fold(c.text).replace("'s", "")) if w not in _FILLER]
         if words and all(re.search(rf"\b{re.escape(w)}", asked) for w in words):
             continue  # the question's own words are not its answer
-        if c.kind == "name" and len(words) > 1 and re.search(rf"\b{re.escape(words[-1])}\b", asked):
+        last = c.text.split()[-1].removesuffix("'s").removesuffix("’s")
+        if c.kind == "name" and len(words) > 1 and re.search(rf"\b{re.escape(last)}\b", question):
             continue  # "Philippine President Rodrigo Duterte" is who a question about Duterte is about, not its answer
+            # (as written: "Park Hyatt Hotel" answers "In which hotel ...?")
         if kind == "person" and not _person_like(sentence, c):
             continue  # "UK", "European Council" do not answer "who"
         if kind == "person" and _attributes(sentence, c, question) and not _ASKS_SPEAKER.search(question):
@@ -671,6 +675,10 @@ def near_noun(sentence: str, c: Candidate, noun: str, reach: int = 3) -> bool:
 
 _FILLER = {"the", "of", "and", "a", "an", "for", "de", "al"}
 _HONORIFIC = re.compile(r"(?:\b(?:Mr|Mrs|Ms|Dr|Sir|Dame|Lord|Lady|Prof|Rev|Senator|Sen|Rep|Judge|Justice)\.?\s+)$")
+_TITLE = re.compile(
+    r"\b(?:Attorney|Sheriff|Chief|Minister|President|Secretary|Director|Commissioner|Spokes(?:man|woman|person)|"
+    r"Governor|Mayor|Judge|Officer|Deputy|Chair(?:man|woman)?|Senator|Speaker|Leader|Inspector|Superintendent)\b"
+)
 _NOT_PERSON = re.compile(
     r"\b(?:Council|University|College|School|Party|Ministry|Department|Office|Court|Bank|Group|Company|Corp|Inc|Ltd|"
     r"Union|Commission|Committee|Agency|Police|Government|Parliament|Congress|Senate|House|Association|Institute|"
@@ -690,12 +698,15 @@ def _attributes(sentence: str, c: Candidate, question: str = "") -> bool:
     role the question asks about ("Who is the university's spokesman?") is not only a source."""
     before, after = sentence[: c.start], sentence[c.end :]
     told = re.search(r"[,”\"]\s*((?:[\w'’.-]+\s+){0,6})$", before)  # group 1: what describes the source
-    if not (told and re.match(rf"\s+{SPEECH}\b", after)):
+    if not (told and re.match(rf"\.?\s+{SPEECH}\b", after)):  # ("... Joseph Early Jr. said")
         told = re.search(rf",\s*{SPEECH}\s+((?:[\w'’.-]+\s+){{0,6}})$", before)
         if not (told and re.match(r"\s*(?:[.,;]|$)", after)):
             return False
-    role = told.group(1).split()[-1:]
-    return not (role and re.search(rf"\b{re.escape(_fold(role[0]))}\b", _fold(question)))
+    # the role is the word before the name ("the university's spokesman Mike Hooker") or a title the name run
+    # carries ("Worcester District Attorney Joseph Early Jr." for "Who is the district attorney ...?")
+    role = told.group(1).split()[-1:] + c.text.split()[:-2]
+    asked = {w for w in re.findall(r"[\w'’-]+", question) if w.islower()}  # "district attorney", not a name
+    return not any(_fold(w).strip(".,") in asked for w in role)
 
 
 def _person_like(sentence: str, c: Candidate) -> bool:
@@ -704,6 +715,13 @@ def _person_like(sentence: str, c: Candidate) -> bool:
     words = c.text.split()
     if " and " in c.text or "&" in c.text:  # "Turkey and Iran", "Procter & Gamble": two, or a firm
         return False
+    titled = list(_TITLE.finditer(c.text))  # "Worcester District Attorney Joseph Early Jr": the office is no firm
+    if (
+        titled
+        and _NOT_PERSON.search(c.text[: titled[-1].start()])
+        and not _NOT_PERSON.search(c.text[titled[-1].end() :])
+    ):
+        return len(c.text[titled[-1].end() :].split()) >= 1
     if _NOT_PERSON.search(c.text) or _PLACE_NAME.match(c.text) or any(w.isupper() and len(w) > 1 for w in words):
         return False
     return len(words) >= 2 or bool(_HONORIFIC.search(sentence[: c.start]) or _ACTS.match(sentence, c.end))

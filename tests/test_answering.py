@@ -101,6 +101,12 @@ def test_an_opening_pronoun_is_read_as_the_question_s_name_before_it():
     assert sentence("The weather was cold.").about == ""  # no pronoun: nothing to read
     # after sentences that do not name the question's person, a pronoun is left as it is
     assert sentence("She was found on the beach.").about == ""
+    # someone else spoke in between: the pronoun is theirs ('"...," Early said. He did not say how')
+    doc2 = 'Vanessa Marcotte was killed in August. "We are narrowing it down," Early said. He did not say how.'
+    hit2 = Hit("e#0", "e", doc2, 0, len(doc2), 1.0, title="DNA profile")
+    start = doc2.index("He did not")
+    he = _Sentence(hit=hit2, rank=0, start=start, end=len(doc2), text=doc2[start:])
+    assert _antecedent(_name_phrases("Who killed Vanessa Marcotte?"), he, doc2) == ""
 
 
 def test_names_and_numbers_the_passages_never_mention():
