@@ -715,13 +715,11 @@ def _person_like(sentence: str, c: Candidate) -> bool:
     words = c.text.split()
     if " and " in c.text or "&" in c.text:  # "Turkey and Iran", "Procter & Gamble": two, or a firm
         return False
-    titled = list(_TITLE.finditer(c.text))  # "Worcester District Attorney Joseph Early Jr": the office is no firm
-    if (
-        titled
-        and _NOT_PERSON.search(c.text[: titled[-1].start()])
-        and not _NOT_PERSON.search(c.text[titled[-1].end() :])
-    ):
-        return len(c.text[titled[-1].end() :].split()) >= 1
+    # "Worcester District Attorney Joseph Early Jr": an institution word in the office makes no firm of the person
+    title = list(_TITLE.finditer(c.text))[-1:]
+    name = c.text[title[0].end() :] if title else ""
+    if name.split() and not _NOT_PERSON.search(name) and _NOT_PERSON.search(c.text[: title[0].start()]):
+        return True
     if _NOT_PERSON.search(c.text) or _PLACE_NAME.match(c.text) or any(w.isupper() and len(w) > 1 for w in words):
         return False
     return len(words) >= 2 or bool(_HONORIFIC.search(sentence[: c.start]) or _ACTS.match(sentence, c.end))
