@@ -58,6 +58,7 @@ from .reading import (
     stems,
     typed,
 )
+from .recent import Recent
 from .rerank import get_cross_encoder
 from .retrieval import MAX_QUERY_CHARS, Found, as_filters, load_index, search
 from .store import Location
@@ -217,7 +218,26 @@ def answer_events(
     def deeper() -> Found:
         return search(asked.query, k, index_dir=index_dir, filters=filters, rerank=True, encoder=encoder, now=now)
 
-    yield "answer", extract(q, found, index_dir, deeper=deeper, filters=filters)
+    key = _answer_key(q, found, index_dir, filters)
+    a = ANSWERS.get(key) if key else None
+    if a is None:
+        a = extract(q, found, index_dir, deeper=deeper, filters=filters)
+        if key:
+            ANSWERS.put(key, a)
+    yield "answer", a
+
+
+# Extractive answers already composed: the same question (as read, with its history) over the same found passages
+# of the same build of an index is answered the same, so a question asked again is not read again.
+ANSWERS: Recent[Answer] = Recent(512)
+
+
+def _answer_key(q: Question, found: Found, index_dir: Location | None, filters) -> tuple | None:
+    """What an extractive answer depends on, or None when it cannot be told (an index without build ids)."""
+    build = getattr(load_index(index_dir), "build_dir", None)
+    if build is None:
+        return None
+    return (str(build), q.text, q.query, q.kind, repr(found), repr(as_filters(filters)))
 
 
 def answer(question: str, **options) -> Answer:
@@ -396,9 +416,8 @@ def _from_passages(q: Question, found: Found, index_dir: Location | None) -> Ans
         return _refusal(q, hits, f"{REFUSAL} None of the articles found mentions {_and([n for n, _ in absent])}.")
     # A sentence answers only from an article that names what the question names ("the 2023 earthquake").
     ledes = kind in TYPE_BONUS  # a factoid's answer may be in a best article's opening, outside its passage
-    candidates = [
-        c for c in _sentences(hits, texts, ledes=ledes) if not _missing_names(query, [c.hit], texts[c.hit.doc_id])
-    ]
+    naming = [not _missing_names(query, [h], texts[h.doc_id]) for h in hits]  # once per passage, not per sentence
+    candidates = [c for c in _sentences(hits, texts, ledes=ledes) if naming[c.rank]]
     if not candidates:
         names = [n for n, _ in _absent(query, [])]
         return _refusal(q, hits, f"{REFUSAL} No article found mentions {_and(names)} together.")

@@ -24,6 +24,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from .errors import ModelError, SettingsError
+from .recent import Recent
 
 LOG = logging.getLogger(__name__)
 
@@ -61,6 +62,9 @@ def model_path(model: str) -> Path:
     return path
 
 
+QUERY_CACHE = 1024  # query vectors an encoder keeps
+
+
 class Encoder:
     """Encodes passages and queries with one sentence-transformers model; `TorchEncoder` and `OnnxEncoder`
     are its two backends (each run the model its own way; tokens, plans and progress are shared here).
@@ -78,6 +82,7 @@ class Encoder:
         self.path = model_path(model)
         self.batch_size = batch_size
         self._lock = threading.Lock()
+        self._queries: Recent[np.ndarray] = Recent(QUERY_CACHE)
 
     @functools.cached_property
     def max_tokens(self) -> int:
@@ -119,8 +124,14 @@ class Encoder:
         raise NotImplementedError
 
     def encode_query(self, text: str) -> np.ndarray:
-        """One query vector, shape ``(dimension,)``."""
-        return self.encode_queries([text])[0].astype(np.float32)
+        """One query vector, shape ``(dimension,)`` (read-only). A question asked again is not embedded again: a
+        text embedded alone always gets the same vector, so the last `QUERY_CACHE` are kept."""
+        vector = self._queries.get(text)
+        if vector is None:
+            vector = self.encode_queries([text])[0].astype(np.float32)
+            vector.flags.writeable = False
+            self._queries.put(text, vector)
+        return vector
 
     def plan(self, texts: Sequence[str]) -> list[list[int]]:
         """How a build splits `texts` into model calls: length-sorted groups of `group_size` (indices).

