@@ -373,10 +373,11 @@ def typed(sentence: str, kind: str, question: str) -> list[Candidate]:
         words = [w for w in re.findall(r"\w+", _fold(c.text).replace("'s", "")) if w not in _FILLER]
         if words and all(re.search(rf"\b{re.escape(w)}", asked) for w in words):
             continue  # the question's own words are not its answer
+        # "Philippine President Rodrigo Duterte" is who a question about Duterte is about, not its answer; the last
+        # word is matched as written, so "Park Hyatt Hotel" still answers "In which hotel ...?"
         last = c.text.split()[-1].removesuffix("'s").removesuffix("’s")
         if c.kind == "name" and len(words) > 1 and re.search(rf"\b{re.escape(last)}\b", question):
-            continue  # "Philippine President Rodrigo Duterte" is who a question about Duterte is about, not its answer
-            # (as written: "Park Hyatt Hotel" answers "In which hotel ...?")
+            continue
         if kind == "person" and not _person_like(sentence, c):
             continue  # "UK", "European Council" do not answer "who"
         if kind == "person" and _attributes(sentence, c, question) and not _ASKS_SPEAKER.search(question):

@@ -94,7 +94,6 @@ class ScoringWorker:
 
     def __init__(self, model: CrossEncoder | None = None, *, cache_size: int = 8192):
         self.model = model or CrossEncoder()
-        self.cache_size = cache_size
         self._cache: Recent[float] = Recent(cache_size)
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._lock = threading.Lock()
