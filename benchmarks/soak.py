@@ -1,9 +1,12 @@
 """Load and soak against the running chat app on loopback.
 
-    python benchmarks/soak.py [--clients 50] [--seconds 60] [--questions 1000]
+    python benchmarks/soak.py [--clients 50] [--seconds 60] [--questions 1000] [--cold]
 
-1. `--clients` simultaneous API clients ask dev-set questions for `--seconds`:
-   answers, errors, median and p95 latency.
+1. `--clients` simultaneous API clients ask the starter dev set's 38 questions over and over
+   for `--seconds` (with `--cold`: the news index, each of its 328 dev questions asked once,
+   until they or the seconds run out, so that nothing is answered from a cache):
+   answers, errors, median and p95 latency, and the CPU seconds the app and the load
+   generator used (both share these cores).
 2. One client then asks `--questions` questions in a row; the app's resident memory
    after the first 100 is compared with after the last.
 Serves the starter index as it is (`app.py --no-refresh`). Prints one table.
@@ -12,10 +15,11 @@ Serves the starter index as it is (`app.py --no-refresh`). Prints one table.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
+import os
 import statistics
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -23,7 +27,14 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from cold_start import ROOT, start_app  # noqa: E402
 
-QUESTIONS = [json.loads(line)["question"] for line in (ROOT / "tests/data/starter_dev.jsonl").read_text().splitlines()]
+
+def questions(*files: str) -> list[str]:
+    return [json.loads(line)["question"] for f in files for line in (ROOT / f).read_text().splitlines()]
+
+
+QUESTIONS = questions("tests/data/starter_dev.jsonl")
+NEWS = questions(*(f"benchmarks/news_{name}.jsonl" for name in ("answers", "questions", "time")))
+NEWS_INDEX = ROOT / "benchmarks/out/news-index"
 
 
 def rss_mb(pid: int) -> float:
@@ -33,51 +44,76 @@ def rss_mb(pid: int) -> float:
     raise RuntimeError("no VmRSS")
 
 
-def load(url: str, clients: int, seconds: float) -> dict:
-    from gradio_client import Client
+def cpu_s(pid: int) -> float:
+    """User + system CPU seconds a process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
-    sessions = [Client(url, verbose=False) for _ in range(clients)]
-    latencies, errors, lock = [], [], threading.Lock()
+
+async def ask(client, question: str) -> dict:
+    """One answer through Gradio's REST API: POST the call, then read its event stream to the end."""
+    r = await client.post("gradio_api/call/ask", json={"data": [question, 6, [], "", "", [], "", ""]})
+    r.raise_for_status()
+    r = await client.get(f"gradio_api/call/ask/{r.json()['event_id']}")
+    event, _, data = r.text.strip().split("\n\n")[-1].partition("\ndata: ")  # after any heartbeats
+    if event != "event: complete":
+        raise RuntimeError(r.text[:200])
+    return json.loads(data)[0]
+
+
+async def load(url: str, clients: int, seconds: float, pid: int, cold: bool = False) -> dict:
+    """`clients` concurrent askers in one event loop over plain HTTP (a light client: on these 2 cores, 50
+    gradio_client sessions in threads took more CPU than the app they measured)."""
+    import httpx
+
+    latencies, errors = [], []
     stop_at = time.monotonic() + seconds
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
 
-    def worker(i: int) -> None:
+    fresh = iter(dict.fromkeys(NEWS))  # each once
+
+    async def worker(client, i: int) -> None:
         n = i
         while time.monotonic() < stop_at:
-            q = QUESTIONS[n % len(QUESTIONS)]
+            q = next(fresh, None) if cold else QUESTIONS[n % len(QUESTIONS)]
+            if q is None:
+                return
             n += clients
             t = time.perf_counter()
             try:
-                r = sessions[i].predict(q, api_name="/ask")
+                r = await ask(client, q)
                 ok = "error" not in r and (r["refused"] or r["citations"])
             except Exception as e:  # counted, never raised: this is what we measure
                 ok, r = False, repr(e)
-            with lock:
-                (latencies if ok else errors).append(time.perf_counter() - t if ok else (q, r))
+            (latencies if ok else errors).append(time.perf_counter() - t if ok else (q, r))
 
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(clients)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    app_cpu, own_cpu, began = cpu_s(pid), cpu_s(os.getpid()), time.monotonic()
+    async with httpx.AsyncClient(base_url=url, timeout=300, limits=limits) as client:
+        await asyncio.gather(*(worker(client, i) for i in range(clients)))
+    took = time.monotonic() - began
     latencies.sort()
     return {
         "answers": len(latencies),
+        "seconds": took,
+        "answers_per_s": len(latencies) / took,
         "errors": len(errors),
         "median_s": statistics.median(latencies) if latencies else float("nan"),
         "p95_s": latencies[int(0.95 * (len(latencies) - 1))] if latencies else float("nan"),
+        "app_cpu_s": cpu_s(pid) - app_cpu,
+        "load_generator_cpu_s": cpu_s(os.getpid()) - own_cpu,
         "error_samples": errors[:3],
     }
 
 
-def soak(url: str, pid: int, questions: int) -> dict:
-    from gradio_client import Client
+async def soak(url: str, pid: int, questions: int) -> dict:
+    import httpx
 
-    client = Client(url, verbose=False)
     marks = {}
-    for n in range(1, questions + 1):
-        client.predict(QUESTIONS[n % len(QUESTIONS)], api_name="/ask")
-        if n in (100, questions):
-            marks[n] = rss_mb(pid)
+    async with httpx.AsyncClient(base_url=url, timeout=300) as client:
+        for n in range(1, questions + 1):
+            await ask(client, QUESTIONS[n % len(QUESTIONS)])
+            if n in (100, questions):
+                marks[n] = rss_mb(pid)
     return {
         "rss_after_100_mb": marks[100],
         f"rss_after_{questions}_mb": marks[questions],
@@ -85,18 +121,25 @@ def soak(url: str, pid: int, questions: int) -> dict:
     }
 
 
+async def run(url: str, pid: int, args) -> dict:
+    import httpx
+
+    async with httpx.AsyncClient(base_url=url, timeout=300) as client:
+        await ask(client, "warm up")
+    loaded = await load(url, args.clients, args.seconds, pid, args.cold)
+    return {**loaded, **await soak(url, pid, args.questions)}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--clients", type=int, default=50)
     ap.add_argument("--seconds", type=float, default=60)
     ap.add_argument("--questions", type=int, default=1000)
+    ap.add_argument("--cold", action="store_true", help="the news index, each news dev question asked once")
     args = ap.parse_args()
-    proc, url = start_app("--no-refresh")
+    proc, url = start_app("--no-refresh", *(["--index", str(NEWS_INDEX)] if args.cold else []))
     try:
-        from gradio_client import Client
-
-        Client(url, verbose=False).predict("warm up", api_name="/ask")
-        result = {**load(url, args.clients, args.seconds), **soak(url, proc.pid, args.questions)}
+        result = asyncio.run(run(url, proc.pid, args))
     finally:
         proc.terminate()
         proc.wait()
