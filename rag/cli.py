@@ -216,6 +216,15 @@ def _print_skipped(problems) -> None:
         err.print(f"[yellow]skipped[/yellow] {p}", markup=True)
 
 
+GRADIO_SETTINGS = {
+    "GRADIO_ANALYTICS_ENABLED": "False",  # it sends nothing anywhere
+    # Its queue otherwise keeps the last 10,000 events and, after every answer, summarises them in a pandas
+    # table for a monitoring page this app does not enable: ~17% of the app's time under 50 clients.
+    "GRADIO_ANALYTICS_MAX_EVENTS": "1",
+    "GRADIO_ANALYTICS_CACHE_FREQUENCY": str(2**62),
+}
+
+
 def _quiet_libraries() -> None:
     """rag's own progress lines on stderr; the libraries under it only when something is wrong."""
     logging.getLogger().setLevel(logging.WARNING)
@@ -701,7 +710,8 @@ def serve_command(
       rag serve --index ~/news-index --no-refresh --port 8080
       rag serve --refresh-every 30                # follow the feeds of corpus/feeds.txt
     """
-    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before gradio is imported: it sends nothing anywhere
+    for name, value in GRADIO_SETTINGS.items():  # before gradio is imported
+        os.environ.setdefault(name, value)
     config = _config(
         host=host,
         port=port,

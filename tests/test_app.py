@@ -651,3 +651,19 @@ def test_a_busy_port_is_one_line_and_exit_status_1(starter_index):
     assert len(errors) == 1 and f"port {port}" in errors[0] and "--port" in errors[0] and "RAG_PORT" in errors[0], (
         p.stderr
     )
+
+
+def test_served_queue_does_not_summarise_every_event(monkeypatch):
+    """`rag serve` sets Gradio's analytics knobs: its queue keeps no 10,000-event table to summarise in pandas
+    after every answer (measured at ~17% of the app's time under 50 clients)."""
+    import gradio as gr
+
+    from rag.cli import GRADIO_SETTINGS
+
+    for name, value in GRADIO_SETTINGS.items():
+        monkeypatch.setenv(name, value)
+    queue = gr.Blocks().queue()._queue
+    queue.events_recorded = 10_000
+    record = {"function": "ask", "status": "success", "process_time": 0.1}
+    assert queue.compute_analytics_summary([record]) == {"functions": {}}
+    assert queue.ANALYTICS_MAX_EVENTS == 1
