@@ -65,3 +65,25 @@ def test_a_failing_call_fails_alone(model):
         worker.score("boom", ["x"])
     assert np.array_equal(worker.score(*PAIRS[1]), model.score(*PAIRS[1]))
     assert worker.score("anything", []).shape == (0,)
+
+
+def test_one_calls_pairs_run_on_every_worker_at_once(model):
+    """Pairs of one call are spread over the workers (one per core), which run side by side."""
+    import threading
+
+    both_running = threading.Barrier(2, timeout=30)
+
+    class Meeting:
+        def score(self, question, texts):
+            both_running.wait()  # passes only when a second worker scores a pair at the same time
+            return model.score(question, texts)
+
+    q, texts = PAIRS[0]
+    assert np.array_equal(ScoringWorker(Meeting(), workers=2).score(q, texts[:2]), model.score(q, texts[:2]))
+
+
+def test_the_workers_one_thread_session_scores_as_the_all_cores_one(model):
+    worker = ScoringWorker(workers=2)
+    assert worker.model._threads == 1
+    for q, texts in PAIRS:
+        assert np.array_equal(worker.score(q, texts), model.score(q, texts))
