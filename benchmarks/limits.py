@@ -3,7 +3,8 @@
     python benchmarks/limits.py [--quick]
 
 Runs, one after another on this machine: `encoders.py` (backends side by side),
-`soak.py --clients 50 --seconds 60 --questions 100` (the app under load), and
+`soak.py --clients 50 --seconds 60 --questions 100` (the app under load, on the starter questions
+and, when the news index is built, `--cold` on the news dev questions), and
 `build_memory.py` (peak RSS of a build, a no-change run and 100 new articles at 20,000 and 200,000
 articles; `--quick`: 2,000 and 20,000). Prints the date and machine first; each
 part prints its own table.
@@ -31,6 +32,8 @@ def main() -> None:
         ["soak.py", "--clients", "50", "--seconds", "60", "--questions", "100"],
         ["build_memory.py", "--sizes", *sizes],
     ]
+    if (HERE / "out/news-index/CURRENT").exists():
+        parts.insert(2, [*parts[1], "--cold"])
     for part in parts:
         print(f"\n## {' '.join(part)}", flush=True)
         subprocess.run([sys.executable, str(HERE / part[0]), *part[1:]], check=True)
