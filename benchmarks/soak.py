@@ -9,7 +9,7 @@
    generator used (both share these cores).
 2. One client then asks `--questions` questions in a row; the app's resident memory
    after the first 100 is compared with after the last.
-Serves the starter index as it is (`app.py --no-refresh`). Prints one table.
+Serves the starter index (with `--cold`, the news index) as it is (`app.py --no-refresh`). Prints one table.
 """
 
 from __future__ import annotations
@@ -61,18 +61,14 @@ async def ask(client, question: str) -> dict:
     return json.loads(data)[0]
 
 
-async def load(url: str, clients: int, seconds: float, pid: int, cold: bool = False) -> dict:
+async def load(client, clients: int, seconds: float, pid: int, cold: bool = False) -> dict:
     """`clients` concurrent askers in one event loop over plain HTTP (a light client: on these 2 cores, 50
     gradio_client sessions in threads took more CPU than the app they measured)."""
-    import httpx
-
     latencies, errors = [], []
     stop_at = time.monotonic() + seconds
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-
     fresh = iter(dict.fromkeys(NEWS))  # each once
 
-    async def worker(client, i: int) -> None:
+    async def worker(i: int) -> None:
         n = i
         while time.monotonic() < stop_at:
             q = next(fresh, None) if cold else QUESTIONS[n % len(QUESTIONS)]
@@ -88,8 +84,7 @@ async def load(url: str, clients: int, seconds: float, pid: int, cold: bool = Fa
             (latencies if ok else errors).append(time.perf_counter() - t if ok else (q, r))
 
     app_cpu, own_cpu, began = cpu_s(pid), cpu_s(os.getpid()), time.monotonic()
-    async with httpx.AsyncClient(base_url=url, timeout=300, limits=limits) as client:
-        await asyncio.gather(*(worker(client, i) for i in range(clients)))
+    await asyncio.gather(*(worker(i) for i in range(clients)))
     took = time.monotonic() - began
     latencies.sort()
     return {
@@ -105,15 +100,12 @@ async def load(url: str, clients: int, seconds: float, pid: int, cold: bool = Fa
     }
 
 
-async def soak(url: str, pid: int, questions: int) -> dict:
-    import httpx
-
+async def soak(client, pid: int, questions: int) -> dict:
     marks = {}
-    async with httpx.AsyncClient(base_url=url, timeout=300) as client:
-        for n in range(1, questions + 1):
-            await ask(client, QUESTIONS[n % len(QUESTIONS)])
-            if n in (100, questions):
-                marks[n] = rss_mb(pid)
+    for n in range(1, questions + 1):
+        await ask(client, QUESTIONS[n % len(QUESTIONS)])
+        if n in (100, questions):
+            marks[n] = rss_mb(pid)
     return {
         "rss_after_100_mb": marks[100],
         f"rss_after_{questions}_mb": marks[questions],
@@ -122,12 +114,14 @@ async def soak(url: str, pid: int, questions: int) -> dict:
 
 
 async def run(url: str, pid: int, args) -> dict:
+    """Warm up, the load, then the soak, over one HTTP client with a connection per load client."""
     import httpx
 
-    async with httpx.AsyncClient(base_url=url, timeout=300) as client:
+    limits = httpx.Limits(max_connections=args.clients, max_keepalive_connections=args.clients)
+    async with httpx.AsyncClient(base_url=url, timeout=300, limits=limits) as client:
         await ask(client, "warm up")
-    loaded = await load(url, args.clients, args.seconds, pid, args.cold)
-    return {**loaded, **await soak(url, pid, args.questions)}
+        loaded = await load(client, args.clients, args.seconds, pid, args.cold)
+        return {**loaded, **await soak(client, pid, args.questions)}
 
 
 def main() -> None:

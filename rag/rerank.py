@@ -83,11 +83,6 @@ class CrossEncoder:
         return out
 
 
-def _cores() -> int:
-    """The cores this process may run on (all of them where the OS does not say)."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-
-
 class _Call:
     """One `ScoringWorker.score` call's pairs in flight: filled pair by pair, by whichever worker is free."""
 
@@ -123,7 +118,7 @@ class ScoringWorker:
     """
 
     def __init__(self, model: CrossEncoder | None = None, *, cache_size: int = 8192, workers: int = 0):
-        self.workers = workers or _cores()
+        self.workers = workers or os.cpu_count() or 1  # one per core, as the encoder's sessions (OnnxRunner)
         self.model = model or CrossEncoder(threads=1 if self.workers > 1 else 0)
         self._cache: Recent[float] = Recent(cache_size)
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
