@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import signal
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
@@ -26,7 +26,7 @@ from .spool import Spool
 from .store import Batch, Checkpoint, MilvusLocation, Passages, Progress, Reusable, merge_passages, open_writer
 from .store.ann import check_type
 from .store.manifest import Manifest, describe_change
-from .store.plan import UpdatePlan, failed_files, plan_update
+from .store.plan import UpdatePlan, failed_files
 from .types import BuildReport, Chunk, Document, Problem
 
 CRASH_POINTS = (
@@ -80,10 +80,9 @@ def update_index(
     rather than vanishing). Another model, backend or chunk setting, `options.full`,
     or an unusable old index rebuild everything, and the report says why.
 
-    `docs` may be a stream (`rag.corpus.read_corpus`, whose `problems` fill as it is read): it is read once.
-    What memory holds does not grow with the corpus but for each article's id and hash: fresh articles are
-    chunked into a temporary database as they are read (`Spool`), embedded from there group by group, and
-    handed to the store batch by batch; unchanged ones are never held with their text.
+    `docs` may be a stream (`rag.corpus.read_corpus`, whose `problems` fill as it is read): it is read once,
+    each article noted in a temporary database (`Spool`) beside what the index holds (the plan is their diff);
+    fresh articles are chunked into it, embedded from there and handed to the store batch by batch.
 
     >>> report = update_index(load_corpus("corpus")[0], "index")   # doctest: +SKIP
     """
@@ -99,33 +98,34 @@ def update_index(
         encoder = encoder or get_encoder(options.model, encoder_backend(options, old))
         settings = build_settings(options, encoder)
         reason = _rebuild_reason(options, old, writer, settings, index_type)
-        indexed = writer.indexed() if old else None
+        if old is not None and not reason:
+            spool.hold(writer.indexed())
         reuse = None if options.full else writer.reusable(settings)
         chunker = None if options.ray_address else _chunker(options, encoder, reuse)
-        docs = _read(docs, None if reason else indexed, spool, chunker, progress)
+        _read(docs, spool, chunker, progress)
         problems = list(problems)  # complete now that the stream is read
-        if not docs:
+        if not spool.articles:
             raise CorpusError(
                 f"no article could be read ({len(problems)} problem(s) reported); fix them and run again. "
                 f"The index at {index_dir} was left as it was."
             )
-        plan = plan_update(docs, indexed, failed_files=failed_files(problems), reason=reason)
+        plan = spool.plan(indexed=old is not None, failed_files=failed_files(problems), reason=reason)
         report = dict(
             added=plan.added, changed=plan.changed, removed=plan.removed, problems=problems, full_reason=plan.reason
         )
         if plan.is_noop and writer.is_current(index_type):
             return BuildReport(
-                **report, unchanged=len(plan.unchanged), chunks=old.counts["chunks"], seconds=time.perf_counter() - t0
+                **report, unchanged=plan.unchanged, chunks=old.counts["chunks"], seconds=time.perf_counter() - t0
             )
         checkpoint("chunked")
         if options.ray_address:
-            batches = _on_ray(plan, docs, spool, encoder, options, reuse, progress=progress, checkpoint=checkpoint)
+            batches = _on_ray(plan, spool, encoder, options, reuse, progress=progress, checkpoint=checkpoint)
         else:
             spool.embed(encoder, progress=progress, checkpoint=checkpoint)
-            batches = spool.batches(docs, reuse)
+            batches = spool.batches(reuse)
         chunks, build_id = writer.apply(
             plan,
-            {d.doc_id: d for d in docs},
+            spool.stubs(),
             _then(batches, lambda: checkpoint("embedded")),
             settings=settings,
             index_type=index_type,
@@ -134,7 +134,7 @@ def update_index(
         )
     return BuildReport(
         **report,
-        unchanged=len(plan.unchanged),
+        unchanged=plan.unchanged,
         chunks=chunks,
         embedded=spool.embedded,
         seconds=time.perf_counter() - t0,
@@ -146,21 +146,20 @@ def update_index(
 READ_PROGRESS_EVERY = 1000  # articles between two "reading" progress reports
 
 
-def _read(docs: Iterable[Document], indexed, spool: "Spool", chunker, progress: Progress | None) -> list[Document]:
-    """`docs` read once, each without its text; those the index does not hold at the same content hash
-    (all of them when `indexed` is None: no usable index) go to `spool` whole, chunked by `chunker` (None:
-    not chunked here). Progress ("reading", n, total) has total None until the stream ends."""
-    out = []
+def _read(docs: Iterable[Document], spool: "Spool", chunker, progress: Progress | None) -> None:
+    """`docs` read once into `spool`: noted without their text when the index holds them at the same content
+    hash (as `spool.hold` told it), else whole, chunked by `chunker` (None: not chunked here). Progress
+    ("reading", n, total) has total None until the stream ends."""
     for d in docs:
-        held = indexed.get(d.doc_id) if indexed else None
-        if not (held and held[0] == d.content_hash):
+        held = spool.held_hash(d.doc_id)
+        if held == d.content_hash:
+            spool.note(d)
+        else:
             spool.add(d, chunker(d) if chunker else None, changed=held is not None)
-        out.append(replace(d, text=""))
-        if progress and len(out) % READ_PROGRESS_EVERY == 0:
-            progress("reading", len(out), None)
+        if progress and spool.articles % READ_PROGRESS_EVERY == 0:
+            progress("reading", spool.articles, None)
     if progress:
-        progress("reading", len(out), len(out))
-    return out
+        progress("reading", spool.articles, spool.articles)
 
 
 def _chunker(options: BuildOptions, encoder: Encoder, reuse: Reusable | None):
@@ -212,7 +211,7 @@ def build_settings(options: BuildOptions, encoder: Encoder) -> dict:
     }
 
 
-def _on_ray(plan: UpdatePlan, docs: list[Document], spool: "Spool", encoder, options, reuse, *, progress, checkpoint):
+def _on_ray(plan: UpdatePlan, spool: "Spool", encoder, options, reuse, *, progress, checkpoint):
     """The fresh articles chunked and embedded on the Ray cluster (those `reuse` holds at the same content taken
     from it), as one batch: they and their vectors come back to this process whole."""
     from .distributed import chunk_and_embed as on_ray
@@ -244,7 +243,7 @@ def _on_ray(plan: UpdatePlan, docs: list[Document], spool: "Spool", encoder, opt
         spool.embedded, spool.nodes = len(made), nodes
     if kept:
         made = merge_passages(fresh, made, reuse.passages([d.doc_id for d in fresh if d.doc_id in kept]))
-    return [Batch([by_id.get(d.doc_id, d) for d in docs], made)]
+    return [Batch([by_id.get(d.doc_id, d) for d in spool.stubs()], made)]
 
 
 def kill_at(point: str | None, points: tuple[str, ...] = CRASH_POINTS) -> Checkpoint:

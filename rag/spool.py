@@ -1,7 +1,9 @@
-"""`Spool`: the fresh articles of an update, chunked and embedded on disk rather than in memory.
+"""`Spool`: an update's articles, fresh ones chunked and embedded, on disk rather than in memory.
 
-A build reads the corpus once. Each article the index does not already hold goes here
-as it is read, with its passages (`add`); then all passages are embedded in the order a
+A build reads the corpus once. Every article read is noted here without its text, beside
+what the index holds (`hold`), so that the plan is a diff of two tables
+(`rag.store.plan`); each article the index does not already hold goes here whole as it
+is read, with its passages (`add`); then all passages are embedded in the order a
 one-shot build would embed them (`embed`: the same length-sorted model calls, so the
 same vectors); then the articles come back in reading order, a bounded batch at a time,
 with their passages and vectors (`batches`), for the store to write.
@@ -18,6 +20,7 @@ import os
 import pickle
 import sqlite3
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -25,6 +28,8 @@ import numpy as np
 
 from .chunking import indexed_text
 from .store import Batch, Passages, Reusable, merge_passages
+from .store import plan as planning
+from .store.plan import UpdatePlan
 from .types import Chunk, Document
 
 FRESH_PER_BATCH = 512  # fresh articles handed to the store at a time
@@ -48,16 +53,40 @@ class Spool:
                                     chunk BLOB, embedded TEXT);
                CREATE INDEX chunks_doc ON chunks(doc_seq);"""
         )
+        planning.scratch(self.db)
         self._vectors = tempfile.TemporaryFile(dir=folder)
-        self.docs = self.rows = 0
+        self.docs = self.rows = 0  # fresh articles held, their passages
+        self.articles = 0  # articles read
         self.dim: int | None = None
         self.embedded = 0  # passages embedded
         self.nodes: dict[str, int] = {}  # passages embedded per Ray node (see `rag.build`)
+
+    def hold(self, indexed) -> None:
+        """Note what the index holds: (doc_id, content hash, origin) of each of its articles."""
+        planning.hold(self.db, indexed)
+
+    def held_hash(self, doc_id: str) -> str | None:
+        """The content hash the index holds `doc_id` at (as `hold` noted it), or None."""
+        return planning.held_hash(self.db, doc_id)
+
+    def note(self, doc: Document) -> None:
+        """Note an article read that is not fresh (the index holds it at the same content)."""
+        planning.note(self.db, [(doc.doc_id, doc.content_hash, None, _stub(doc))])
+        self.articles += 1
+
+    def plan(self, *, indexed: bool, failed_files: set[str], reason: str = "") -> UpdatePlan:
+        return planning.plan_update(self.db, indexed=indexed, failed_files=failed_files, reason=reason)
+
+    def stubs(self) -> "Stubs":
+        """Every article read, in reading order, without its text (an iterable that can be iterated again)."""
+        return Stubs(self.db)
 
     def add(self, doc: Document, chunks: list[Chunk] | None, *, changed: bool = False) -> None:
         """Hold `doc` and its passages (None: passages to be taken from `batches`'s `reuse`, not made here); `changed`:
         the index holds another version of it (a one-shot build embeds new articles before changed ones)."""
         seq = self.docs
+        planning.note(self.db, [(doc.doc_id, doc.content_hash, seq, _stub(doc))])
+        self.articles += 1
         self.db.execute(
             "INSERT INTO docs VALUES (?, ?, ?, ?)", (seq, doc.doc_id, chunks is not None, pickle.dumps(doc, protocol=5))
         )
@@ -77,27 +106,24 @@ class Spool:
     def embed(self, encoder, *, progress=None, checkpoint: Callable[[str], None] = lambda name: None) -> None:
         """Embed every held passage: new articles' first, then changed ones', each in reading order, sorted by
         length and cut into model calls exactly as `Encoder.encode_documents` cuts them for all at once."""
-        rows = self.db.execute("SELECT row, length FROM chunks ORDER BY changed, row").fetchall()
-        rows.sort(key=lambda r: r[1])  # stable: ties keep the embedding order, as the encoder's own sort
-        order = [r for r, _ in rows]
-        del rows
+        total = self.rows
         if progress:
-            progress("embedding", 0, len(order))
+            progress("embedding", 0, total)
         step = STEP_CALLS * _call_size(encoder)
-        for lo in range(0, len(order), step):
-            rows = order[lo : lo + step]
-            texts = dict(
-                self.db.execute(f"SELECT row, embedded FROM chunks WHERE row IN ({','.join('?' * len(rows))})", rows)
-            )
+        # by length, ties in embedding order (changed, then row): the encoder's own stable sort, done by SQLite
+        order = self.db.execute("SELECT row, embedded FROM chunks ORDER BY length, changed, row")
+        lo = 0
+        while rows := order.fetchmany(step):
 
             def done(n: int, base: int = lo) -> None:
                 checkpoint("embedding")
                 if progress:
-                    progress("embedding", min(len(order), base + n), len(order))
+                    progress("embedding", min(total, base + n), total)
 
-            vectors = encoder.encode_documents([texts[r] for r in rows], progress=_counted(done))
-            self._write(rows, vectors)
-        self.embedded = len(order)
+            vectors = encoder.encode_documents([t for _, t in rows], progress=_counted(done))
+            self._write([r for r, _ in rows], vectors)
+            lo += len(rows)
+        self.embedded = total
 
     def _write(self, rows: list[int], vectors: np.ndarray) -> None:
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
@@ -112,22 +138,21 @@ class Spool:
         data = os.pread(self._vectors.fileno(), n * size, first * size)
         return np.frombuffer(data, dtype=np.float32).reshape(n, self.dim)
 
-    def batches(self, docs: list[Document], reuse: Reusable | None = None) -> Iterator[Batch]:
-        """`docs` (every article read, in reading order, without text) as `Batch`es of up to `FRESH_PER_BATCH`
-        fresh articles and `ARTICLES_PER_BATCH` articles in all: the held ones whole, with their passages and
-        vectors (from `reuse` for those not embedded here), the others as they are."""
-        held = self.db.execute("SELECT seq, doc_id, chunked, doc FROM docs ORDER BY seq")
-        pending = held.fetchone()
+    def batches(self, reuse: Reusable | None = None) -> Iterator[Batch]:
+        """Every article read, in reading order, as `Batch`es of up to `FRESH_PER_BATCH` fresh articles and
+        `ARTICLES_PER_BATCH` articles in all: the fresh ones whole, with their passages and vectors (from `reuse`
+        for those not embedded here), the others without their text."""
         window: list[Document] = []
         fresh: list[tuple[int, bool, Document]] = []
-        for d in docs:
-            if pending is not None and pending[1] == d.doc_id:
-                doc = pickle.loads(pending[3])
+        for stub, seq, chunked, blob in self.db.execute(
+            "SELECT r.stub, d.seq, d.chunked, d.doc FROM read r LEFT JOIN docs d ON d.seq = r.fresh ORDER BY r.seq"
+        ):
+            if seq is not None:
+                doc = pickle.loads(blob)
                 window.append(doc)
-                fresh.append((pending[0], bool(pending[2]), doc))
-                pending = held.fetchone()
+                fresh.append((seq, bool(chunked), doc))
             else:
-                window.append(d)
+                window.append(pickle.loads(stub))
             if len(fresh) == FRESH_PER_BATCH or len(window) == ARTICLES_PER_BATCH:
                 yield Batch(window, self._passages(fresh, reuse))
                 window, fresh = [], []
@@ -163,6 +188,21 @@ class Spool:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+class Stubs:
+    """The articles a spool noted, in reading order, without their text: iterated from its database each time."""
+
+    def __init__(self, db: sqlite3.Connection):
+        self.db = db
+
+    def __iter__(self) -> Iterator[Document]:
+        for (blob,) in self.db.execute("SELECT stub FROM read ORDER BY seq"):
+            yield pickle.loads(blob)
+
+
+def _stub(doc: Document) -> bytes:
+    return pickle.dumps(replace(doc, text=""), protocol=5)
 
 
 def _call_size(encoder) -> int:

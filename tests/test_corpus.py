@@ -135,7 +135,7 @@ def test_bad_rows_are_reported_with_line_numbers(tmp_path):
     assert set(got) == {"d.jsonl:2", "d.jsonl:3", "d.jsonl:4", "d.jsonl:5"}
     assert "no text" in got["d.jsonl:2"]
     assert "not valid JSON" in got["d.jsonl:3"]
-    assert "duplicate id '1' (first in d.jsonl:1)" in got["d.jsonl:5"]
+    assert "duplicate id '1' (an article read before it has the same id)" in got["d.jsonl:5"]
 
 
 def test_duplicate_ids_across_files(tmp_path):

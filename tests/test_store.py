@@ -3,6 +3,8 @@ and the update plan both follow, by properties."""
 
 from __future__ import annotations
 
+import sqlite3
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -10,9 +12,8 @@ from hypothesis import strategies as st
 from rag.build import BuildOptions, update_index
 from rag.corpus import load_corpus
 from rag.retrieval import clear_cache, load_index
-from rag.store import open_store
-from rag.store.plan import plan_update
-from rag.types import Document, Filters, Problem
+from rag.store import open_store, plan
+from rag.types import Filters, Problem
 
 from .conftest import write_article
 
@@ -114,31 +115,36 @@ hashes = st.sampled_from(["h1", "h2", "h3"])
 files = st.sampled_from(["a.txt", "b.jsonl:3", "b.jsonl:9", "c.csv:2"])
 
 
+def plan_of(read: dict, indexed: dict | None, **kw):
+    db = plan.scratch(sqlite3.connect(":memory:"))
+    plan.note(db, read.items())
+    plan.hold(db, ((i, h, origin) for i, (h, origin) in (indexed or {}).items()))
+    return plan.plan_update(db, indexed=indexed is not None, **kw)
+
+
 @given(
     read=st.dictionaries(ids, hashes, max_size=8),
     indexed=st.dictionaries(ids, st.tuples(hashes, files), max_size=8),
     failed=st.sets(st.sampled_from(["a.txt", "b.jsonl", "c.csv"]), max_size=3),
 )
 def test_plan_puts_every_article_in_exactly_one_place(read, indexed, failed):
-    docs = [Document(i, "text", content_hash=h) for i, h in read.items()]
-    plan = plan_update(docs, indexed, failed_files=failed)
-    groups = [plan.added, plan.changed, plan.unchanged]
+    p = plan_of(read, indexed, failed_files=failed)
     for i in read:  # every article read lands in exactly one of added / changed / unchanged
-        assert sum(i in g for g in groups) == 1
-    assert sorted(plan.added) == sorted(i for i in read if i not in indexed)
-    assert sorted(plan.changed) == sorted(i for i in read if i in indexed and indexed[i][0] != read[i])
-    assert not set(plan.removed) & set(read) and not set(plan.kept) & set(read)
-    assert sorted(plan.removed + plan.kept) == sorted(i for i in indexed if i not in read)
-    assert all(indexed[i][1].split(":")[0] in failed for i in plan.kept)  # kept only because its file failed
-    assert all(indexed[i][1].split(":")[0] not in failed for i in plan.removed)
-    assert plan.reason == "" and plan.is_noop == (not plan.added and not plan.changed and not plan.removed)
+        assert (i in p.added) + (i in p.changed) + (i in indexed and indexed[i][0] == read[i]) == 1
+    assert p.added == [i for i in read if i not in indexed]  # in reading order
+    assert p.changed == [i for i in read if i in indexed and indexed[i][0] != read[i]]
+    assert p.unchanged == sum(i in indexed and indexed[i][0] == read[i] for i in read)
+    assert not set(p.removed) & set(read) and not set(p.kept) & set(read)
+    assert sorted(p.removed + p.kept) == sorted(i for i in indexed if i not in read)
+    assert all(indexed[i][1].split(":")[0] in failed for i in p.kept)  # kept only because its file failed
+    assert all(indexed[i][1].split(":")[0] not in failed for i in p.removed)
+    assert p.reason == "" and p.is_noop == (not p.added and not p.changed and not p.removed)
 
 
 @given(
     read=st.dictionaries(ids, hashes, max_size=8), indexed=st.dictionaries(ids, st.tuples(hashes, files), max_size=8)
 )
 def test_a_full_rebuild_plans_every_article_anew(read, indexed):
-    docs = [Document(i, "text", content_hash=h) for i, h in read.items()]
-    plan = plan_update(docs, indexed, failed_files={"a.txt"}, reason="settings changed")
-    assert plan.added == list(read) and plan.changed == plan.removed == plan.kept == plan.unchanged == []
-    assert plan.reason == "settings changed" and plan_update(docs, None, failed_files=set()).reason == "new index"
+    p = plan_of(read, indexed, failed_files={"a.txt"}, reason="settings changed")
+    assert p.added == list(read) and p.changed == p.removed == p.kept == [] and p.unchanged == 0
+    assert p.reason == "settings changed" and plan_of(read, None, failed_files=set()).reason == "new index"

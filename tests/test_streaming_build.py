@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import filecmp
 import hashlib
+import json
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -64,12 +65,49 @@ def test_the_keyword_index_built_word_range_by_range_is_bm25s_own(starter_index,
     texts += ["", "NATO NATO NATO NATO", "the of and", texts[0]]  # empty, repeated words, only stop words, a twin
     _bm25s_one_shot(texts, tmp_path / "bm25s")
     monkeypatch.setattr(rag.store.lexical, "PAIRS_PER_PASS", 7)  # many ranges; a frequent word alone exceeds one
+    monkeypatch.setattr(rag.store.lexical, "WORDS_REMEMBERED", 5)  # spellings forgotten every few passages
     rag.store.lexical.build(iter(texts), tmp_path / "streamed")
     names = sorted(p.name for p in (tmp_path / "bm25s").iterdir())
     assert names == sorted(p.name for p in (tmp_path / "streamed").iterdir())
     _, mismatch, errors = filecmp.cmpfiles(tmp_path / "bm25s", tmp_path / "streamed", names, shallow=False)
     assert mismatch == [] and errors == []
     assert rag.store.lexical.Lexical(tmp_path / "streamed").search("NATO summit", 5)  # and it is searchable
+
+
+def test_ivf_cells_trained_holding_only_the_sample_are_faiss_own(monkeypatch):
+    import faiss
+
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((3000, 16)).astype(np.float32)
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    monkeypatch.setattr(ann, "RESIDUAL_ROWS", 700)  # residual ranges gathered over several batches
+    theirs, ours = (faiss.index_factory(16, "IVF40,SQ8", faiss.METRIC_INNER_PRODUCT) for _ in range(2))
+    theirs.train(x)
+    ann.train_ivf(ours, x)
+    for index in (theirs, ours):
+        index.add(x)
+    assert faiss.serialize_index(ours).tobytes() == faiss.serialize_index(theirs).tobytes()
+
+
+def test_a_build_that_listed_its_hashes_in_the_manifest_updates_without_re_embedding(corpus_dir, tmp_path):
+    """Builds before this version listed every article's hash in manifest.json (now: the docs table only)."""
+    from .conftest import FakeEmbedder
+
+    index = tmp_path / "index"
+    update_index(load_corpus(corpus_dir)[0], index, encoder=FakeEmbedder())
+    store = FaissStore.load(index)
+    path = store.build_dir / "manifest.json"
+    manifest = json.loads(path.read_text())
+    manifest["documents"] = {d: h for d, h in store.hashes.items() if d.startswith("nato-united")}
+    path.write_text(json.dumps(manifest))
+    report = update_index(load_corpus(corpus_dir)[0], index, encoder=FakeEmbedder())
+    # the article the manifest listed is held; the other, never listed, was not complete in that build
+    assert (report.unchanged, report.added, report.embedded > 0) == (
+        1,
+        ["nato-future-amid-us-election-uncertainty"],
+        True,
+    )
+    assert json.loads((FaissStore.load(index).build_dir / "manifest.json").read_text())["documents"] == {}
 
 
 def test_an_ivf_index_reuses_its_cells_without_reading_the_old_vectors(tmp_path):

@@ -31,7 +31,8 @@ AUTO_THRESHOLD = 100_000  # passages; flat search over more takes longer than em
 HNSW_M = 32
 HNSW_EF_CONSTRUCTION = 80
 HNSW_EF_SEARCH = 96
-TRAIN_PER_CELL = 64  # k-means training sample: this many vectors per cell (faiss advises 30–256)
+TRAIN_PER_CELL = 39  # k-means training sample: this many vectors per cell (faiss's own floor; it advises 30–256)
+RESIDUAL_ROWS = 16_384  # training vectors whose residuals are held at a time
 
 
 def check_type(kind: str) -> str:
@@ -124,7 +125,7 @@ def _build(vectors, kind: str, previous, previous_params: dict | None):
             if n > nlist * TRAIN_PER_CELL:
                 rng = np.random.default_rng(0)
                 rows = np.sort(rng.choice(n, nlist * TRAIN_PER_CELL, replace=False))
-            index.train(vectors.take(rows))
+            train_ivf(index, vectors.take(rows))
             params["trained_on"] = n
         params.update(nlist=nlist, nprobe=ivf_probes(nlist))
     else:  # hnsw-sq8: trained on every vector, so they are all read at once
@@ -136,6 +137,30 @@ def _build(vectors, kind: str, previous, previous_params: dict | None):
         for batch in vectors.batches():
             index.add(batch)
     return index, {"type": concrete, **params}
+
+
+def train_ivf(index, x: np.ndarray) -> None:
+    """Train an empty IVF-SQ8 `index` on `x` as ``index.train(x)`` does (the same k-means, then the 8-bit
+    quantizer's per-dimension range of the residuals), holding only `x`: faiss's own training also holds all
+    the residuals and their transpose, three times the sample."""
+    import faiss
+
+    ivf = faiss.extract_index_ivf(index)
+    quantizer = ivf.quantizer
+    quantizer.reset()
+    faiss.Clustering(ivf.d, ivf.nlist, ivf.cp).train(x, quantizer)
+    quantizer.is_trained = True
+    centroids = quantizer.reconstruct_n(0, ivf.nlist)
+    lo = np.full(ivf.d, np.inf, dtype=np.float32)
+    hi = np.full(ivf.d, -np.inf, dtype=np.float32)
+    for start in range(0, len(x), RESIDUAL_ROWS):
+        batch = x[start : start + RESIDUAL_ROWS]
+        _, cell = quantizer.search(batch, 1)
+        residuals = batch - centroids[cell[:, 0]]
+        lo, hi = np.minimum(lo, residuals.min(axis=0)), np.maximum(hi, residuals.max(axis=0))
+    sq = faiss.downcast_index(index).sq
+    faiss.copy_array_to_vector(np.concatenate([lo, hi - lo]).astype(np.float32), sq.trained)
+    index.is_trained = True
 
 
 def _trained_like(previous):

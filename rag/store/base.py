@@ -114,8 +114,8 @@ class Writer(Protocol):
     manifest: Manifest | None  # what the index holds now; None when there is none (or it is unusable)
     unusable: str  # why an existing index could not be read ("" when it could, or there is none)
 
-    def indexed(self) -> dict[str, tuple[str, str]]:
-        """doc_id → (content hash, origin) of every article the index holds completely."""
+    def indexed(self) -> Iterable[tuple[str, str, str]]:
+        """(doc_id, content hash, origin) of every article the index holds completely, as a stream."""
 
     def rebuild_reason(self, settings: dict, index_type: str) -> str:
         """A reason of this store's own to rebuild everything (e.g. Milvus re-indexes for a new index type), or ""."""
@@ -129,7 +129,7 @@ class Writer(Protocol):
     def apply(
         self,
         plan: UpdatePlan,
-        docs: dict[str, Document],
+        docs: Iterable[Document],
         batches: Iterable[Batch],
         *,
         settings: dict,
@@ -138,8 +138,8 @@ class Writer(Protocol):
         progress: Progress | None,
     ) -> tuple[int, str]:
         """Write the update: `batches` (read once, as they are embedded) hold every article read, in reading
-        order, with the passages and vectors of `plan.fresh`; `docs` the same articles by id, without their
-        text. Returns (passages now, build id)."""
+        order, with the passages and vectors of `plan.fresh`; `docs` the same articles, without their text (it
+        may be iterated more than once). Returns (passages now, build id)."""
 
     def close(self) -> None: ...
 

@@ -286,7 +286,19 @@ class FaissStore:
 
     @property
     def hashes(self) -> dict[str, str]:
-        return self.manifest.documents
+        return {doc_id: h for doc_id, h, _ in self.held()}
+
+    def held(self) -> Iterator[tuple[str, str, str]]:
+        """(doc_id, content hash, origin) of every article this build holds, read from its tables as a stream."""
+        recorded = self.manifest.documents  # builds before hashes were read from the tables listed them here
+        with self._db_lock:
+            rows = self._db.execute("SELECT doc_id, hash, origin FROM docs").fetchmany
+            while batch := rows(4096):
+                for d, h, o in batch:
+                    if not recorded:
+                        yield d, h or "", o or ""
+                    elif d in recorded:
+                        yield d, recorded[d] or h or "", o or ""
 
     def passages(self, doc_ids: list[str]) -> Passages:
         """The stored passages and vectors of `doc_ids` (a Milvus store made from this folder reuses them)."""
@@ -296,14 +308,6 @@ class FaissStore:
         return Passages(chunks, np.asarray(self._vectors[rows], dtype=np.float32) if rows else None)
 
     # --- what an update copies from the build it replaces ------------------------------
-
-    def spans(self) -> dict[str, tuple[int, int]]:
-        """doc_id → (first row, passages) of every article (an article's passages are consecutive rows)."""
-        with self._db_lock:
-            return {
-                d: (first, n)
-                for d, first, n in self._db.execute("SELECT doc_id, min(row), count(*) FROM chunks GROUP BY doc_id")
-            }
 
     def stubs(self, doc_ids: list[str]) -> list[Document]:
         """The stored `doc_ids`, without their text (an update copies that within SQLite)."""
@@ -363,13 +367,8 @@ class FaissWriter:
             self.old, self.unusable = None, f"the existing index is unusable ({e}); rebuilding it"
         self.manifest = self.old.manifest if self.old else None
 
-    def indexed(self) -> dict[str, tuple[str, str]]:
-        if self.old is None:
-            return {}
-        hashes = self.old.manifest.documents  # the tables' own hash column, where it is filled, is the same
-        with self.old._db_lock:
-            rows = self.old._db.execute("SELECT doc_id, hash, origin FROM docs")
-            return {d: (hashes.get(d) or h or "", o or "") for d, h, o in rows if d in hashes}
+    def indexed(self) -> Iterator[tuple[str, str, str]]:
+        return self.old.held() if self.old is not None else iter(())
 
     def rebuild_reason(self, settings: dict, index_type: str) -> str:
         return ""  # a new index type is built from the stored vectors: nothing is re-embedded
@@ -428,8 +427,8 @@ _SCHEMA = """
 class NewBuild:
     """A build being written into ``build-….tmp``, batch by batch: articles and passages into SQLite, vectors
     appended to ``vectors.npy`` (row i = passage i, each article's passages consecutive). Articles of a batch
-    that are not fresh are copied from `old`, the build it replaces. Memory holds one batch, the articles' ids
-    and hashes, and the dated headlines (for the manifest), whatever the corpus size."""
+    that are not fresh are copied from `old`, the build it replaces. Memory holds one batch and the newest dated
+    headlines (for the manifest), whatever the corpus size."""
 
     def __init__(self, index_dir: Path, old: "FaissStore | None"):
         stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
@@ -439,13 +438,12 @@ class NewBuild:
         self.db = sqlite3.connect(self.tmp / "meta.sqlite")
         with self.db:
             self.db.executescript(_SCHEMA)
-        self.spans, self.old_vectors = {}, None
+        self.old_vectors = None
         if old is not None:
             self.db.execute("ATTACH DATABASE ? AS old", (str(old.build_dir / "meta.sqlite"),))
-            self.spans, self.old_vectors = old.spans(), VectorFile(old.build_dir / "vectors.npy")
+            self.old_vectors = VectorFile(old.build_dir / "vectors.npy")
         self.vectors = VectorWriter(self.tmp / "vectors.npy")
-        self.rows, self.dim = 0, 0
-        self.hashes: dict[str, str] = {}
+        self.rows, self.dim, self.documents = 0, 0, 0
         self.headlines: dict[str, Document] = {}  # dated articles, newest kept (`newest_headlines` picks from them)
         self.db.execute("BEGIN")
 
@@ -465,8 +463,8 @@ class NewBuild:
                     vectors.append(fresh.vectors[at[d.doc_id] : at[d.doc_id] + len(cs)])
                 n = len(cs)
             else:  # an article read from another place keeps its passages, and says where it is now
-                first, n = self.spans.get(d.doc_id, (0, 0))
-                copied.append((d.origin, d.doc_id, first, self.rows))
+                first, n = self._span(d.doc_id)
+                copied.append((d.origin, d.content_hash, d.doc_id, first, self.rows))
                 if n:
                     vectors.append(self.old_vectors.read(first, first + n))
             self.rows += n
@@ -482,20 +480,27 @@ class NewBuild:
         )
         if copied:
             self.db.executemany(
-                "INSERT INTO docs SELECT doc_id, title, source, published, url, ?, hash, text FROM old.docs "
+                "INSERT INTO docs SELECT doc_id, title, source, published, url, ?, ?, text FROM old.docs "
                 "WHERE doc_id = ?",
-                ((origin, doc_id) for origin, doc_id, _, _ in copied),
+                ((origin, content_hash, doc_id) for origin, content_hash, doc_id, _, _ in copied),
             )
             self.db.executemany(
                 "INSERT INTO chunks SELECT row - ? + ?, chunk_id, doc_id, start, end, n_tokens, text "
                 "FROM old.chunks WHERE doc_id = ?",
-                ((first, row, doc_id) for _, doc_id, first, row in copied),
+                ((first, row, doc_id) for _, _, doc_id, first, row in copied),
             )
         if vectors:
             self.vectors.append(np.concatenate(vectors))
 
+    def _span(self, doc_id: str) -> tuple[int, int]:
+        """(first row, passages) of `doc_id` in the old build (an article's passages are consecutive rows)."""
+        if self.old_vectors is None:
+            return 0, 0
+        first, n = self.db.execute("SELECT min(row), count(*) FROM old.chunks WHERE doc_id = ?", (doc_id,)).fetchone()
+        return (first or 0), n
+
     def _remember(self, d: Document) -> None:
-        self.hashes[d.doc_id] = d.content_hash
+        self.documents += 1
         if d.title and d.published:
             self.headlines[d.doc_id] = Document(d.doc_id, "", d.title, d.source, d.published)
             if len(self.headlines) > 4 * HEADLINES_HELD:  # the newest only (a stable sort: ties keep reading order)
@@ -524,7 +529,7 @@ def write_build(
     index_dir: Path, manifest: Manifest, batches, *, index_type: str = "auto", checkpoint=lambda name: None
 ) -> str:
     """Write a complete build of new articles (`batches`: `Batch`es whose articles are all fresh) and swap it
-    in; its id. The manifest's counts, hashes, headlines and dimension are the build's own (`finish_build`)."""
+    in; its id. The manifest's counts, headlines and dimension are the build's own (`finish_build`)."""
     t0 = time.perf_counter()
     with NewBuild(index_dir, None) as build:
         for batch in batches:
@@ -543,7 +548,8 @@ def finish_build(
     t0: float | None = None,
 ) -> str:
     """Index a written build's vectors and passages, record it in its manifest (what the build holds: its
-    dimension, counts, hashes and newest headlines, besides the indexes and files) and swap it in; its id.
+    dimension, counts and newest headlines, besides the indexes and files) and swap it in; its id. The
+    articles' content hashes are in its ``docs`` table, not the manifest (which stays small).
 
     `previous` is the last build's (faiss index, vector index entry): its trained IVF cells are reused
     while they fit. `checkpoint(name)` is called after each step (the crash tests kill the process there).
@@ -556,6 +562,7 @@ def finish_build(
         vector_index, entry = ann.build(vectors, index_type, previous=previous[0], previous_params=previous[1])
     faiss.write_index(vector_index, str(tmp / "faiss.index"))
     del vector_index
+    _give_back_freed_memory()  # the index's many small cell arrays leave the heap fragmented, not returned
     checkpoint("faiss")
 
     from .lexical import build as build_lexical
@@ -565,8 +572,8 @@ def finish_build(
 
     manifest = manifest.replace(
         dimension=build.dim,
-        counts={"documents": len(build.hashes), "chunks": build.rows},
-        documents=build.hashes,
+        counts={"documents": build.documents, "chunks": build.rows},
+        documents={},
         headlines=newest_headlines(build.headlines.values()),
         vector_index={**entry, "requested": index_type},
         files={name: (tmp / name).stat().st_size for name in FILES},
@@ -590,6 +597,16 @@ def finish_build(
     _remove_old_builds(index_dir, keep={build_id})
     LOG.debug("index %s now serves %s", index_dir, build_id)
     return build_id
+
+
+def _give_back_freed_memory() -> None:
+    """Return the C heap's free pages to the OS (glibc keeps them otherwise); a no-op where that is not glibc."""
+    import ctypes
+
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
 
 
 def _indexed_texts(path: Path) -> Iterator[str]:

@@ -50,14 +50,15 @@ def build(texts: Iterable[str], folder: Path) -> None:
     made, counting in how many passages each word occurs; a pass over them scores each passage with
     bm25s's own formulas into a second file of (word, passage, score); and the score matrix is written
     word range by word range, each range holding at most `PAIRS_PER_PASS` scores. Memory holds the
-    vocabulary, one number per passage (its length) and one range.
+    vocabulary (its stems: the tokenizer's caches of spellings are bounded, `_forgetting`), one number per
+    passage (its length) and one range.
     """
     bm25s = _bm25s()
     tokenizer = bm25s.tokenization.Tokenizer(stopwords="en", stemmer=_stemmer())
     retriever = bm25s.BM25()
     with tempfile.TemporaryFile() as ids_file, tempfile.TemporaryFile() as pairs_file:
         lengths, counted = array.array("q"), np.zeros(0, dtype=np.int64)  # counted[w]: passages holding word w
-        for ids in tokenizer.streaming_tokenize(texts, update_vocab=True):
+        for ids in tokenizer.streaming_tokenize(_forgetting(tokenizer, texts), update_vocab=True):
             ids_file.write(array.array("i", ids).tobytes())
             lengths.append(len(ids))
             words = np.unique(np.asarray(ids, dtype=np.int64))
@@ -92,6 +93,25 @@ def build(texts: Iterable[str], folder: Path) -> None:
                 order = np.argsort(words, kind="stable")  # by word, then (stable) by passage, as bm25s sorts
                 data.write(scores[order])
                 indices.write(rows[order])
+
+
+WORDS_REMEMBERED = 50_000  # spellings the tokenizer keeps (word → stem, word → id) before it forgets them
+
+
+def _forgetting(tokenizer, texts: Iterable[str]) -> Iterator[str]:
+    """`texts`, the tokenizer's spelling caches cleared between two of them whenever they exceed `WORDS_REMEMBERED`.
+
+    With a stemmer, bm25s keeps three maps of every distinct word (word → stem, word → id, stem → id) and
+    numbers stems by the last alone, so the first two are caches: forgotten, a word is stemmed again and
+    finds its stem's id; the ids, and so the index, are the same. The vocabulary (stem → id) is the index's."""
+    for text in texts:
+        if len(tokenizer.word_to_id) > WORDS_REMEMBERED:
+            empty = tokenizer.word_to_id.get("")
+            tokenizer.word_to_id.clear()
+            tokenizer.word_to_stem.clear()
+            if empty is not None:  # the id of an empty passage, set once when tokenizing starts
+                tokenizer.word_to_id[""], tokenizer.word_to_stem[""] = empty, ""
+        yield text
 
 
 PAIRS_PER_PASS = 1_000_000  # scores of one word range held at once, and read at once (12 bytes each)

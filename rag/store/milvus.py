@@ -437,9 +437,9 @@ class MilvusWriter:
         self.unusable = ""
         self.manifest = self.store.read_manifest()
 
-    def indexed(self) -> dict[str, tuple[str, str]]:
+    def indexed(self) -> list[tuple[str, str, str]]:
         with self.store.errors("reading what the index holds"):
-            return self.store.hashes()
+            return [(doc_id, h, origin) for doc_id, (h, origin) in self.store.hashes().items()]
 
     def rebuild_reason(self, settings: dict, index_type: str) -> str:
         old = self.manifest
@@ -513,8 +513,8 @@ class MilvusWriter:
                 if fresh.vectors is not None
                 else (self.manifest.dimension if self.manifest else None),
                 vector_index={"type": INDEX_TYPES[concrete], "concrete": concrete, "requested": index_type},
-                sources=sorted({d.source for d in docs.values() if d.source} | old_sources, key=str.casefold),
-                headlines=newest_headlines(docs.values()),
+                sources=sorted({d.source for d in docs if d.source} | old_sources, key=str.casefold),
+                headlines=newest_headlines(docs),
             )
             store.write_manifest(manifest)
             store.flush()

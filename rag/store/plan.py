@@ -1,20 +1,31 @@
-"""What an update must do: the pure diff between the articles read and the articles indexed.
+"""What an update must do: the diff between the articles read and the articles indexed.
 
-Both stores run the same plan (`rag.build.update_index`); neither decides it.
+Both stores run the same plan (`rag.build.update_index`); neither decides it. The two
+sides are tables of a scratch SQLite database (the build's `rag.spool.Spool`), so that
+a corpus of any size is compared without holding its ids in memory: ``read`` (the
+articles read, in reading order) and ``indexed`` (what the index holds).
 
->>> from rag.types import Document
->>> docs = [Document("a", "text", content_hash="1"), Document("b", "new", content_hash="2")]
->>> p = plan_update(docs, {"a": ("1", "a.txt"), "c": ("3", "c.txt")}, failed_files=set())
+>>> import sqlite3
+>>> db = scratch(sqlite3.connect(":memory:"))
+>>> note(db, [("a", "1"), ("b", "2")]); hold(db, [("a", "1", "a.txt"), ("c", "3", "c.txt")])
+>>> p = plan_update(db, indexed=True, failed_files=set())
 >>> (p.added, p.changed, p.unchanged, p.removed, p.kept)
-(['b'], [], ['a'], ['c'], [])
+(['b'], [], 1, ['c'], [])
 """
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping, Sequence
+from typing import Iterable
 
-from ..types import Document, Problem
+from ..types import Problem
+
+TABLES = """
+    CREATE TABLE read (seq INTEGER PRIMARY KEY, doc_id TEXT, hash TEXT, fresh INTEGER, stub BLOB);
+    CREATE INDEX read_id ON read(doc_id);
+    CREATE TABLE indexed (doc_id TEXT PRIMARY KEY, hash TEXT, origin TEXT);
+"""
 
 
 @dataclass(frozen=True)
@@ -23,7 +34,7 @@ class UpdatePlan:
 
     added: list[str] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)
-    unchanged: list[str] = field(default_factory=list)
+    unchanged: int = 0  # how many are indexed at the same content hash
     removed: list[str] = field(default_factory=list)
     kept: list[str] = field(
         default_factory=list
@@ -40,24 +51,58 @@ class UpdatePlan:
         return not (self.reason or self.added or self.changed or self.removed)
 
 
-def plan_update(
-    docs: Sequence[Document], indexed: Mapping[str, tuple[str, str]] | None, *, failed_files: set[str], reason: str = ""
-) -> UpdatePlan:
-    """The plan that brings an index holding `indexed` (doc_id → (content hash, origin)) in line with `docs`.
+def scratch(db: sqlite3.Connection) -> sqlite3.Connection:
+    """`db` with the plan's two tables made."""
+    db.executescript(TABLES)
+    return db
 
-    An indexed article missing from `docs` is removed, unless its origin's file is in
+
+def note(db: sqlite3.Connection, rows: Iterable[tuple]) -> None:
+    """Articles read, in reading order: (doc_id, content hash[, fresh, stub])."""
+    db.executemany("INSERT INTO read (doc_id, hash, fresh, stub) VALUES (?, ?, ?, ?)", (_four(r) for r in rows))
+
+
+def _four(row: tuple) -> tuple:
+    return (*row, *(None,) * (4 - len(row)))
+
+
+def hold(db: sqlite3.Connection, rows: Iterable[tuple[str, str, str]]) -> None:
+    """What the index holds: (doc_id, content hash, origin) of every article it holds completely."""
+    db.executemany("INSERT OR REPLACE INTO indexed VALUES (?, ?, ?)", rows)
+
+
+def held_hash(db: sqlite3.Connection, doc_id: str) -> str | None:
+    """The content hash the index holds `doc_id` at, or None."""
+    row = db.execute("SELECT hash FROM indexed WHERE doc_id = ?", (doc_id,)).fetchone()
+    return row[0] if row else None
+
+
+def plan_update(db: sqlite3.Connection, *, indexed: bool, failed_files: set[str], reason: str = "") -> UpdatePlan:
+    """The plan that brings an index holding the ``indexed`` table (`indexed` False: no usable index) in line
+    with the ``read`` one.
+
+    An indexed article missing from ``read`` is removed, unless its origin's file is in
     `failed_files` (it could not be read this time): then it is kept. With a `reason`
-    (or nothing usable indexed), the index is rebuilt from `docs` alone.
+    (or nothing usable indexed), the index is rebuilt from ``read`` alone.
     """
-    if reason or indexed is None:
-        return UpdatePlan(added=[d.doc_id for d in docs], reason=reason or "new index")
-    current = {d.doc_id for d in docs}
-    added = [d.doc_id for d in docs if d.doc_id not in indexed]
-    changed = [d.doc_id for d in docs if d.doc_id in indexed and indexed[d.doc_id][0] != d.content_hash]
-    unchanged = [d.doc_id for d in docs if d.doc_id in indexed and indexed[d.doc_id][0] == d.content_hash]
-    gone = [i for i in indexed if i not in current]
-    kept = [i for i in gone if file_of(indexed[i][1]) in failed_files]
-    removed = [i for i in gone if i not in set(kept)]
+
+    def ids(sql: str) -> list[str]:
+        return [i for (i,) in db.execute(sql)]
+
+    if reason or not indexed:
+        return UpdatePlan(added=ids("SELECT doc_id FROM read ORDER BY seq"), reason=reason or "new index")
+    both = "FROM read r JOIN indexed i ON i.doc_id = r.doc_id"
+    added = ids(
+        "SELECT r.doc_id FROM read r LEFT JOIN indexed i ON i.doc_id = r.doc_id WHERE i.doc_id IS NULL ORDER BY r.seq"
+    )
+    changed = ids(f"SELECT r.doc_id {both} WHERE i.hash IS NOT r.hash ORDER BY r.seq")
+    (unchanged,) = db.execute(f"SELECT count(*) {both} WHERE i.hash IS r.hash").fetchone()
+    gone = db.execute(
+        "SELECT doc_id, origin FROM indexed i WHERE NOT EXISTS (SELECT 1 FROM read r WHERE r.doc_id = i.doc_id) "
+        "ORDER BY rowid"
+    ).fetchall()
+    kept = [i for i, origin in gone if file_of(origin or "") in failed_files]
+    removed = [i for i, origin in gone if file_of(origin or "") not in failed_files]
     return UpdatePlan(added=added, changed=changed, unchanged=unchanged, removed=removed, kept=kept)
 
 
