@@ -69,11 +69,9 @@ def build(texts: Iterable[str], folder: Path) -> None:
             retriever.index([["\x00"]], show_progress=False)
             retriever.save(str(folder), show_progress=False)
             return
-        vocab = tokenizer.get_vocab_dict()
-        n_docs, n_vocab = len(lengths), len(vocab)
+        n_docs, n_vocab = len(lengths), len(tokenizer.get_vocab_dict())
         frequencies = np.zeros(n_vocab, dtype=np.int64)
         frequencies[: min(n_vocab, len(counted))] = counted[:n_vocab]
-        pairs = _score(retriever, _passages(ids_file, lengths), lengths, frequencies, pairs_file)
         indptr = np.zeros(n_vocab + 1, dtype=np.int64)
         np.cumsum(frequencies, out=indptr[1:])
         retriever.scores = {
@@ -82,8 +80,10 @@ def build(texts: Iterable[str], folder: Path) -> None:
             "indptr": indptr,
             "num_docs": n_docs,
         }
-        retriever.vocab_dict, retriever.nonoccurrence_array = vocab, None
+        retriever.vocab_dict, retriever.nonoccurrence_array = tokenizer.get_vocab_dict(), None
         retriever.save(str(folder), show_progress=False)  # parameters, vocabulary, indptr; the matrix follows
+        retriever.vocab_dict = tokenizer = None  # written: scoring needs only the ids and their frequencies
+        pairs = _score(retriever, _passages(ids_file, lengths), lengths, frequencies, pairs_file)
         with (
             _NpyOut(folder / "data.csc.index.npy", retriever.dtype, pairs) as data,
             _NpyOut(folder / "indices.csc.index.npy", retriever.int_dtype, pairs) as indices,
@@ -133,7 +133,7 @@ def _score(retriever, passages: Iterator[list[int]], lengths, frequencies: np.nd
     n_docs = len(lengths)
     average = np.array(lengths).mean()
     idf = scoring._build_idf_array(  # noqa: SLF001  (bm25s's own arithmetic: the scores must be the same)
-        doc_frequencies={int(t): int(f) for t, f in enumerate(frequencies)},
+        doc_frequencies=_Frequencies(frequencies),
         n_docs=n_docs,
         compute_idf_fn=scoring._select_idf_scorer(retriever.idf_method),  # noqa: SLF001
         dtype=retriever.dtype,
@@ -152,6 +152,19 @@ def _score(retriever, passages: Iterator[list[int]], lengths, frequencies: np.nd
         out.write(rec.tobytes())
         written += len(words)
     return written
+
+
+class _Frequencies:
+    """Word id → passages holding it, as the dict bm25s's idf reads (its length, its items), without making one."""
+
+    def __init__(self, counts: np.ndarray):
+        self.counts = counts
+
+    def __len__(self) -> int:
+        return len(self.counts)
+
+    def items(self) -> Iterator[tuple[int, int]]:
+        return zip(range(len(self.counts)), self.counts.tolist())
 
 
 def _word_ranges(indptr: np.ndarray) -> Iterator[tuple[int, int]]:

@@ -16,7 +16,7 @@ from typing import Iterator
 
 import numpy as np
 
-READ_ROWS = 16_384  # rows a batch read holds (24 MB of 384-dimensional vectors)
+READ_ROWS = 4_096  # rows a batch read holds (6 MB of 384-dimensional vectors)
 
 
 def npy_header(shape: tuple[int, ...], dtype="<f4") -> bytes:
