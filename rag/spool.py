@@ -69,9 +69,10 @@ class Spool:
         """The content hash the index holds `doc_id` at (as `hold` noted it), or None."""
         return planning.held_hash(self.db, doc_id)
 
-    def note(self, doc: Document) -> None:
-        """Note an article read that is not fresh (the index holds it at the same content)."""
-        planning.note(self.db, [(doc.doc_id, doc.content_hash, None, _stub(doc))])
+    def note(self, doc: Document, fresh: int | None = None) -> None:
+        """Note an article read: fresh (held whole by `add`, as its `fresh`-th) or not (None: the index holds it at
+        the same content)."""
+        planning.note(self.db, [(doc.doc_id, doc.content_hash, fresh, _stub(doc))])
         self.articles += 1
 
     def plan(self, *, indexed: bool, failed_files: set[str], reason: str = "") -> UpdatePlan:
@@ -85,8 +86,7 @@ class Spool:
         """Hold `doc` and its passages (None: passages to be taken from `batches`'s `reuse`, not made here); `changed`:
         the index holds another version of it (a one-shot build embeds new articles before changed ones)."""
         seq = self.docs
-        planning.note(self.db, [(doc.doc_id, doc.content_hash, seq, _stub(doc))])
-        self.articles += 1
+        self.note(doc, seq)
         self.db.execute(
             "INSERT INTO docs VALUES (?, ?, ?, ?)", (seq, doc.doc_id, chunks is not None, pickle.dumps(doc, protocol=5))
         )

@@ -117,7 +117,7 @@ files = st.sampled_from(["a.txt", "b.jsonl:3", "b.jsonl:9", "c.csv:2"])
 
 def plan_of(read: dict, indexed: dict | None, **kw):
     db = plan.scratch(sqlite3.connect(":memory:"))
-    plan.note(db, read.items())
+    plan.note(db, ((i, h, None, None) for i, h in read.items()))
     plan.hold(db, ((i, h, origin) for i, (h, origin) in (indexed or {}).items()))
     return plan.plan_update(db, indexed=indexed is not None, **kw)
 

@@ -292,13 +292,17 @@ class FaissStore:
         """(doc_id, content hash, origin) of every article this build holds, read from its tables as a stream."""
         recorded = self.manifest.documents  # builds before hashes were read from the tables listed them here
         with self._db_lock:
-            rows = self._db.execute("SELECT doc_id, hash, origin FROM docs").fetchmany
-            while batch := rows(4096):
-                for d, h, o in batch:
-                    if not recorded:
-                        yield d, h or "", o or ""
-                    elif d in recorded:
-                        yield d, recorded[d] or h or "", o or ""
+            rows = self._db.execute("SELECT doc_id, hash, origin FROM docs")
+        while True:
+            with self._db_lock:  # held while reading a batch, not while the caller works on it
+                batch = rows.fetchmany(4096)
+            if not batch:
+                return
+            for d, h, o in batch:
+                if not recorded:
+                    yield d, h or "", o or ""
+                elif d in recorded:
+                    yield d, recorded[d] or h or "", o or ""
 
     def passages(self, doc_ids: list[str]) -> Passages:
         """The stored passages and vectors of `doc_ids` (a Milvus store made from this folder reuses them)."""

@@ -69,7 +69,8 @@ def build(texts: Iterable[str], folder: Path) -> None:
             retriever.index([["\x00"]], show_progress=False)
             retriever.save(str(folder), show_progress=False)
             return
-        n_docs, n_vocab = len(lengths), len(tokenizer.get_vocab_dict())
+        vocab = tokenizer.get_vocab_dict()
+        n_docs, n_vocab = len(lengths), len(vocab)
         frequencies = np.zeros(n_vocab, dtype=np.int64)
         frequencies[: min(n_vocab, len(counted))] = counted[:n_vocab]
         indptr = np.zeros(n_vocab + 1, dtype=np.int64)
@@ -80,9 +81,9 @@ def build(texts: Iterable[str], folder: Path) -> None:
             "indptr": indptr,
             "num_docs": n_docs,
         }
-        retriever.vocab_dict, retriever.nonoccurrence_array = tokenizer.get_vocab_dict(), None
+        retriever.vocab_dict, retriever.nonoccurrence_array = vocab, None
         retriever.save(str(folder), show_progress=False)  # parameters, vocabulary, indptr; the matrix follows
-        retriever.vocab_dict = tokenizer = None  # written: scoring needs only the ids and their frequencies
+        retriever.vocab_dict = vocab = tokenizer = None  # written: scoring needs only the ids and their frequencies
         pairs = _score(retriever, _passages(ids_file, lengths), lengths, frequencies, pairs_file)
         with (
             _NpyOut(folder / "data.csc.index.npy", retriever.dtype, pairs) as data,

@@ -7,7 +7,7 @@ articles read, in reading order) and ``indexed`` (what the index holds).
 
 >>> import sqlite3
 >>> db = scratch(sqlite3.connect(":memory:"))
->>> note(db, [("a", "1"), ("b", "2")]); hold(db, [("a", "1", "a.txt"), ("c", "3", "c.txt")])
+>>> note(db, [("a", "1", None, None), ("b", "2", 0, None)]); hold(db, [("a", "1", "a.txt"), ("c", "3", "c.txt")])
 >>> p = plan_update(db, indexed=True, failed_files=set())
 >>> (p.added, p.changed, p.unchanged, p.removed, p.kept)
 (['b'], [], 1, ['c'], [])
@@ -58,12 +58,9 @@ def scratch(db: sqlite3.Connection) -> sqlite3.Connection:
 
 
 def note(db: sqlite3.Connection, rows: Iterable[tuple]) -> None:
-    """Articles read, in reading order: (doc_id, content hash[, fresh, stub])."""
-    db.executemany("INSERT INTO read (doc_id, hash, fresh, stub) VALUES (?, ?, ?, ?)", (_four(r) for r in rows))
-
-
-def _four(row: tuple) -> tuple:
-    return (*row, *(None,) * (4 - len(row)))
+    """Articles read, in reading order: (doc_id, content hash, fresh, stub), where fresh numbers an article held
+    whole (None: not fresh) and stub is the pickled article without its text (the spool's; the plan reads neither)."""
+    db.executemany("INSERT INTO read (doc_id, hash, fresh, stub) VALUES (?, ?, ?, ?)", rows)
 
 
 def hold(db: sqlite3.Connection, rows: Iterable[tuple[str, str, str]]) -> None:
