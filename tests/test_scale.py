@@ -157,8 +157,10 @@ def test_ivf_reuses_its_trained_cells_on_a_small_update_and_switching_type_keeps
     )
 
 
-def test_approximate_search_finds_what_exact_search_finds():
+def test_approximate_search_finds_what_exact_search_finds(tmp_path):
     """recall@10 against exact search on clustered vectors, at the parameters the builder picks."""
+    import faiss
+
     rng = np.random.default_rng(1)
     centers = rng.normal(size=(200, 64)).astype(np.float32)
     x = centers[rng.integers(0, 200, 20_000)] + 0.4 * rng.normal(size=(20_000, 64)).astype(np.float32)
@@ -167,7 +169,8 @@ def test_approximate_search_finds_what_exact_search_finds():
     q /= np.linalg.norm(q, axis=1, keepdims=True)
     exact = np.argsort(-(q @ x.T), axis=1)[:, :10]
     for kind in ("ivf-sq8", "hnsw-sq8"):
-        index, entry = ann.build(x, kind)
+        entry = ann.build(x, kind, tmp_path / kind)
+        index = faiss.read_index(str(tmp_path / kind))
         ann.configure(index, entry)
         _, ids = index.search(q, 10)
         recall = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(ids, exact)])

@@ -12,28 +12,30 @@ Types (``rag index --index-type``, ``RAG_INDEX_TYPE``):
 Every build writes the index anew from the build's vectors, so updates and deletes
 work the same for every type; an IVF index reuses the cells trained by the previous
 build while their number stays within a factor of two of what the corpus calls
-for, so a small update does not pay for k-means again. The type and its parameters go in the
-manifest; search parameters are applied on load.
+for, so a small update does not pay for k-means again. A flat or IVF-SQ8 file is written a
+batch at a time (`indexfile`) and IVF cells are trained reading their sample batch by batch
+(`train_ivf`), so a build's memory does not grow with its vectors. The type and its
+parameters go in the manifest; search parameters are applied on load.
 """
 
 from __future__ import annotations
 
 import math
 import os
+from pathlib import Path
 
 import numpy as np
 
 from ..errors import IndexCorrupt, SettingsError
-from .vectorfile import VectorFile
+from . import indexfile
+from .vectorfile import READ_ROWS, VectorFile, pick
 
 TYPES = ("auto", "flat", "ivf-sq8", "hnsw-sq8")
 AUTO_THRESHOLD = 100_000  # passages; flat search over more takes longer than embedding the query
 HNSW_M = 32
 HNSW_EF_CONSTRUCTION = 80
 HNSW_EF_SEARCH = 96
-TRAIN_PER_CELL = 64  # k-means sample: vectors per cell (faiss advises 30–256)
-# (39 a cell cut recall@10 from 0.980 to 0.965 over 200,000 news-like vectors: not worth its memory)
-RESIDUAL_ROWS = 16_384  # training vectors whose residuals are held at a time
+TRAIN_PER_CELL = 64  # k-means sample: vectors per cell (faiss advises 30–256; read from disk, not held)
 
 
 def check_type(kind: str) -> str:
@@ -61,21 +63,22 @@ def ivf_probes(nlist: int) -> int:
     return max(1, min(nlist, max(96, nlist // 20)))
 
 
-def build(vectors, kind: str, *, previous=None, previous_params: dict | None = None):
-    """A faiss index over `vectors` (normalized float32: an array, or a `VectorFile` read batch by batch) and its
-    manifest entry.
+def build(vectors, kind: str, path: Path, *, previous=None, previous_params: dict | None = None) -> dict:
+    """Write a faiss index over `vectors` (normalized float32: an array, or a `VectorFile` read batch by batch)
+    to `path`; its manifest entry.
 
     `kind` is one of `TYPES`; `previous` is the last build's faiss index (its trained
     IVF cells are reused when they still fit; it may be memory-mapped: its vectors are not read).
+    A flat or IVF-SQ8 index is trained and written a batch at a time (`indexfile`); an HNSW graph
+    is built in memory (it links every vector to its neighbours) and then written.
     """
     import faiss
 
     threads = faiss.omp_get_max_threads()
     faiss.omp_set_num_threads(os.cpu_count() or 1)  # building is batch work: every core (serving uses one)
     try:
-        return _build(
-            vectors if isinstance(vectors, VectorFile) else _InMemory(vectors), kind, previous, previous_params
-        )
+        source = vectors if isinstance(vectors, VectorFile) else _InMemory(vectors)
+        return _build(source, kind, Path(path), previous, previous_params)
     finally:
         faiss.omp_set_num_threads(threads)
 
@@ -88,80 +91,124 @@ class _InMemory:
         self.shape = self.x.shape
 
     def batches(self):
-        yield self.x
+        for start in range(0, len(self.x), READ_ROWS):
+            yield self.x[start : start + READ_ROWS]
 
-    def take(self, rows: np.ndarray) -> np.ndarray:
-        return self.x[rows]
+    def take_batches(self, rows: np.ndarray):
+        return pick(self.batches(), rows)
 
     def read(self, start: int, stop: int) -> np.ndarray:
         return self.x[start:stop]
 
 
-def _build(vectors, kind: str, previous, previous_params: dict | None):
+def _build(vectors, kind: str, path: Path, previous, previous_params: dict | None) -> dict:
     import faiss
 
     n, d = vectors.shape
     concrete = resolve(kind, n)
-    params: dict = {}
     if concrete == "flat" or n < 2:
-        concrete = "flat"
-        index = faiss.IndexFlatIP(d)
-        index.codes.resize(n * d * 4)  # room for every vector at once: added batch by batch, the store would
-        index.codes.resize(0)  # otherwise grow by doubling and, while it copies, hold up to twice their size
-    elif concrete == "ivf-sq8":
-        nlist = ivf_cells(n)
-        before = previous_params or {}
-        if (
-            previous is not None
-            and before.get("type") == "ivf-sq8"
-            and previous.d == d
-            and nlist / 2 <= before.get("nlist", 0) <= nlist * 2
-        ):
-            nlist = before["nlist"]
-            index = _trained_like(previous)
-            params["trained_on"] = before.get("trained_on", n)
-        else:
-            index = faiss.index_factory(d, f"IVF{nlist},SQ8", faiss.METRIC_INNER_PRODUCT)
-            rows = np.arange(n)
-            if n > nlist * TRAIN_PER_CELL:
-                rng = np.random.default_rng(0)
-                rows = np.sort(rng.choice(n, nlist * TRAIN_PER_CELL, replace=False))
-            train_ivf(index, vectors.take(rows))
-            params["trained_on"] = n
-        params.update(nlist=nlist, nprobe=ivf_probes(nlist))
-    else:  # hnsw-sq8: trained on every vector, so they are all read at once
+        indexfile.write_flat(faiss.IndexFlatIP(d), vectors, path)
+        return {"type": "flat"}
+    if concrete == "hnsw-sq8":  # trained on every vector, so they are all read at once
         index = faiss.index_factory(d, f"HNSW{HNSW_M},SQ8", faiss.METRIC_INNER_PRODUCT)
         index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
         index.train(vectors.read(0, n))
-        params.update(m=HNSW_M, ef_construction=HNSW_EF_CONSTRUCTION, ef_search=HNSW_EF_SEARCH)
-    if n:
         for batch in vectors.batches():
             index.add(batch)
-    return index, {"type": concrete, **params}
+        faiss.write_index(index, str(path))
+        return {"type": concrete, "m": HNSW_M, "ef_construction": HNSW_EF_CONSTRUCTION, "ef_search": HNSW_EF_SEARCH}
+    nlist, params = ivf_cells(n), {}
+    before = previous_params or {}
+    if (
+        previous is not None
+        and before.get("type") == "ivf-sq8"
+        and previous.d == d
+        and nlist / 2 <= before.get("nlist", 0) <= nlist * 2
+    ):
+        nlist = before["nlist"]
+        index = _trained_like(previous)
+        params["trained_on"] = before.get("trained_on", n)
+    else:
+        index = faiss.index_factory(d, f"IVF{nlist},SQ8", faiss.METRIC_INNER_PRODUCT)
+        rows = np.arange(n)
+        if n > nlist * TRAIN_PER_CELL:
+            rows = np.sort(np.random.default_rng(0).choice(n, nlist * TRAIN_PER_CELL, replace=False))
+        train_ivf(index, lambda: vectors.take_batches(rows), len(rows))
+        params["trained_on"] = n
+    indexfile.write_ivf_sq8(index, vectors, path)
+    return {"type": "ivf-sq8", **params, "nlist": nlist, "nprobe": ivf_probes(nlist)}
 
 
-def train_ivf(index, x: np.ndarray) -> None:
-    """Train an empty IVF-SQ8 `index` on `x` as ``index.train(x)`` does (the same k-means, then the 8-bit
-    quantizer's per-dimension range of the residuals), holding only `x`: faiss's own training also holds all
-    the residuals and their transpose, three times the sample."""
+def train_ivf(index, sample, n: int, *, seed: int = 1234) -> None:
+    """Train an empty IVF-SQ8 `index` on the `n` vectors `sample()` yields (batch by batch, every time it is
+    called): the cells by spherical k-means, then the 8-bit quantizer's per-dimension range of the residuals.
+
+    It is faiss's training (``index.train``: Lloyd's iterations as `index.cp` sets them, empty cells split
+    off the large ones, centroids renormalized) streamed: faiss holds the sample, every residual and
+    their transpose at once; here memory holds the cells and one batch, the sample being read again
+    each iteration (from a build's vector file: the page cache, not this process, keeps it).
+    """
     import faiss
 
     ivf = faiss.extract_index_ivf(index)
-    quantizer = ivf.quantizer
+    quantizer, k, d = ivf.quantizer, ivf.nlist, ivf.d
+    if n < k:
+        raise ValueError(f"{n} training vectors for {k} cells")
+    picked = np.sort(np.random.default_rng(seed).choice(n, k, replace=False))  # the first centroids
+    centroids = np.concatenate(list(pick(sample(), picked)))
+    rng = np.random.default_rng(seed + 1)
+    for _ in range(max(1, ivf.cp.niter)):
+        quantizer.reset()
+        quantizer.add(centroids)
+        sums, counts = np.zeros((k, d), dtype=np.float64), np.zeros(k, dtype=np.int64)
+        for batch in _pieces(sample()):
+            cell = indexfile.assign(quantizer, batch)
+            order = np.argsort(cell, kind="stable")
+            present, starts = np.unique(cell[order], return_index=True)
+            sums[present] += np.add.reduceat(batch[order], starts, axis=0)
+            counts[present] += np.diff(np.append(starts, len(cell)))
+        centroids = _split_empty(sums, counts, rng)
+        if ivf.cp.spherical:
+            centroids /= np.maximum(np.linalg.norm(centroids, axis=1, keepdims=True), 1e-20)
+        centroids = centroids.astype(np.float32)
     quantizer.reset()
-    faiss.Clustering(ivf.d, ivf.nlist, ivf.cp).train(x, quantizer)
+    quantizer.add(centroids)
     quantizer.is_trained = True
-    centroids = quantizer.reconstruct_n(0, ivf.nlist)
-    lo = np.full(ivf.d, np.inf, dtype=np.float32)
-    hi = np.full(ivf.d, -np.inf, dtype=np.float32)
-    for start in range(0, len(x), RESIDUAL_ROWS):
-        batch = x[start : start + RESIDUAL_ROWS]
-        _, cell = quantizer.search(batch, 1)
-        residuals = batch - centroids[cell[:, 0]]
+    lo = np.full(d, np.inf, dtype=np.float32)
+    hi = np.full(d, -np.inf, dtype=np.float32)
+    for batch in sample():
+        residuals = batch - centroids[indexfile.assign(quantizer, batch)]
         lo, hi = np.minimum(lo, residuals.min(axis=0)), np.maximum(hi, residuals.max(axis=0))
     sq = faiss.downcast_index(index).sq
     faiss.copy_array_to_vector(np.concatenate([lo, hi - lo]).astype(np.float32), sq.trained)
     index.is_trained = True
+
+
+def _pieces(batches):
+    """`batches` cut into pieces of at most `indexfile.ASSIGN_ROWS` rows (what a k-means step holds at once)."""
+    for batch in batches:
+        for start in range(0, len(batch), indexfile.ASSIGN_ROWS):
+            yield batch[start : start + indexfile.ASSIGN_ROWS]
+
+
+SPLIT_EPS = 1 / 1024  # faiss's relative perturbation of a centroid split in two
+
+
+def _split_empty(sums: np.ndarray, counts: np.ndarray, rng) -> np.ndarray:
+    """The cells' means; an empty cell takes half of a large one (picked with probability by size, as faiss does):
+    the large cell's centroid, nudged apart from it by `SPLIT_EPS` on alternate dimensions."""
+    counts = counts.astype(np.float64)
+    centroids = sums / np.maximum(counts, 1)[:, None]
+    k = len(counts)
+    nudge = np.where(np.arange(sums.shape[1]) % 2 == 0, SPLIT_EPS, -SPLIT_EPS)
+    for empty in np.flatnonzero(counts == 0):
+        weights = np.maximum(counts - 1, 0)
+        big = int(rng.choice(k, p=weights / weights.sum())) if weights.sum() > 0 else int(np.argmax(counts))
+        centroids[empty] = centroids[big] * (1 + nudge)
+        centroids[big] *= 1 - nudge
+        counts[empty] = counts[big] // 2
+        counts[big] -= counts[empty]
+    return centroids
 
 
 def _trained_like(previous):

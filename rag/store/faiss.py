@@ -558,15 +558,11 @@ def finish_build(
     `previous` is the last build's (faiss index, vector index entry): its trained IVF cells are reused
     while they fit. `checkpoint(name)` is called after each step (the crash tests kill the process there).
     """
-    import faiss
-
     t0 = time.perf_counter() if t0 is None else t0
     tmp, index_dir = build.tmp, build.index_dir
     with VectorFile(tmp / "vectors.npy") as vectors:
-        vector_index, entry = ann.build(vectors, index_type, previous=previous[0], previous_params=previous[1])
-    faiss.write_index(vector_index, str(tmp / "faiss.index"))
-    del vector_index
-    _give_back_freed_memory()  # the index's many small cell arrays leave the heap fragmented, not returned
+        entry = ann.build(vectors, index_type, tmp / "faiss.index", previous=previous[0], previous_params=previous[1])
+    _give_back_freed_memory()  # an HNSW graph's many small arrays leave the heap fragmented, not returned
     checkpoint("faiss")
 
     from .lexical import build as build_lexical

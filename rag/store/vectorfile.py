@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Iterator
+from typing import Iterable, Iterator
 
 import numpy as np
 
@@ -100,20 +100,14 @@ class VectorFile:
             view, at = view[n:], at + n
         return out
 
-    def batches(self, rows: int = READ_ROWS) -> Iterator[np.ndarray]:
+    def batches(self, rows: int | None = None) -> Iterator[np.ndarray]:
+        rows = rows or READ_ROWS
         for start in range(0, self.rows, rows):
             yield self.read(start, start + rows)
 
-    def take(self, rows: np.ndarray) -> np.ndarray:
-        """The rows numbered `rows` (sorted), in that order, read batch by batch into one array."""
-        out = np.empty((len(rows), self.dim), dtype=np.float32)
-        start = filled = 0
-        for batch in self.batches():
-            stop = start + len(batch)
-            lo, hi = np.searchsorted(rows, [start, stop])
-            out[filled : filled + hi - lo] = batch[rows[lo:hi] - start]
-            filled, start = filled + hi - lo, stop
-        return out
+    def take_batches(self, rows: np.ndarray) -> Iterator[np.ndarray]:
+        """The rows numbered `rows` (sorted), in that order, a read batch's worth at a time."""
+        return pick(self.batches(), rows)
 
     def close(self) -> None:
         os.close(self._fd)
@@ -123,3 +117,13 @@ class VectorFile:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def pick(batches: Iterable[np.ndarray], rows: np.ndarray) -> Iterator[np.ndarray]:
+    """The rows numbered `rows` (sorted) of the consecutive row batches `batches`, batch by batch (none empty)."""
+    start = 0
+    for batch in batches:
+        lo, hi = np.searchsorted(rows, [start, start + len(batch)])
+        if hi > lo:
+            yield batch[rows[lo:hi] - start]
+        start += len(batch)
