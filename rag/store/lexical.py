@@ -10,6 +10,8 @@ from __future__ import annotations
 import array
 import functools
 import logging
+import os
+import sqlite3
 import tempfile
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
@@ -47,16 +49,22 @@ def build(texts: Iterable[str], folder: Path) -> None:
 
     bm25s holds every passage's token ids and every (passage, word) score at once, then sorts them by word
     (over 200,000 passages, ~310 MB at its peak). Here the token ids go to a temporary file as they are
-    made, counting in how many passages each word occurs; a pass over them scores each passage with
-    bm25s's own formulas into a second file of (word, passage, score); and the score matrix is written
-    word range by word range, each range holding at most `PAIRS_PER_PASS` scores. Memory holds the
-    vocabulary (its stems: the tokenizer's caches of spellings are bounded, `_forgetting`), one number per
-    passage (its length) and one range.
+    made, counting in how many passages each word occurs, and the vocabulary (stem → id) to an SQLite file
+    (`_StemIds`; the tokenizer's caches of spellings are bounded, `_forgetting`); a pass over the ids scores
+    each passage with bm25s's own formulas, each score written straight to its word range's place in a
+    second file (`_Spill`: the counts give every range's place before scoring), and the score matrix is
+    written range by range, each holding at most `PAIRS_PER_PASS` scores. Memory holds a few numbers per
+    word and per passage (counts, lengths) and one range.
     """
     bm25s = _bm25s()
     tokenizer = bm25s.tokenization.Tokenizer(stopwords="en", stemmer=_stemmer())
     retriever = bm25s.BM25()
-    with tempfile.TemporaryFile() as ids_file, tempfile.TemporaryFile() as pairs_file:
+    with (
+        tempfile.TemporaryFile() as ids_file,
+        tempfile.TemporaryFile() as pairs_file,
+        tempfile.TemporaryDirectory() as scratch,
+    ):
+        tokenizer.stem_to_sid = _StemIds(Path(scratch) / "stems.sqlite")  # the vocabulary, on disk
         lengths, counted = array.array("q"), np.zeros(0, dtype=np.int64)  # counted[w]: passages holding word w
         for ids in tokenizer.streaming_tokenize(_forgetting(tokenizer, texts), update_vocab=True):
             ids_file.write(array.array("i", ids).tobytes())
@@ -71,6 +79,7 @@ def build(texts: Iterable[str], folder: Path) -> None:
             return
         vocab = tokenizer.get_vocab_dict()
         n_docs, n_vocab = len(lengths), len(vocab)
+        tokenizer = None
         frequencies = np.zeros(n_vocab, dtype=np.int64)
         frequencies[: min(n_vocab, len(counted))] = counted[:n_vocab]
         indptr = np.zeros(n_vocab + 1, dtype=np.int64)
@@ -81,22 +90,87 @@ def build(texts: Iterable[str], folder: Path) -> None:
             "indptr": indptr,
             "num_docs": n_docs,
         }
-        retriever.vocab_dict, retriever.nonoccurrence_array = vocab, None
-        retriever.save(str(folder), show_progress=False)  # parameters, vocabulary, indptr; the matrix follows
-        retriever.vocab_dict = vocab = tokenizer = None  # written: scoring needs only the ids and their frequencies
-        pairs = _score(retriever, _passages(ids_file, lengths), lengths, frequencies, pairs_file)
+        retriever.vocab_dict, retriever.nonoccurrence_array = {}, None
+        retriever.save(str(folder), show_progress=False)  # parameters and indptr; vocabulary and matrix follow
+        vocab.write_json(folder / "vocab.index.json")
+        vocab = None  # written: scoring needs only the ids and their frequencies
+        spill = _Spill(pairs_file, indptr)
+        _score(retriever, _passages(ids_file, lengths), lengths, frequencies, spill)
+        spill.close()
+        pairs = int(indptr[-1])
         with (
             _NpyOut(folder / "data.csc.index.npy", retriever.dtype, pairs) as data,
             _NpyOut(folder / "indices.csc.index.npy", retriever.int_dtype, pairs) as indices,
         ):
-            for lo, hi in _word_ranges(indptr):
-                words, rows, scores = _pairs_in(pairs_file, pairs, lo, hi)
-                order = np.argsort(words, kind="stable")  # by word, then (stable) by passage, as bm25s sorts
-                data.write(scores[order])
-                indices.write(rows[order])
+            for r in range(len(spill.ranges)):
+                picked = spill.read(r)
+                order = np.argsort(picked["word"], kind="stable")  # by word, then (stable) by passage, as bm25s
+                data.write(picked["score"][order])
+                indices.write(picked["row"][order])
 
 
-WORDS_REMEMBERED = 50_000  # spellings the tokenizer keeps (word → stem, word → id) before it forgets them
+class _StemIds:
+    """The tokenizer's vocabulary (stem → id), as it uses its dict (``in``, ``[]``, ``[]=``, ``len``), in an
+    SQLite file: memory holds only the stems met lately (at most `WORDS_REMEMBERED`). A corpus's stems grow
+    with it (every new name and number is one), ~150 bytes each as a dict."""
+
+    def __init__(self, path: Path):
+        self.db = sqlite3.connect(path, isolation_level=None)
+        self.db.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; BEGIN;")
+        self.db.execute("CREATE TABLE stems (stem TEXT PRIMARY KEY, id INTEGER NOT NULL) WITHOUT ROWID")
+        self.recent: dict[str, int] = {}
+        self.n = 0
+
+    def _id(self, stem: str) -> int | None:
+        sid = self.recent.get(stem)
+        if sid is None:
+            row = self.db.execute("SELECT id FROM stems WHERE stem = ?", (stem,)).fetchone()
+            if row is not None:
+                sid = row[0]
+                self._remember(stem, sid)
+        return sid
+
+    def _remember(self, stem: str, sid: int) -> None:
+        if len(self.recent) >= WORDS_REMEMBERED:
+            self.recent.clear()
+        self.recent[stem] = sid
+
+    def __contains__(self, stem: str) -> bool:
+        return self._id(stem) is not None
+
+    def __getitem__(self, stem: str) -> int:
+        sid = self._id(stem)
+        if sid is None:
+            raise KeyError(stem)
+        return sid
+
+    def __setitem__(self, stem: str, sid: int) -> None:
+        self.db.execute("INSERT INTO stems VALUES (?, ?)", (stem, sid))
+        self.n += 1
+        self._remember(stem, sid)
+
+    def __len__(self) -> int:
+        return self.n
+
+    def write_json(self, path: Path, entries: int = 10_000) -> None:
+        """The file bm25s writes of its vocabulary dict (its own JSON encoder; stems in id order, the dict's
+        order), written `entries` stems at a time."""
+        from bm25s.utils import json_functions
+
+        two = json_functions.dumps({"a": 0, "b": 1}, ensure_ascii=False)
+        comma = two[two.index("0") + 1 : two.index('"b"')]  # the encoder's separator between two items
+        rows = self.db.execute("SELECT stem, id FROM stems ORDER BY id")
+        with open(path, "wt", encoding="utf-8") as f:
+            f.write("{")
+            first = True
+            while chunk := rows.fetchmany(entries):
+                f.write(("" if first else comma) + json_functions.dumps(dict(chunk), ensure_ascii=False)[1:-1])
+                first = False
+            f.write("}")
+        self.db.close()
+
+
+WORDS_REMEMBERED = 20_000  # spellings the tokenizer keeps (word → stem, word → id) before it forgets them
 
 
 def _forgetting(tokenizer, texts: Iterable[str]) -> Iterator[str]:
@@ -115,7 +189,7 @@ def _forgetting(tokenizer, texts: Iterable[str]) -> Iterator[str]:
         yield text
 
 
-PAIRS_PER_PASS = 1_000_000  # scores of one word range held at once, and read at once (12 bytes each)
+PAIRS_PER_PASS = 500_000  # scores of one word range held at once (12 bytes each)
 PAIR = np.dtype([("word", "<i4"), ("row", "<i4"), ("score", "<f4")])
 
 
@@ -126,9 +200,9 @@ def _passages(ids_file, lengths: array.array) -> Iterator[list[int]]:
         yield array.array("i", ids_file.read(4 * n)).tolist() if n else []
 
 
-def _score(retriever, passages: Iterator[list[int]], lengths, frequencies: np.ndarray, out) -> int:
+def _score(retriever, passages: Iterator[list[int]], lengths, frequencies: np.ndarray, out: "_Spill") -> None:
     """Write each passage's (word, row, score) to `out`, scored as ``bm25s.BM25.build_index_from_ids`` scores
-    (its own functions, same inputs, same types); the number of pairs written."""
+    (its own functions, same inputs, same types)."""
     from bm25s import scoring
 
     n_docs = len(lengths)
@@ -140,7 +214,6 @@ def _score(retriever, passages: Iterator[list[int]], lengths, frequencies: np.nd
         dtype=retriever.dtype,
     )
     tfc_of = scoring._select_tfc_scorer(retriever.method)  # noqa: SLF001
-    written = 0
     for row, token_ids in enumerate(passages):
         words, tf = scoring._get_counts_from_token_ids(  # noqa: SLF001
             token_ids, dtype=retriever.dtype, int_dtype=retriever.int_dtype
@@ -150,9 +223,7 @@ def _score(retriever, passages: Iterator[list[int]], lengths, frequencies: np.nd
         )
         rec = np.empty(len(words), dtype=PAIR)
         rec["word"], rec["row"], rec["score"] = words, row, idf[words] * tfc
-        out.write(rec.tobytes())
-        written += len(words)
-    return written
+        out.write(rec)
 
 
 class _Frequencies:
@@ -178,15 +249,60 @@ def _word_ranges(indptr: np.ndarray) -> Iterator[tuple[int, int]]:
         lo = hi
 
 
-def _pairs_in(pairs_file, pairs: int, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The (word, row, score) columns of the pairs whose word is in [lo, hi), in passage order."""
-    pairs_file.seek(0)
-    parts = []
-    for start in range(0, pairs, PAIRS_PER_PASS):
-        chunk = np.frombuffer(pairs_file.read(PAIR.itemsize * min(PAIRS_PER_PASS, pairs - start)), dtype=PAIR)
-        parts.append(chunk[(chunk["word"] >= lo) & (chunk["word"] < hi)])
-    picked = np.concatenate(parts)
-    return picked["word"], picked["row"], picked["score"]
+class _Spill:
+    """Scored (word, row, score) pairs, each written straight to its word range's place in one file (range
+    [lo, hi) holds pairs ``indptr[lo]`` to ``indptr[hi]``: the counts are known before scoring), passage after
+    passage, and read back a range at a time. Memory holds a small buffer per range."""
+
+    BUFFER = 32_768  # bytes a range gathers before they are written
+
+    def __init__(self, file, indptr: np.ndarray):
+        self.fd, self.indptr = file.fileno(), indptr
+        self.ranges = list(_word_ranges(indptr))
+        self.firsts = np.array([lo for lo, _ in self.ranges], dtype=np.int64)
+        self.cursor = [int(indptr[lo]) for lo, _ in self.ranges]  # where each range's next pair goes
+        self.buffers = [bytearray() for _ in self.ranges]
+
+    def write(self, pairs: np.ndarray) -> None:
+        """One passage's pairs (`PAIR` records, its words in any order)."""
+        if len(self.ranges) == 1:
+            self._add(0, pairs)
+            return
+        where = np.searchsorted(self.firsts, pairs["word"], side="right") - 1
+        order = np.argsort(where, kind="stable")
+        for part in np.split(order, np.flatnonzero(np.diff(where[order])) + 1):
+            if len(part):
+                self._add(int(where[part[0]]), pairs[part])
+
+    def _add(self, r: int, pairs: np.ndarray) -> None:
+        self.buffers[r] += pairs.tobytes()
+        if len(self.buffers[r]) >= self.BUFFER:
+            self._flush(r)
+
+    def _flush(self, r: int) -> None:
+        buffer = self.buffers[r]
+        os.pwrite(self.fd, buffer, self.cursor[r] * PAIR.itemsize)
+        self.cursor[r] += len(buffer) // PAIR.itemsize
+        buffer.clear()
+
+    def close(self) -> None:
+        for r, (_, hi) in enumerate(self.ranges):
+            self._flush(r)
+            if self.cursor[r] != self.indptr[hi]:
+                raise RuntimeError(f"word range {r}: {self.cursor[r]} pairs scored, {self.indptr[hi]} counted")
+
+    def read(self, r: int) -> np.ndarray:
+        """Range `r`'s pairs, in passage order."""
+        lo, hi = self.ranges[r]
+        start, size = int(self.indptr[lo]) * PAIR.itemsize, int(self.indptr[hi] - self.indptr[lo]) * PAIR.itemsize
+        out = bytearray(size)
+        view, done = memoryview(out), 0
+        while done < size:
+            n = os.preadv(self.fd, [view[done:]], start + done)
+            if not n:
+                raise OSError("the scored pairs' file ends early")
+            done += n
+        return np.frombuffer(out, dtype=PAIR)
 
 
 class _NpyOut:
