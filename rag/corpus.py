@@ -36,6 +36,7 @@ import json
 import logging
 import os
 import re
+import sqlite3
 from pathlib import Path
 from typing import Iterator
 
@@ -99,24 +100,25 @@ class CorpusReader:
         self.problems: list[Problem] = []
 
     def __iter__(self) -> Iterator[Document]:
-        seen: set[int] = set()  # 64-bit digests of the ids read: ~70 bytes an article, not its id and origin
-        for file in [self.root] if self.root.is_file() else _article_files(self.root):  # a walk, not a list
-            for item in _read_file(file, self.base, self.max_chars):
-                if isinstance(item, Problem):
-                    self.problems.append(item)
-                    continue
-                digest = int.from_bytes(hashlib.blake2b(item.doc_id.encode(), digest_size=8).digest(), "little")
-                if digest in seen:
-                    self.problems.append(
-                        Problem(
-                            item.origin,
-                            f"duplicate id {item.doc_id!r} (an article read before it has the same id): give it a "
-                            "unique id; skipped",
+        seen = sqlite3.connect("", check_same_thread=False)  # a private temporary database on disk: the ids read
+        seen.execute("CREATE TABLE seen (doc_id TEXT PRIMARY KEY) WITHOUT ROWID")
+        try:
+            for file in [self.root] if self.root.is_file() else _article_files(self.root):  # a walk, not a list
+                for item in _read_file(file, self.base, self.max_chars):
+                    if isinstance(item, Problem):
+                        self.problems.append(item)
+                    elif seen.execute("INSERT OR IGNORE INTO seen VALUES (?)", (item.doc_id,)).rowcount == 0:
+                        self.problems.append(
+                            Problem(
+                                item.origin,
+                                f"duplicate id {item.doc_id!r} (an article read before it has the same id): give it "
+                                "a unique id; skipped",
+                            )
                         )
-                    )
-                else:
-                    seen.add(digest)
-                    yield item
+                    else:
+                        yield item
+        finally:
+            seen.close()
 
 
 def _article_files(root: Path) -> Iterator[Path]:

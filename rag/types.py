@@ -8,6 +8,7 @@ document's text, so any passage or quote can be checked against its source:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Sequence
 
 
 @dataclass(frozen=True)
@@ -67,9 +68,9 @@ class Problem:
 class BuildReport:
     """What `rag index` did."""
 
-    added: list[str] = field(default_factory=list)
-    changed: list[str] = field(default_factory=list)
-    removed: list[str] = field(default_factory=list)
+    added: Sequence[str] = field(default_factory=list)  # the plan's ids (`rag.store.plan.Ids`: compact)
+    changed: Sequence[str] = field(default_factory=list)
+    removed: Sequence[str] = field(default_factory=list)
     unchanged: int = 0
     chunks: int = 0
     embedded: int = 0

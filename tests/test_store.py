@@ -148,3 +148,16 @@ def test_a_full_rebuild_plans_every_article_anew(read, indexed):
     p = plan_of(read, indexed, failed_files={"a.txt"}, reason="settings changed")
     assert p.added == list(read) and p.changed == p.removed == p.kept == [] and p.unchanged == 0
     assert p.reason == "settings changed" and plan_of(read, None, failed_files=set()).reason == "new index"
+
+
+def test_plan_ids_are_packed_and_read_as_a_list():
+    from rag.store.plan import Ids
+
+    ids = Ids(["b", "a-long-id", "", "c"])
+    assert (len(ids), list(ids), ids[1], ids[-1]) == (4, ["b", "a-long-id", "", "c"], "a-long-id", "c")
+    assert ids[1:3] == ["a-long-id", ""]
+    assert ids == ["b", "a-long-id", "", "c"] and ids != ["b"] and ids == Ids(ids) and Ids() == []
+    assert ids + ["d"] == ["b", "a-long-id", "", "c", "d"] and ["z"] + ids == ["z", "b", "a-long-id", "", "c"]
+    assert "a-long-id" in ids and sorted(ids) == ["", "a-long-id", "b", "c"]
+    with pytest.raises(IndexError):
+        ids[4]

@@ -15,9 +15,11 @@ articles read, in reading order) and ``indexed`` (what the index holds).
 
 from __future__ import annotations
 
+import array
+import io
 import sqlite3
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import Iterable, Sequence
 
 from ..types import Problem
 
@@ -28,12 +30,50 @@ TABLES = """
 """
 
 
+class Ids(Sequence[str]):
+    """Article ids in order, packed in one string (~20 bytes an id; a list of them takes ~70): a build's plan
+    and report name every article it read. Compares equal to a list or tuple of the same ids."""
+
+    def __init__(self, ids: Iterable[str] = ()):
+        text, self._ends = io.StringIO(), array.array("q")
+        end = 0
+        for i in ids:
+            text.write(i)
+            end += len(i)
+            self._ends.append(end)
+        self._text = text.getvalue()
+
+    def __len__(self) -> int:
+        return len(self._ends)
+
+    def __getitem__(self, k):
+        if isinstance(k, slice):
+            return [self[j] for j in range(*k.indices(len(self)))]
+        if k < 0:
+            k += len(self)
+        if not 0 <= k < len(self):
+            raise IndexError(k)
+        return self._text[self._ends[k - 1] if k else 0 : self._ends[k]]
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, (list, tuple, Ids)) and len(self) == len(other) and list(self) == list(other)
+
+    def __add__(self, other) -> list[str]:
+        return [*self, *other]
+
+    def __radd__(self, other) -> list[str]:
+        return [*other, *self]
+
+    def __repr__(self) -> str:
+        return repr(list(self))
+
+
 @dataclass(frozen=True)
 class UpdatePlan:
     """Article ids by what happens to them. With a `reason`, everything is rebuilt: every article is "added"."""
 
-    added: list[str] = field(default_factory=list)
-    changed: list[str] = field(default_factory=list)
+    added: Sequence[str] = field(default_factory=list)
+    changed: Sequence[str] = field(default_factory=list)
     unchanged: int = 0  # how many are indexed at the same content hash
     removed: list[str] = field(default_factory=list)
     kept: list[str] = field(
@@ -42,7 +82,7 @@ class UpdatePlan:
     reason: str = ""  # why everything is rebuilt ("new index", "settings changed (...)"), or ""
 
     @property
-    def fresh(self) -> list[str]:
+    def fresh(self) -> list[str]:  # Ray and Milvus builds gather them
         """The articles to chunk and embed, in reading order."""
         return self.added + self.changed
 
@@ -83,8 +123,8 @@ def plan_update(db: sqlite3.Connection, *, indexed: bool, failed_files: set[str]
     (or nothing usable indexed), the index is rebuilt from ``read`` alone.
     """
 
-    def ids(sql: str) -> list[str]:
-        return [i for (i,) in db.execute(sql)]
+    def ids(sql: str) -> Ids:
+        return Ids(i for (i,) in db.execute(sql))
 
     if reason or not indexed:
         return UpdatePlan(added=ids("SELECT doc_id FROM read ORDER BY seq"), reason=reason or "new index")
