@@ -2,8 +2,9 @@
 
 One algorithm for every store: take the folder's lock (`rag.store.open_writer`),
 plan the update (`rag.store.plan.plan_update`: added, changed, removed, kept
-because their file failed to read, or a full rebuild and why), chunk and embed the
-fresh articles here or on Ray, let the store's `Writer` apply it, report.
+because their file failed to read, or a full rebuild and why), chunk the fresh
+articles as they are read and embed them (here, or on Ray: `rag.distributed`), let the
+store's `Writer` apply it, report.
 
 Crash points are named steps at which `checkpoint(name)` is called; the CLI turns
 ``RAG_CRASH_AT=name`` into a checkpoint that kills the process there (`kill_at`),
@@ -23,10 +24,10 @@ from .chunking import DEFAULT_MAX_TOKENS, DEFAULT_OVERLAP_TOKENS, ENCODING, chun
 from .embedding import DEFAULT_BACKEND, DEFAULT_MODEL, Encoder, get_encoder
 from .errors import CorpusError
 from .spool import Spool
-from .store import Batch, Checkpoint, MilvusLocation, Passages, Progress, Reusable, merge_passages, open_writer
+from .store import Checkpoint, MilvusLocation, Progress, Reusable, open_writer
 from .store.ann import check_type
 from .store.manifest import Manifest, describe_change
-from .store.plan import UpdatePlan, failed_files
+from .store.plan import failed_files
 from .types import BuildReport, Chunk, Document, Problem
 
 CRASH_POINTS = (
@@ -101,8 +102,7 @@ def update_index(
         if old is not None and not reason:
             spool.hold(writer.indexed())
         reuse = None if options.full else writer.reusable(settings)
-        chunker = None if options.ray_address else _chunker(options, encoder, reuse)
-        _read(docs, spool, chunker, progress)
+        _read(docs, spool, _chunker(options, encoder, reuse), progress)
         problems = list(problems)  # complete now that the stream is read
         if not spool.articles:
             raise CorpusError(
@@ -118,11 +118,8 @@ def update_index(
                 **report, unchanged=plan.unchanged, chunks=old.counts["chunks"], seconds=time.perf_counter() - t0
             )
         checkpoint("chunked")
-        if options.ray_address:
-            batches = _on_ray(plan, spool, encoder, options, reuse, progress=progress, checkpoint=checkpoint)
-        else:
-            spool.embed(encoder, progress=progress, checkpoint=checkpoint)
-            batches = spool.batches(reuse)
+        _embed(spool, encoder, options.ray_address, progress=progress, checkpoint=checkpoint)
+        batches = spool.batches(reuse)
         chunks, build_id = writer.apply(
             plan,
             spool.stubs(),
@@ -141,6 +138,18 @@ def update_index(
         build_id=build_id,
         nodes=spool.nodes,
     )
+
+
+def _embed(spool: Spool, encoder: Encoder, ray_address: str | None, *, progress, checkpoint) -> None:
+    """Embed the spool's passages here, or on the Ray cluster at `ray_address` (a step at a time either way)."""
+    if ray_address and spool.rows:
+        from .distributed import ClusterEncoder
+
+        with ClusterEncoder(encoder, ray_address) as cluster:
+            spool.embed(cluster, progress=progress, checkpoint=checkpoint)
+        spool.nodes = dict(cluster.per_node)
+    else:
+        spool.embed(encoder, progress=progress, checkpoint=checkpoint)
 
 
 READ_PROGRESS_EVERY = 1000  # articles between two "reading" progress reports
@@ -209,41 +218,6 @@ def build_settings(options: BuildOptions, encoder: Encoder) -> dict:
         "model_max_tokens": encoder.max_tokens,
         "passage_context": "title",  # what is embedded and keyword-indexed: `chunking.indexed_text`
     }
-
-
-def _on_ray(plan: UpdatePlan, spool: "Spool", encoder, options, reuse, *, progress, checkpoint):
-    """The fresh articles chunked and embedded on the Ray cluster (those `reuse` holds at the same content taken
-    from it), as one batch: they and their vectors come back to this process whole."""
-    from .distributed import chunk_and_embed as on_ray
-
-    def ray_progress(stage: str, done: int, total: int) -> None:
-        if stage == "embedding":
-            checkpoint("embedding")
-        if progress:
-            progress(stage, done, total)
-
-    by_id = {d.doc_id: d for d in spool.documents()}
-    fresh = [by_id[i] for i in plan.fresh]
-    hashes = reuse.hashes if reuse is not None else {}
-    kept = {d.doc_id for d in fresh if hashes.get(d.doc_id) == d.content_hash}
-    todo = [d for d in fresh if d.doc_id not in kept]
-    made = Passages()
-    if todo:
-        chunks, vectors, nodes = on_ray(
-            todo,
-            address=options.ray_address,
-            model=encoder.model,
-            backend=encoder.backend,
-            max_tokens=options.max_tokens,
-            overlap_tokens=options.overlap_tokens,
-            plan=encoder.plan,
-            progress=ray_progress,
-        )
-        made = Passages(chunks, vectors, nodes)
-        spool.embedded, spool.nodes = len(made), nodes
-    if kept:
-        made = merge_passages(fresh, made, reuse.passages([d.doc_id for d in fresh if d.doc_id in kept]))
-    return [Batch([by_id.get(d.doc_id, d) for d in spool.stubs()], made)]
 
 
 def kill_at(point: str | None, points: tuple[str, ...] = CRASH_POINTS) -> Checkpoint:

@@ -99,17 +99,13 @@ class Spool:
             self.rows += 1
         self.docs += 1
 
-    def documents(self) -> Iterator[Document]:
-        for (blob,) in self.db.execute("SELECT doc FROM docs ORDER BY seq"):
-            yield pickle.loads(blob)
-
     def embed(self, encoder, *, progress=None, checkpoint: Callable[[str], None] = lambda name: None) -> None:
         """Embed every held passage: new articles' first, then changed ones', each in reading order, sorted by
         length and cut into model calls exactly as `Encoder.encode_documents` cuts them for all at once."""
         total = self.rows
         if progress:
             progress("embedding", 0, total)
-        step = STEP_CALLS * _call_size(encoder)
+        step = getattr(encoder, "step_passages", 0) or STEP_CALLS * _call_size(encoder)  # a cluster's: its own
         # by length, ties in embedding order (changed, then row): the encoder's own stable sort, done by SQLite
         order = self.db.execute("SELECT row, embedded FROM chunks ORDER BY length, changed, row")
         lo = 0

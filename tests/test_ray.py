@@ -82,6 +82,33 @@ def test_ray_build_runs_on_both_nodes_and_equals_the_local_build(ray_cluster, tm
     assert report.embedded == 0 and report.chunks == FaissStore.load(local).manifest.counts["chunks"]
 
 
+def test_a_ray_build_hands_the_cluster_a_step_at_a_time(ray_cluster, tmp_path, monkeypatch):
+    """The driver holds one step's passages and vectors, not a build's: the spool hands the cluster encoder
+    steps of `CALLS_PER_STEP` calls an actor, and the vectors that come back are the local build's."""
+    from news_data import news_sample
+
+    import rag.distributed
+
+    address, _, _ = ray_cluster
+    docs, _ = load_corpus(news_sample(tmp_path, 12))
+    update_index(docs, tmp_path / "local")
+    steps = []
+    encode = rag.distributed.ClusterEncoder.encode_documents
+
+    def noted(self, texts, **kw):
+        steps.append((len(texts), self.step_passages))
+        return encode(self, texts, **kw)
+
+    monkeypatch.setattr(rag.distributed, "CALLS_PER_STEP", 1)
+    monkeypatch.setattr(rag.distributed, "GROUPS_PER_CALL", 1)  # steps of 16 passages on two actors
+    monkeypatch.setattr(rag.distributed.ClusterEncoder, "encode_documents", noted)
+    report = update_index(docs, tmp_path / "ray", BuildOptions(ray_address=address))
+    assert len(steps) > 1 and all(n <= step for n, step in steps), steps
+    assert sum(n for n, _ in steps) == report.embedded == report.chunks
+    a, b = (FaissStore.load(tmp_path / d) for d in ("local", "ray"))
+    assert np.array_equal(np.load(a.build_dir / "vectors.npy"), np.load(b.build_dir / "vectors.npy"))
+
+
 @pytest.fixture(scope="module")
 def news_faiss(tmp_path_factory):
     """The whole news corpus (3,824 articles) indexed with FAISS and the default backend."""
