@@ -17,6 +17,7 @@ import pytest
 
 from rag.build import BuildOptions, update_index
 from rag.corpus import load_corpus
+from rag.store.faiss import FaissStore
 from rag.types import Filters
 
 from .conftest import ROOT, STARTER, write_article
@@ -365,3 +366,35 @@ def test_long_articles_are_stored_whole_in_pieces(tmp_path, fake_embedder):
     assert stored.text == docs[0].text and len(stored.text.encode()) > 3 * 65_535
     for h in retrieve("orbital debris report", 5, index_dir=tmp_path / "index", encoder=fake_embedder):
         assert stored.text[h.start : h.end] == h.text
+
+
+def test_a_milvus_build_is_written_batch_by_batch_and_holds_what_a_faiss_build_holds(
+    tmp_path, fake_embedder, corpus_dir, monkeypatch
+):
+    """Nothing gathers a build's passages before they go to Milvus: each spool batch (here one article) is
+    inserted as it comes, and the vectors are indexed once they are all in."""
+    import rag.spool
+    from rag.retrieval import retrieve
+    from rag.store.milvus import MilvusStore
+
+    write_article(corpus_dir, "keep.txt", "The harbour of Tallinn froze early this winter.", title="Harbour")
+    docs, _ = load_corpus(corpus_dir)
+    update_index(docs, tmp_path / "faiss", encoder=fake_embedder)
+    inserted = []
+    add = MilvusStore.add
+    monkeypatch.setattr(rag.spool, "FRESH_PER_BATCH", 1)
+
+    def add_noted(self, articles, *args):
+        inserted.append([d.doc_id for d in articles])
+        add(self, articles, *args)
+
+    monkeypatch.setattr(MilvusStore, "add", add_noted)
+    r = update_index(docs, tmp_path / "milvus", BuildOptions(store="milvus"), encoder=fake_embedder)
+    assert sorted(inserted) == sorted([d.doc_id] for d in docs)  # one article at a time
+    assert r.chunks == len(FaissStore.load(tmp_path / "faiss"))
+    for question in ("Rutte and the alliance", "harbour frozen in winter"):
+        a, b = (
+            [h.chunk_id for h in retrieve(question, 5, index_dir=tmp_path / d, mode="dense", encoder=fake_embedder)]
+            for d in ("faiss", "milvus")
+        )
+        assert a == b

@@ -269,9 +269,9 @@ class MilvusStore:
             it.close()
         return out
 
-    def reset(self, dim: int, index_type: str) -> None:
-        """Drop the store's collections and create them empty for vectors of `dim` dimensions,
-        indexed as `index_type` (a concrete type: flat, ivf-sq8 or hnsw-sq8)."""
+    def reset(self, dim: int) -> None:
+        """Drop the store's collections and create them empty for vectors of `dim` dimensions; the vectors'
+        index is made once they are in (`index_vectors`: its type depends on how many there are)."""
         pymilvus = _pymilvus()
         DataType = pymilvus.DataType
         # Milvus Lite's in-process server logs a traceback for a call it lacks (AllocTimestamp) while indexes are made.
@@ -300,7 +300,6 @@ class MilvusStore:
             )
         )
         ip = self.client.prepare_index_params()
-        ip.add_index("dense", index_type=INDEX_TYPES[index_type], metric_type="IP")
         ip.add_index(
             "sparse",
             index_type="SPARSE_INVERTED_INDEX",
@@ -330,6 +329,13 @@ class MilvusStore:
         ip = self.client.prepare_index_params()
         ip.add_index("_v", index_type="FLAT", metric_type="L2")
         self.client.create_collection(self.meta, schema=s, index_params=ip, consistency_level="Strong")
+
+    def index_vectors(self, index_type: str) -> None:
+        """Index the passages' vectors as `index_type` (a concrete type: flat, ivf-sq8 or hnsw-sq8)."""
+        ip = self.client.prepare_index_params()
+        ip.add_index("dense", index_type=INDEX_TYPES[index_type], metric_type="IP")
+        self.client.create_index(self.passages, ip)
+        self.client.load_collection(self.passages)
 
     def remove(self, doc_ids: list[str]) -> None:
         """Delete these articles: their article rows first (so they read as absent), then their passages."""
@@ -476,42 +482,55 @@ class MilvusWriter:
         return local
 
     def apply(self, plan: UpdatePlan, docs, batches, *, settings, index_type, checkpoint, progress) -> tuple[int, str]:
-        """Write the update: the fresh articles of every batch, gathered first (a new collection's index type
-        depends on their count), then inserted in batches; unchanged and kept articles stay where they are."""
+        """Write the update batch by batch: each batch's fresh articles (passages, vectors, then the article rows)
+        inserted as it comes. A rebuild makes the collections anew and indexes the vectors once they are all in
+        (the index's type depends on their count); unchanged and kept articles stay where they are."""
         store = self.store
-        whole: dict[str, Document] = {}
-        parts: list[Passages] = []
-        for batch in batches:
-            whole.update((d.doc_id, d) for d in batch.docs if d.doc_id in batch.fresh.chunks)
-            parts.append(batch.fresh)
-        vectors = [p.vectors for p in parts if p.vectors is not None and len(p.vectors)]
-        fresh = Passages(
-            {i: cs for p in parts for i, cs in p.chunks.items()}, np.concatenate(vectors) if vectors else None
-        )
+        dim = self.manifest.dimension if self.manifest else None
+        made, passages, written = not plan.reason, 0, 0
+        waiting: list[tuple[list[Document], Passages]] = []  # fresh articles not written yet
+
+        def writing(stage: str, done: int, total: int) -> None:  # a running count over the batches
+            if progress:
+                progress(stage, written + done, None)
+
         with store.errors("updating the index"):
+            if not plan.reason:  # added ones too: an interrupted update may have left some of their passages
+                store.remove(plan.changed + plan.removed + plan.added)
+            for batch in batches:
+                fresh = batch.fresh
+                if fresh.vectors is not None and len(fresh.vectors):
+                    dim = int(fresh.vectors.shape[1])
+                new = [d for d in batch.docs if d.doc_id in fresh.chunks]
+                if new:
+                    waiting.append((new, fresh))
+                if waiting and not made and dim is not None:  # new collections need the vectors' size
+                    store.reset(dim)
+                    made = True
+                if made:
+                    for articles, part in waiting:
+                        store.add(articles, part.chunks, part.vectors, writing)
+                        passages += len(part)
+                        written += len(articles) + len(part)
+                    waiting = []
+            if not made:  # no vectors at all: articles without passages, if any
+                store.reset(dim)
+                for articles, part in waiting:
+                    store.add(articles, part.chunks, part.vectors, writing)
+                    written += len(articles)
             if plan.reason:
-                dim = (
-                    fresh.vectors.shape[1]
-                    if fresh.vectors is not None
-                    else (self.manifest.dimension if self.manifest else None)
-                )
-                store.reset(dim, resolve(index_type, len(fresh)))
-            # Added ones too: an interrupted update may have left some of their passages.
-            store.remove(plan.changed + plan.removed + plan.added)
-            new = [whole[i] for i in plan.fresh]
-            if new:
-                store.add(new, fresh.chunks, fresh.vectors, progress)
+                store.index_vectors(resolve(index_type, passages))
+            if progress:
+                progress("writing", written, written)
             counts = {"documents": store.count(store.articles, "part == 0"), "chunks": store.count(store.passages)}
             old_sources = set(self.manifest.sources) if self.manifest and plan.kept else set()
-            concrete = resolve(index_type, len(fresh) if plan.reason else self.manifest.counts["chunks"])
+            concrete = resolve(index_type, passages if plan.reason else self.manifest.counts["chunks"])
             manifest = Manifest(
                 store="milvus",
                 settings=settings,
                 counts=counts,
                 lexical="milvus-bm25",
-                dimension=int(fresh.vectors.shape[1])
-                if fresh.vectors is not None
-                else (self.manifest.dimension if self.manifest else None),
+                dimension=dim,
                 vector_index={"type": INDEX_TYPES[concrete], "concrete": concrete, "requested": index_type},
                 sources=sorted({d.source for d in docs if d.source} | old_sources, key=str.casefold),
                 headlines=newest_headlines(docs),
