@@ -669,8 +669,23 @@ def _short(query: str, lead: _Sentence) -> tuple[Candidate, _Sentence] | None:
         return bool(content_words(word) & asked) or _names_act(act, word)
 
     anchors = [m.start() for m in re.finditer(r"[A-Za-z0-9]+", lead.text) if anchor(m.group())]
-    best = min(lead.typed, key=lambda c: min(abs(c.start - a) for a in anchors)) if anchors else lead.typed[0]
-    return answer_span(query, lead.text, best), lead
+    if not anchors:
+        return answer_span(query, lead.text, lead.typed[0]), lead
+
+    def distance(c: Candidate) -> int:  # a figure of the next sentence is farther than any of this one
+        return min(abs(c.start - a) + SENTENCE_GAP * _ends_between(lead.text, c.start, a) for a in anchors)
+
+    return answer_span(query, lead.text, min(lead.typed, key=distance)), lead
+
+
+SENTENCE_GAP = 1000  # characters a sentence end between a candidate and the question's word counts as
+_SENTENCE_END = re.compile(r"[.!?]\s+(?=[A-Z])")
+
+
+def _ends_between(text: str, i: int, j: int) -> bool:
+    """Whether a sentence ends between positions `i` and `j` of `text` (a lead may hold two)."""
+    lo, hi = sorted((i, j))
+    return bool(_SENTENCE_END.search(text, lo, hi + 1))
 
 
 def _follows(a: _Sentence, b: _Sentence, texts: dict[str, str]) -> bool:

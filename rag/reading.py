@@ -168,9 +168,10 @@ _MONTHS = (
 _WEEKDAYS = r"Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday"
 _DATE = re.compile(
     rf"\b(?:\d{{1,2}}(?:st|nd|rd|th)?\s+(?:{_MONTHS})\.?(?:,?\s+\d{{4}})?"
-    rf"|(?:{_MONTHS})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s+\d{{4}})?"
+    rf"|(?:{_MONTHS})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?(?:\s*(?:-|–|and|to)\s*\d{{1,2}}(?:st|nd|rd|th)?\b)?(?:,?\s+\d{{4}})?"
     rf"|(?:early|mid|late)[- ](?:{_MONTHS})"
     rf"|(?:{_MONTHS})\s+\d{{4}}"
+    rf"|(?:(?:early|mid|late)[- ])?(?:1[5-9]|20)\d0s"  # decades: "the 1960s", "mid-1990s"
     rf"|(?:1[5-9]|20)\d{{2}}(?:\s?[-–]\s?(?:1[5-9]|20)?\d{{2}}\b)?"
     # an older year only where a preposition makes it one ("built in 1356"; "1356 people" is a count)
     rf"|(?:(?<=\bin )|(?<=\bsince )|(?<=\bfrom )|(?<=\buntil )|(?<=\bby ))1[0-4]\d{{2}}(?!\s*(?:people|[a-z]+s)\b)"
@@ -218,6 +219,7 @@ _ACTS = re.compile(
     r"insisted|admitted|announced|confirmed|denied|claimed|warned|died|won|led|was|is|became|joined)\b"
 )
 _MONTH_OR_DAY = re.compile(rf"^(?:{_MONTHS}|{_WEEKDAYS})\.?$")
+_CONTRACTION = re.compile(r"^(?:[A-Z][a-z]*['’](?:d|ll|m|ve|re|t)|(?:It|That|There|He|She|What|Here|Let|Who)['’]s)$")
 
 
 def candidates(sentence: str) -> list[Candidate]:
@@ -242,7 +244,9 @@ def candidates(sentence: str) -> list[Candidate]:
         words = [(w.start(), w.end()) for w in re.finditer(r"\S+", m.group())]
         text = [m.group()[a:b] for a, b in words]
         i, j = 0, len(words)
-        while i < j and (text[i].rstrip(".") in _NOT_NAMES or _MONTH_OR_DAY.match(text[i])):  # "The BBC" → "BBC"
+        while i < j and (
+            text[i].rstrip(".") in _NOT_NAMES or _MONTH_OR_DAY.match(text[i]) or _CONTRACTION.match(text[i])
+        ):  # "The BBC" → "BBC"; "I'd", "Don't" are no names
             i += 1
         while j > i and text[j - 1].lower() in _FILLER:
             j -= 1
@@ -264,7 +268,8 @@ _MEASURES = [  # what a quantity question asks for, by its wording
     (
         "change",
         re.compile(
-            r"\b(?:growth|grow|grew|rate|increase[ds]?|rise|rose|fall|fell|drop(?:ped)?|decline[ds]?|contract(?:ed)?|shrink|shrank)\b"
+            r"\b(?:growth|grow|grew|rate|increase[ds]?|rise|rose|fall|fell|drop(?:ped)?|decline[ds]?|contract(?:ed)?|shrink|shrank|"
+            r"gain(?:ed|s)?)\b"
         ),
     ),
     (
@@ -346,6 +351,27 @@ def counts_other_toll(sentence: str, question: str) -> bool:
     return not asked[0].search(sentence) and any(t.search(sentence) for t in _TOLLS if t is not asked[0])
 
 
+_COUNTS_PEOPLE = re.compile(
+    r"\s+(?:\w+\s+)?(?:people|persons|children|men|women|voters|residents|refugees|civilians|workers|votes|seats)\b",
+    re.I,
+)
+
+
+def _labels(sentence: str, c: Candidate, question: str) -> bool:
+    """Whether a number is part of the name of something the question speaks of: after a determiner, before one
+    of the question's words that is not what it counts ("the 12.12 shopping festival", "the G20 summit")."""
+    counted = answer_noun(question)
+    after = re.match(r"(?:\s+[a-z]+){1,3}", sentence[c.end :])
+    if (
+        not counted
+        or not after
+        or not re.search(r"\b(?:the|its|his|her|their|this|that)\s+$|['’]s\s+$", sentence[: c.start], re.I)
+    ):
+        return False
+    words = after.group().split()  # "the 78 terrorist attacks" counts attacks: the counted noun follows
+    return words[0] in content_words(question) and _stem(counted) not in {_stem(w) for w in words}
+
+
 def typed(sentence: str, kind: str, question: str) -> list[Candidate]:
     """The candidates of `sentence` that could answer a question of type `kind`, leaving out what the question says."""
     wanted = EXPECTS.get(kind)
@@ -365,6 +391,10 @@ def typed(sentence: str, kind: str, question: str) -> list[Candidate]:
     for c in candidates(sentence):
         if c.kind not in wanted or (unit and not _fits_measure(c, unit)):
             continue
+        if unit == "money" and _COUNTS_PEOPLE.match(sentence, c.end):
+            continue  # "More than 20 million people face starvation" counts, it does not pay
+        if unit == "count" and _labels(sentence, c, question):
+            continue  # "the 12.12 shopping festival" names the festival, it counts no tourists
         if named and not near_noun(sentence, c, named):
             continue  # "the name of the firearms officer": a name beside "officer", not any name of the sentence
         age = _is_age(sentence, c, loose=unit == "age")  # "at the age 87", "the 53-year-old", "Bill Baroni, 45,"
@@ -380,6 +410,8 @@ def typed(sentence: str, kind: str, question: str) -> list[Candidate]:
             continue
         if kind == "person" and not _person_like(sentence, c):
             continue  # "UK", "European Council" do not answer "who"
+        if kind == "place" and (_HONORIFIC.search(sentence[: c.start]) or _ACTS.match(sentence, c.end)):
+            continue  # "Mr Trump", "Rutte said": a person, not where
         if kind == "person" and _attributes(sentence, c, question) and not _ASKS_SPEAKER.search(question):
             continue  # "..., Sheriff Bob Gualtieri said" is who tells it, not who the question asks for
         out.append(c)

@@ -17,6 +17,7 @@ from rag.answering import (
     _name_phrases,
     _Sentence,
     _sentences,
+    _short,
     _speaker,
     contextualize,
     user_turns,
@@ -304,3 +305,27 @@ def test_a_question_asked_again_is_not_embedded_again(monkeypatch):
     v = encoder.encode_query(q)
     assert encoder.encode_query(q) is v and calls == [[q]]
     assert not v.flags.writeable and np.array_equal(v, real([q])[0])  # the vector a call of its own gives
+
+
+def test_the_short_answer_is_a_figure_of_the_sentence_that_has_the_question_s_words():
+    from rag.reading import typed
+
+    q = "How much did Hong Kong's Hang Seng gain after the Fed's rate hike?"
+    lead = (
+        "The Shanghai Composite Index gained 0.8 percent to 3,268.94. "
+        "Hong Kong's Hang Seng added 2.1 percent to 24,288.28."
+    )  # one lead, two sentences: "gained" is nearest 3,268.94, but that is Shanghai's
+    s = _Sentence(Hit("d#0", "d", lead, 0, len(lead), 1.0), 0, 0, len(lead), lead, kind="quantity")
+    s.typed = typed(lead, "quantity", q)
+    short, _ = _short(q, s)
+    assert short.text == "2.1 percent"
+
+
+def test_a_quote_s_own_brackets_are_not_citation_markers():
+    from rag.evaluation import _cited_sentences
+
+    text = 'It was said. [1] "It is necessary to arrest [Lee] in light of it," a court said. [2][1]'
+    assert _cited_sentences(text) == {
+        1: "It was said. ",
+        2: ' "It is necessary to arrest [Lee] in light of it," a court said. ',
+    }

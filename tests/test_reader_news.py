@@ -42,6 +42,8 @@ ANSWERING = [
     "2358",
     "1273",
     "3598",
+    "1489",
+    "2594",
 ]
 
 
@@ -102,6 +104,10 @@ def news_index(tmp_path_factory) -> Path:
         ("Who is the spokesman of Kazakhstan's Foreign Ministry at the Astana talks?", "Anuar Zhainakov", "2358"),
         ("When was the Lal Shahbaz Qalandar shrine in Sehwan built?", "1356", "1273"),  # a year before 1500
         ("How old is Devin Nunes?", "43", "3598"),  # a fact sheet: "Age: 43 (Born Oct. 1, 1973)"
+        # "More than 20 million people face starvation" counts people, it is no sum of money
+        ("How much money has the UN raised so far to avert famine in four countries?", "$90m", "1489"),
+        # the lead holds two sentences: Shanghai's "gained ... 3,268.94", then Hang Seng's own figure
+        ("How much did Hong Kong's Hang Seng gain after the Fed's rate hike?", "2.1 percent", "2594"),
     ],
 )
 def test_the_asked_fact_leads_and_is_the_short_answer(news_index, question, short, doc):

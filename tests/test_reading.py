@@ -390,3 +390,35 @@ def test_the_short_answer_keeps_the_articles_hedge_and_drops_what_the_question_s
     for q, text, kind in (("How many people signed?", s, "quantity"), ("Who spoke?", byrne, "person")):
         c = answer_span(q, text, typed(text, kind, q)[0])
         assert text[c.start : c.end] == c.text  # always an exact span of the sentence
+
+
+def test_decades_and_day_ranges_are_dates_and_contractions_are_no_names():
+    s = "Since plastic homeware came in the 1960s and mid-1970s, the trade has died out."
+    assert [(c.kind, c.text) for c in candidates(s)] == [("date", "1960s"), ("date", "mid-1970s")]
+    s = "Discounts run between Dec 9 and 12 across 70,000 merchants, and from Jan 15 to 18."
+    assert [(c.kind, c.text) for c in candidates(s)] == [
+        ("date", "Dec 9 and 12"),
+        ("quantity", "70,000"),
+        ("date", "Jan 15 to 18"),
+    ]
+    assert [c.text for c in candidates("On March 5 and 200 people came.")] == ["March 5", "200 people"]
+    s = "I didn't know it, but I'd just watched an experiment in the Millennium Greenwich village."
+    assert [c.text for c in typed(s, "place", "Where was the experiment held?")] == ["Millennium Greenwich"]
+
+
+def test_a_count_of_people_is_no_sum_and_a_person_no_place():
+    s = "More than 20 million people face starvation, and so far the UN has raised just $90m."
+    assert [c.text for c in typed(s, "quantity", "How much money has the UN raised so far?")] == ["$90m"]
+    assert [c.text for c in typed(s, "quantity", "How many people face starvation?")] == ["20 million"]
+    assert measure("How much did Hong Kong's Hang Seng gain?") == "change"
+    s = "He said people would see the real Mr Trump, and Rutte said in Berlin that the alliance stands."
+    assert [c.text for c in typed(s, "place", "Where was the speech given?")] == ["Berlin"]
+
+
+def test_a_number_in_the_name_of_what_the_question_speaks_of_counts_nothing():
+    q = "How many Chinese tourists attended the launch of the shopping festival?"
+    festival = "Tourists attend the opening of the 12.12 shopping festival at Santa Claus village."
+    assert typed(festival, "quantity", q) == []
+    attacks = "Media hits for the 78 terrorist attacks that the White House listed number 80,878."
+    q = "How many terrorist attacks were on the list the White House released?"
+    assert [c.text for c in typed(attacks, "quantity", q)] == ["78", "80,878"]  # it counts what is asked
