@@ -100,6 +100,7 @@ def citation_problems(a: Answer, index_dir: Location | None = None) -> list[str]
     used = {int(n) for n in re.findall(r"\[(\d+)\]", a.text)}
     if used != set(numbers):
         problems.append(f"markers {sorted(used)} in the text do not match citations {numbers}")
+    cited = _cited_sentences(a.text)
     for c in a.citations:
         try:
             source = idx.document(c.doc_id).text
@@ -109,12 +110,23 @@ def citation_problems(a: Answer, index_dir: Location | None = None) -> list[str]
         if source[c.start : c.end] != c.quote:
             problems.append(f"[{c.n}] quote is not the text at {c.doc_id}[{c.start}:{c.end}]")
         if c.role == "quote":
-            sentence = next((s for s in re.split(r"(?<=\])\s+", a.text) if f"[{c.n}]" in s), "")
+            sentence = cited.get(c.n, "")
             if c.quote not in sentence:
                 problems.append(f"[{c.n}] quote does not appear in the sentence that cites it")
     if not a.refused and not a.citations:
         problems.append("an answer without citations")
     return problems
+
+
+def _cited_sentences(text: str) -> dict[int, str]:
+    """Citation number → the text its marker group ("[3][4]") closes: from the end of the group before it (a quote's
+    own brackets, "arrest [Lee] in light of", are not markers)."""
+    out, start = {}, 0
+    for m in re.finditer(r"(?:\[\d+\])+", text):
+        for n in re.findall(r"\d+", m.group()):
+            out.setdefault(int(n), text[start : m.start()])
+        start = m.end()
+    return out
 
 
 def evaluate(
