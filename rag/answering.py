@@ -87,6 +87,10 @@ TYPED_OVERLAP = 0.5
 # volunteers were on board"): below this score every such lead of the tune half gave a wrong number.
 # (Names are not held to it: "... alongside German Chancellor Olaf Scholz" answers "Who was he with?" at 1.7.)
 QUANTITY_LEAD_GATE = 3.0
+# ... unless the number stands by the noun the question counts ("the 24 settlements and outposts" for "How
+# many settlements and outposts ...?"): the sentence then says what is counted, whatever else it leaves to
+# the sentences around it (the cross-encoder reads the question's "in the Salfit governorate" in none).
+NAMED_LEAD_GATE = -1.0  # set on the tune half: 0.0 and 1.0 leave the settlements unanswered, -2.0 changes nothing more
 # A candidate named by the question's noun ("2,960 civilians" for "how many civilians", "Senator Antonio
 # Trillanes" for "which senator") is what was asked: more bonus. So is a sentence with the question's
 # focus words: those its articles' headlines do not already say ("introduced" in "Who introduced Beyonce
@@ -583,7 +587,8 @@ def _can_lead(s: _Sentence, query: str) -> bool:
     """Whether a sentence may lead an answer that must hold a candidate of the asked type. "Who <verb>ed ...?" is
     answered only by a sentence that tells that act: a name in a sentence that says nothing of replacing does
     not say who replaced Jeff Jones."""
-    if not s.typed or (s.kind == "quantity" and s.score < QUANTITY_LEAD_GATE):
+    gate = NAMED_LEAD_GATE if s.named else QUANTITY_LEAD_GATE
+    if not s.typed or (s.kind == "quantity" and s.score < gate):
         return False
     return s.kind != "person" or _tells_act(query, s.display)
 
