@@ -65,11 +65,10 @@ class Store(Protocol):
 
 @dataclass
 class Passages:
-    """Passages of some articles (in article order) and their vectors, row for row; `nodes`: Ray's share."""
+    """Passages of some articles (in article order) and their vectors, row for row."""
 
     chunks: dict[str, list[Chunk]] = field(default_factory=dict)
     vectors: np.ndarray | None = None
-    nodes: dict[str, int] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return sum(len(cs) for cs in self.chunks.values())
