@@ -67,7 +67,7 @@ def write_ivf_sq8(index, vectors, path: Path) -> None:
     head = _header(index, n)
     if head[-EMPTY_LISTS:][:4] != b"ilar":
         raise RuntimeError("this faiss writes IVF indexes in a format rag does not know")
-    with tempfile.TemporaryFile() as cells_file:
+    with tempfile.TemporaryFile(dir=Path(path).parent) as cells_file:  # beside the index, on its disk
         counts = np.zeros(nlist, dtype=np.int64)
         for batch in vectors.batches():  # pass 1: each vector's cell (kept on disk) and each cell's size
             cell = assign(quantizer, batch).astype(np.int32)

@@ -59,10 +59,11 @@ def build(texts: Iterable[str], folder: Path) -> None:
     bm25s = _bm25s()
     tokenizer = bm25s.tokenization.Tokenizer(stopwords="en", stemmer=_stemmer())
     retriever = bm25s.BM25()
+    folder.mkdir(parents=True, exist_ok=True)  # scratch files go beside the index, on its disk (not a tmpfs /tmp)
     with (
-        tempfile.TemporaryFile() as ids_file,
-        tempfile.TemporaryFile() as pairs_file,
-        tempfile.TemporaryDirectory() as scratch,
+        tempfile.TemporaryFile(dir=folder) as ids_file,
+        tempfile.TemporaryFile(dir=folder) as pairs_file,
+        tempfile.TemporaryDirectory(dir=folder) as scratch,
     ):
         tokenizer.stem_to_sid = _StemIds(Path(scratch) / "stems.sqlite")  # the vocabulary, on disk
         lengths, counted = array.array("q"), np.zeros(0, dtype=np.int64)  # counted[w]: passages holding word w
