@@ -157,14 +157,14 @@ READ_PROGRESS_EVERY = 1000  # articles between two "reading" progress reports
 
 def _read(docs: Iterable[Document], spool: "Spool", chunker, progress: Progress | None) -> None:
     """`docs` read once into `spool`: noted without their text when the index holds them at the same content
-    hash (as `spool.hold` told it), else whole, chunked by `chunker` (None: not chunked here). Progress
-    ("reading", n, total) has total None until the stream ends."""
+    hash (as `spool.hold` told it), else whole, chunked by `chunker` (which gives None for an article whose
+    passages the reused build holds). Progress ("reading", n, total) has total None until the stream ends."""
     for d in docs:
         held = spool.held_hash(d.doc_id)
         if held == d.content_hash:
             spool.note(d)
         else:
-            spool.add(d, chunker(d) if chunker else None, changed=held is not None)
+            spool.add(d, chunker(d), changed=held is not None)
         if progress and spool.articles % READ_PROGRESS_EVERY == 0:
             progress("reading", spool.articles, None)
     if progress:

@@ -137,8 +137,8 @@ class Writer(Protocol):
         progress: Progress | None,
     ) -> tuple[int, str]:
         """Write the update: `batches` (read once, as they are embedded) hold every article read, in reading
-        order, with the passages and vectors of `plan.fresh`; `docs` the same articles, without their text (it
-        may be iterated more than once). Returns (passages now, build id)."""
+        order, with the passages and vectors of the plan's added and changed articles; `docs` the same articles,
+        without their text (it may be iterated more than once). Returns (passages now, build id)."""
 
     def close(self) -> None: ...
 

@@ -82,11 +82,6 @@ class UpdatePlan:
     reason: str = ""  # why everything is rebuilt ("new index", "settings changed (...)"), or ""
 
     @property
-    def fresh(self) -> list[str]:  # Ray and Milvus builds gather them
-        """The articles to chunk and embed, in reading order."""
-        return self.added + self.changed
-
-    @property
     def is_noop(self) -> bool:
         return not (self.reason or self.added or self.changed or self.removed)
 
