@@ -8,6 +8,7 @@ BM25 finds them. The index is rebuilt from the stored passage texts with each bu
 from __future__ import annotations
 
 import array
+import contextlib
 import functools
 import logging
 import os
@@ -18,7 +19,7 @@ from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 
-from .vectorfile import npy_header
+from .vectorfile import npy_header, read_exactly
 
 LOG = logging.getLogger(__name__)
 
@@ -64,8 +65,9 @@ def build(texts: Iterable[str], folder: Path) -> None:
         tempfile.TemporaryFile(dir=folder) as ids_file,
         tempfile.TemporaryFile(dir=folder) as pairs_file,
         tempfile.TemporaryDirectory(dir=folder) as scratch,
+        contextlib.closing(_StemIds(Path(scratch) / "stems.sqlite")) as stems,
     ):
-        tokenizer.stem_to_sid = _StemIds(Path(scratch) / "stems.sqlite")  # the vocabulary, on disk
+        tokenizer.stem_to_sid = stems  # the vocabulary, on disk
         lengths, counted = array.array("q"), np.zeros(0, dtype=np.int64)  # counted[w]: passages holding word w
         for ids in tokenizer.streaming_tokenize(_forgetting(tokenizer, texts), update_vocab=True):
             ids_file.write(array.array("i", ids).tobytes())
@@ -78,8 +80,7 @@ def build(texts: Iterable[str], folder: Path) -> None:
             retriever.index([["\x00"]], show_progress=False)
             retriever.save(str(folder), show_progress=False)
             return
-        vocab = tokenizer.get_vocab_dict()
-        n_docs, n_vocab = len(lengths), len(vocab)
+        n_docs, n_vocab = len(lengths), len(stems)
         tokenizer = None
         frequencies = np.zeros(n_vocab, dtype=np.int64)
         frequencies[: min(n_vocab, len(counted))] = counted[:n_vocab]
@@ -93,8 +94,7 @@ def build(texts: Iterable[str], folder: Path) -> None:
         }
         retriever.vocab_dict, retriever.nonoccurrence_array = {}, None
         retriever.save(str(folder), show_progress=False)  # parameters and indptr; vocabulary and matrix follow
-        vocab.write_json(folder / "vocab.index.json")
-        vocab = None  # written: scoring needs only the ids and their frequencies
+        stems.write_json(folder / "vocab.index.json")  # written: scoring needs only the ids and their frequencies
         spill = _Spill(pairs_file, indptr)
         _score(retriever, _passages(ids_file, lengths), lengths, frequencies, spill)
         spill.close()
@@ -168,6 +168,8 @@ class _StemIds:
                 f.write(("" if first else comma) + json_functions.dumps(dict(chunk), ensure_ascii=False)[1:-1])
                 first = False
             f.write("}")
+
+    def close(self) -> None:
         self.db.close()
 
 
@@ -297,12 +299,7 @@ class _Spill:
         lo, hi = self.ranges[r]
         start, size = int(self.indptr[lo]) * PAIR.itemsize, int(self.indptr[hi] - self.indptr[lo]) * PAIR.itemsize
         out = bytearray(size)
-        view, done = memoryview(out), 0
-        while done < size:
-            n = os.preadv(self.fd, [view[done:]], start + done)
-            if not n:
-                raise OSError("the scored pairs' file ends early")
-            done += n
+        read_exactly(self.fd, memoryview(out), start, f"the end of word range {r}'s scores")
         return np.frombuffer(out, dtype=PAIR)
 
 

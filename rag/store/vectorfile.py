@@ -92,12 +92,8 @@ class VectorFile:
         if stop <= start:
             return np.zeros((0, self.dim), dtype=np.float32)
         out = np.empty((stop - start, self.dim), dtype=np.float32)
-        view, at = memoryview(out).cast("B"), self.offset + start * self.dim * 4
-        while view:
-            n = os.preadv(self._fd, [view], at)
-            if not n:
-                raise OSError(f"{self.path} ends before row {stop}")
-            view, at = view[n:], at + n
+        at = self.offset + start * self.dim * 4
+        read_exactly(self._fd, memoryview(out).cast("B"), at, f"row {stop} of {self.path}")
         return out
 
     def batches(self, rows: int | None = None) -> Iterator[np.ndarray]:
@@ -117,6 +113,16 @@ class VectorFile:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def read_exactly(fd: int, view: memoryview, at: int, what: str) -> None:
+    """Fill `view` from file `fd` at offset `at` (a read may return less than asked: read on); `what` names the
+    place for the error if the file ends first."""
+    while view:
+        n = os.preadv(fd, [view], at)
+        if not n:
+            raise OSError(f"the file ends before {what}")
+        view, at = view[n:], at + n
 
 
 def pick(batches: Iterable[np.ndarray], rows: np.ndarray) -> Iterator[np.ndarray]:
