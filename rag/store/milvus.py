@@ -486,13 +486,21 @@ class MilvusWriter:
         inserted as it comes. A rebuild makes the collections anew and indexes the vectors once they are all in
         (the index's type depends on their count); unchanged and kept articles stay where they are."""
         store = self.store
-        dim = self.manifest.dimension if self.manifest else None
+        dim = None  # of this build's vectors (a rebuild's collections are made for them)
         made, passages, written = not plan.reason, 0, 0
         waiting: list[tuple[list[Document], Passages]] = []  # fresh articles not written yet
 
         def writing(stage: str, done: int, total: int) -> None:  # a running count over the batches
             if progress:
                 progress(stage, written + done, None)
+
+        def write_waiting() -> None:
+            nonlocal passages, written
+            for articles, part in waiting:
+                store.add(articles, part.chunks, part.vectors, writing)
+                passages += len(part)
+                written += len(articles) + len(part)
+            waiting.clear()
 
         with store.errors("updating the index"):
             if not plan.reason:  # added ones too: an interrupted update may have left some of their passages
@@ -504,20 +512,15 @@ class MilvusWriter:
                 new = [d for d in batch.docs if d.doc_id in fresh.chunks]
                 if new:
                     waiting.append((new, fresh))
-                if waiting and not made and dim is not None:  # new collections need the vectors' size
+                if not made and dim is not None:
                     store.reset(dim)
                     made = True
                 if made:
-                    for articles, part in waiting:
-                        store.add(articles, part.chunks, part.vectors, writing)
-                        passages += len(part)
-                        written += len(articles) + len(part)
-                    waiting = []
-            if not made:  # no vectors at all: articles without passages, if any
+                    write_waiting()
+            dim = dim or (self.manifest.dimension if self.manifest else None)
+            if not made:  # no vector at all: articles without passages, if any
                 store.reset(dim)
-                for articles, part in waiting:
-                    store.add(articles, part.chunks, part.vectors, writing)
-                    written += len(articles)
+                write_waiting()
             if plan.reason:
                 store.index_vectors(resolve(index_type, passages))
             if progress:
