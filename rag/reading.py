@@ -360,13 +360,11 @@ _COUNTS_PEOPLE = re.compile(
 def _labels(sentence: str, c: Candidate, question: str) -> bool:
     """Whether a number is part of the name of something the question speaks of: after a determiner, before one
     of the question's words that is not what it counts ("the 12.12 shopping festival", "the G20 summit")."""
-    counted = answer_noun(question)
     after = re.match(r"(?:\s+[a-z]+){1,3}", sentence[c.end :])
-    if (
-        not counted
-        or not after
-        or not re.search(r"\b(?:the|its|his|her|their|this|that)\s+$|['’]s\s+$", sentence[: c.start], re.I)
-    ):
+    if not after or not re.search(r"\b(?:the|its|his|her|their|this|that)\s+$|['’]s\s+$", sentence[: c.start], re.I):
+        return False  # checked first: the question's own words are worked out only for a number after a determiner
+    counted = answer_noun(question)
+    if not counted:
         return False
     words = after.group().split()  # "the 78 terrorist attacks" counts attacks: the counted noun follows
     return words[0] in content_words(question) and _stem(counted) not in {_stem(w) for w in words}
