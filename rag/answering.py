@@ -1012,9 +1012,22 @@ def _focus_weights(query: str, candidates: list[_Sentence]) -> dict[str, float]:
 
 
 def _topic_words(query: str) -> set[str]:
-    """The content words of what a question asks "about" (or "on"), if it says."""
+    """The content words of what a question asks "about" (or "on"), if it says, with the noun the "about" hangs
+    on ("What did Peskov call the allegations about ...?": a sentence on "the allegations" is on topic)."""
     m = _TOPIC.search(query)
-    return content_words(m.group(1)) if m else set()
+    if not m:
+        return set()
+    noun = _ABOUT_NOUN.search(query[: m.start(1)])
+    return content_words(m.group(1)) | (content_words(noun.group(1)) if noun else set())
+
+
+# The noun before "about" in a phrase of its own ("the allegations about"), not the verb of asking ("say about").
+_ABOUT_NOUN = re.compile(
+    r"\b(?:the|these|those|his|her|its|their|such)\s+(?!(?:say|said|says|think|thinks|thought|comment|comments|talk|talked|talks|speak|spoke|speaks|tweet|"
+    r"tweeted|write|wrote|ask|asked|know|knew|feel|felt|learn|learned|warn|warned|complain|complained|joke|joked|"
+    r"reveal|revealed|claim|claimed|report|reported|tell|told|do|did|does)\b)([a-z]+)\s+(?:about|regarding|concerning)\s+$",
+    re.IGNORECASE,
+)
 
 
 def _mentions(words: set[str], text: str) -> bool:

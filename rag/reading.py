@@ -39,17 +39,19 @@ _PERSON_NOUNS = (
     r"ceo|founder|author|composer|coach|captain|prosecutor|lawyer|candidate|attacker|suspect|victim|mayor|governor|"
     r"king|queen|prince|princess|pope|bishop|general|commander|premier|chancellor|MPs?|lawmakers?|politician|star|"
     r"journalist|reporter|doctor|scientist|economist|analyst|head|executive|rapper|musician|artist|footballer|athlete|"
-    r"td|mep|msp|congress(?:man|woman)|representative|correspondent|host|presenter|anchor|comedian|columnist"
+    r"td|mep|msp|congress(?:man|woman)|representative|correspondent|host|presenter|anchor|comedian|columnist|"
+    r"professor|lecturer|teacher|student|researcher|activist|campaigner|soldier|nurse|poet|writer|novelist|playwright|"
+    r"editor|producer|filmmaker|designer|chef|cardinal|rabbi|imam|priest|magistrate|investigator"
 )
 _ORG_NOUNS = (
     r"company|companies|firm|group|organi[sz]ations?|agenc(?:y|ies)|party|court|bank|universit(?:y|ies)|newspaper|paper|union|"
     r"team|club|ministry|department|body|council|committee|regime|government|broadcaster|network|fund|institutions?|"
     r"charity|school|airline|caucus|commission|authority|militia|brand|manufacturer|carrier|tournament|magazine|"
     r"channel|station|publisher|outlet|alliance|coalition|insurer|investor|retailer|operator|bodies|groups|firms|"
-    r"watchdog|regulator|think[- ]?tank|website|blog|platform|app"
+    r"watchdog|regulator|think[- ]?tank|website|blog|platform|app|journal"
 )
 _PLACE_NOUNS = (
-    r"city|town|country|countries|village|region|province|state|county|place|river|airport|hospital|capital|island|"
+    r"city|cities|town|country|countries|village|region|province|state|county|place|river|airport|hospital|capital|island|"
     r"area|district|port|street|venue|location|neighbou?rhood|continent|mountain|border|site|prison|camp|base|"
     r"hotel|stadium|arena|square|church|mosque|temple|museum|building|facility|cent(?:er|re)"
 )
@@ -94,13 +96,13 @@ _TYPE_RULES: list[tuple[str, re.Pattern]] = [
     (
         "person",
         re.compile(
-            rf"^(?:(?:what|which)\s+{_MOD}{{0,3}}(?:{_PERSON_NOUNS})\b{_NOT_ADJECTIVE}"
+            rf"^(?:(?:what|which)\s+{_MOD}{{0,3}}(?:{_PERSON_NOUNS})(?:s|es)?\b{_NOT_ADJECTIVE}"
             rf"|what\s+(?:is|was)\s+the\s+(?:\w+\s+)?name\b)",
             re.I,
         ),
     ),
-    ("place", re.compile(rf"^(?:what|which)\s+{_MOD}{{0,2}}(?:{_PLACE_NOUNS})\b")),
-    ("organisation", re.compile(rf"^(?:what|which)\s+{_MOD}{{0,3}}(?:{_ORG_NOUNS})\b")),
+    ("place", re.compile(rf"^(?:what|which)\s+{_MOD}{{0,2}}(?:{_PLACE_NOUNS})(?:s|es)?\b")),
+    ("organisation", re.compile(rf"^(?:what|which)\s+{_MOD}{{0,3}}(?:{_ORG_NOUNS})(?:s|es)?\b")),
     (
         "reason",
         re.compile(r"^(?:why\b|for\s+what\s+reason|what\s+(?:caused|led\s+to|prompted|is\s+behind|was\s+behind)\b)"),
@@ -163,7 +165,8 @@ class Candidate:
 
 _MONTHS = (
     r"Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?|"
-    r"Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?"
+    r"Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?|"
+    r"JANUARY|FEBRUARY|MARCH|APRIL|MAY|JUNE|JULY|AUGUST|SEPTEMBER|OCTOBER|NOVEMBER|DECEMBER"  # "On MARCH 14, 2017"
 )
 _WEEKDAYS = r"Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday"
 _DATE = re.compile(
@@ -410,6 +413,8 @@ def typed(sentence: str, kind: str, question: str) -> list[Candidate]:
             continue  # "UK", "European Council" do not answer "who"
         if kind == "place" and (_HONORIFIC.search(sentence[: c.start]) or _ACTS.match(sentence, c.end)):
             continue  # "Mr Trump", "Rutte said": a person, not where
+        if kind == "place" and _NOT_PLACE.search(c.text + sentence[c.end : c.end + 9]):
+            continue  # "Nobel Prize-winning poet": an award, not where
         if kind == "person" and _attributes(sentence, c, question) and not _ASKS_SPEAKER.search(question):
             continue  # "..., Sheriff Bob Gualtieri said" is who tells it, not who the question asks for
         out.append(c)
@@ -422,6 +427,7 @@ _HEDGE = re.compile(
     r"\b(?:just\s+)?(?:over|under)|\b(?:about|around|roughly|nearly|almost|some|approximately|an\s+estimated))\s+$",
     re.I,
 )
+_RANGE_FROM = re.compile(r"(?:\b(?:between|from)\s+)?\b\d[\d,.]*\s*(?:and|to|-|–)\s*$", re.I)
 _COUNTED = {"people", "votes", "seats"}  # what a count counts: "How many people ...?" is answered by "2,000"
 
 
@@ -438,6 +444,8 @@ def answer_span(question: str, sentence: str, c: Candidate) -> Candidate:
     """
     start, end, asked = c.start, c.end, _fold(question)
     if c.kind == "quantity":
+        span = _RANGE_FROM.search(sentence[:start])  # "Between 31 and 67 percent" is the figure, not its "67"
+        start = span.start() if span else start
         hedge = _HEDGE.search(sentence[:start])
         words = re.findall(r"[a-z]{4,}", _fold(hedge.group())) if hedge else []
         said = bool(words) and all(re.search(rf"\b{w}", asked) for w in words)
@@ -447,9 +455,14 @@ def answer_span(question: str, sentence: str, c: Candidate) -> Candidate:
             end = c.start + unit.start()
     elif c.kind == "name" and _person_like(sentence, c):  # "Irish Research Council" keeps its "Irish"
         words = list(re.finditer(r"\S+", sentence[start:end]))
-        cut = 0  # leading words the question already says: a title, an office, a place
-        while cut < len(words) - 2 and _says(asked, words[cut].group()):
-            cut += 1
+        # up to the last leading word the question already says: a title, an office, a place ("Republican
+        # Senators Rand Paul" for "Which senators ...?"); a name keeps its last two words
+        said = [
+            i
+            for i in range(len(words) - 2)
+            if _fold(words[i].group()) not in _FILLER and _says(asked, words[i].group())
+        ]
+        cut = said[-1] + 1 if said else 0
         while 0 < cut < len(words) and _fold(words[cut].group()) in _FILLER:
             cut -= 1  # never start on "of": "Minister of State" goes whole or not at all
         if cut:
@@ -720,6 +733,7 @@ _NOT_PERSON = re.compile(
 )
 
 # "Co Down", "Mount Etna", "St. Petersburg": places, though two capitalised words like a person's name
+_NOT_PLACE = re.compile(r"\b(?:Prizes?|Awards?|Medals?|Trophy|Cup)\b|^\S+(?:\s\S+)*-(?:winning|winner)", re.I)
 _PLACE_NAME = re.compile(r"(?:Co|County|Mount|Mt|Lake|Port|Cape|Fort|St|Saint|San|Santa|Los|Las)\.?\s+[A-Z][\w'-]*$")
 
 
@@ -744,8 +758,15 @@ def _person_like(sentence: str, c: Candidate) -> bool:
     """Whether a name candidate can be a person: two or more words ("Tim Barrow"), a titled surname
     ("Mr Rutte") or one who acts ("Luke told ..."); no institution word, not an acronym."""
     words = c.text.split()
-    if " and " in c.text or "&" in c.text:  # "Turkey and Iran", "Procter & Gamble": two, or a firm
+    if "&" in c.text:  # "Procter & Gamble": a firm
         return False
+    if " and " in c.text:  # "Rand Paul and Mike Lee": two people; "Turkey and Iran": two places
+        at = c.text.index(" and ")
+        parts = (
+            Candidate(c.kind, c.text[:at], c.start, c.start + at),
+            Candidate(c.kind, c.text[at + 5 :], c.start + at + 5, c.end),
+        )
+        return all(p.text and _person_like(sentence, p) for p in parts)
     # "Worcester District Attorney Joseph Early Jr": an institution word in the office makes no firm of the person
     title = list(_TITLE.finditer(c.text))[-1:]
     name = c.text[title[0].end() :] if title else ""
@@ -895,8 +916,17 @@ def statement_subject(question: str) -> str:
     """Who a "What did X say ...?" question asks about, as an article would name them: "May" for Theresa May,
     "spokesman" for "the ministry's spokesman" ("" for any other question)."""
     m = _STATED_BY.match(_LEAD_IN.sub("", question.strip(), count=1))
+    kin = _KIN_OF.search(m.group(1)) if m else None
+    if kin:  # "the father of the Navy SEAL killed in Yemen" is the father
+        return kin.group(1)
     words = re.findall(r"[\w'’.-]+", m.group(1)) if m else []
     return words[-1].rstrip(".").removesuffix("'s").removesuffix("’s") if words else ""
+
+
+# Someone known by whose relative they are: news names them so too ("Bill Owens, the father of the fallen SEAL").
+_KIN_OF = re.compile(
+    r"^(?:the\s+)?(father|mother|son|daughter|wife|husband|widow|brother|sister|parents|family|uncle|aunt)\s+of\b", re.I
+)
 
 
 def speaks(sentence: str, subject: str, speaker: str = "") -> bool:
@@ -915,6 +945,10 @@ def speaks(sentence: str, subject: str, speaker: str = "") -> bool:
     return any(p.search(sentence) for p in _speech_of(subject))
 
 
+# Words that give someone's own word for a thing, quoted: "Peskov has called the allegations "ridiculous"".
+_NAMED_AS = r"(?:called|calls|dubbed|dubs|branded|brands|labell?ed|labels|termed|terms)"
+
+
 @functools.lru_cache(maxsize=256)
 def _speech_of(subject: str) -> tuple[re.Pattern, ...]:
     """The shapes of `subject`'s words in a sentence (compiled once per question, not once per sentence): a name
@@ -925,6 +959,14 @@ def _speech_of(subject: str) -> tuple[re.Pattern, ...]:
         re.compile(rf"{name}\s+(?:[\w-]+\s+){{0,2}}?{SPEECH}\b", flags),  # May has said / May told
         re.compile(rf"{SPEECH}\s+(?:[\w.'-]+\s+){{0,4}}?{name}\s*(?:[,.;:]|$)", flags),  # said Ms Sturgeon.
         re.compile(rf"{name}\b[^.;]*?\b(?:she|he|it|they)\s+(?:[\w-]+\s+)?{SPEECH}\b", flags),
+        re.compile(rf"{name}\s+(?:[\w-]+\s+){{0,2}}?{_NAMED_AS}\b[^.;]*?[\"“]", flags),  # Peskov called it "absurd"
+        # an aside between the speaker and the verb: "Owens, the father of the fallen SEAL, has called it ..."
+        # (the subject named in it or before it; not "Rutte met May in Berlin, said officials")
+        re.compile(
+            rf"(?:,\s+(?:the|a|an|his|her|their)\s+(?:[\w-]+\s+){{0,3}}?{name}|{name},\s+(?:the|a|an|who)\s)"
+            rf"[^,;.]{{0,60}},\s+(?:has\s+|had\s+|also\s+)?(?:{SPEECH}|{_NAMED_AS})\b",
+            flags,
+        ),
     )
 
 

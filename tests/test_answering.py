@@ -19,6 +19,7 @@ from rag.answering import (
     _sentences,
     _short,
     _speaker,
+    _topic_words,
     contextualize,
     user_turns,
 )
@@ -329,3 +330,10 @@ def test_a_quote_s_own_brackets_are_not_citation_markers():
         1: "It was said. ",
         2: ' "It is necessary to arrest [Lee] in light of it," a court said. ',
     }
+
+
+def test_the_noun_an_about_hangs_on_is_part_of_the_topic_and_a_verb_of_asking_is_not():
+    q = "What did Kremlin press secretary Dmitry Peskov call the allegations about Russian contacts with Trump aides?"
+    assert "allegation" in _topic_words(q)  # "... has called the allegations "ridiculous"" is on topic
+    assert _topic_words("What did Rutte say about Ukraine?") == {"ukraine"}
+    assert _topic_words("What did May think about Brexit?") == {"brexit"}

@@ -422,3 +422,42 @@ def test_a_number_in_the_name_of_what_the_question_speaks_of_counts_nothing():
     attacks = "Media hits for the 78 terrorist attacks that the White House listed number 80,878."
     q = "How many terrorist attacks were on the list the White House released?"
     assert [c.text for c in typed(attacks, "quantity", q)] == ["78", "80,878"]  # it counts what is asked
+
+
+def test_plural_and_new_person_nouns_ask_for_people():
+    assert answer_type("Which senators voted against allowing a vote on Montenegro's NATO membership?") == "person"
+    assert answer_type("Which two senators opposed the bill?") == "person"
+    assert answer_type("Which Vanderbilt University law professor called the tweets a tantrum?") == "person"
+    assert answer_type("Which journal published the study?") == "organisation"
+    assert answer_type("Which cities were hit by the storm?") == "place"
+
+
+def test_two_people_joined_by_and_answer_who_and_the_short_answer_drops_the_said_title():
+    q = "Which senators voted against allowing a vote on Montenegro's NATO membership?"
+    s = 'The only two "no" votes came from Republican Senators Rand Paul and Mike Lee, who had blocked the vote.'
+    [c] = typed(s, "person", q)
+    assert answer_span(q, s, c).text == "Rand Paul and Mike Lee"
+    assert typed("Turkey and Iran signed the deal with Procter & Gamble.", "person", "Who signed the deal?") == []
+    s = "Turkish Defence Minister Fikri Isik said on Thursday that the town was taken."
+    [c] = typed(s, "person", "Who is Turkey's defence minister?")
+    assert answer_span("Who is Turkey's defence minister?", s, c).text == "Fikri Isik"
+
+
+def test_upper_case_months_ranges_and_awards_in_short_answers():
+    assert [c.text for c in candidates("On MARCH 14, 2017, we want YOU to join us.") if c.kind == "date"] == [
+        "MARCH 14, 2017"
+    ]
+    s = "Between 31 and 67 percent of the beaches may be washed away by 2100."
+    c = next(c for c in candidates(s) if c.text.startswith("67"))
+    assert answer_span("What share of the beaches could be washed away?", s, c).text == "Between 31 and 67 percent"
+    s = "Nobel Prize-winning poet Derek Walcott has died at his home in St. Lucia at the age of 87."
+    assert [c.text for c in typed(s, "place", "Where did Derek Walcott die?")] == ["St. Lucia"]
+
+
+def test_a_quoted_word_someone_called_a_thing_and_an_aside_before_the_verb_are_their_words():
+    assert speaks('Kremlin press secretary Dmitry Peskov has called the allegations "ridiculous."', "Peskov")
+    assert not speaks("Peskov called Trump on Monday.", "Peskov")  # a phone call gives no words
+    q = "What did the father of the Navy SEAL killed in Yemen call the raid?"
+    assert statement_subject(q) == "father"
+    assert speaks('Bill Owens, the father of the fallen Navy Seal, has called the raid a "stupid mission".', "father")
+    assert not speaks("Rutte met May in Berlin, said officials.", "May")
