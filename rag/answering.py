@@ -415,8 +415,8 @@ def _from_passages(q: Question, found: Found, index_dir: Location | None) -> Ans
     query, kind, hits, time = q.query, q.kind, found.hits, found.time
     store = load_index(index_dir)
     texts = {h.doc_id: store.document(h.doc_id).text for h in hits}
-    absent = _absent(query, hits)
-    if absent:  # some article mentions them (`_nowhere` came first), but none of these passages does
+    absent = _absent(query, hits, " ".join(texts.values()))
+    if absent:  # some article mentions them (`_nowhere` came first), but none of these articles does
         return _refusal(q, hits, f"{REFUSAL} None of the articles found mentions {_and([n for n, _ in absent])}.")
     # A sentence answers only from an article that names what the question names ("the 2023 earthquake").
     ledes = kind in TYPE_BONUS  # a factoid's answer may be in a best article's opening, outside its passage
@@ -673,14 +673,32 @@ def _short(query: str, lead: _Sentence) -> tuple[Candidate, _Sentence] | None:
     def anchor(word: str) -> bool:  # a word of the question, or the asked act in another form ("director")
         return bool(content_words(word) & asked) or _names_act(act, word)
 
-    anchors = [m.start() for m in re.finditer(r"[A-Za-z0-9]+", lead.text) if anchor(m.group())]
-    if not anchors:
-        return answer_span(query, lead.text, lead.typed[0]), lead
+    anchors = [m.start() for m in re.finditer(r"[A-Za-z0-9]+", lead.text) if anchor(m.group())] or [0]
 
-    def distance(c: Candidate) -> int:  # a figure of the next sentence is farther than any of this one
-        return min(abs(c.start - a) + SENTENCE_GAP * _ends_between(lead.text, c.start, a) for a in anchors)
+    years = set(re.findall(r"\b(?:19|20)\d{2}\b", query))
+
+    def distance(c: Candidate) -> tuple[bool, bool, int]:  # a figure of the next sentence is farther than any here
+        where = lead.kind != "place" or _is_where(lead.text, c)
+        year = _OF_YEAR.match(lead.text, c.end)  # "from 586 in 2014 to 489" asked of 2015: 586 is 2014's
+        other_year = bool(years and year and year.group(1) not in years)
+        near = min(abs(c.start - a) + SENTENCE_GAP * _ends_between(lead.text, c.start, a) for a in anchors)
+        return not where, other_year, near
 
     return answer_span(query, lead.text, min(lead.typed, key=distance)), lead
+
+
+_OF_YEAR = re.compile(r"\s+(?:in|for|during)\s+((?:19|20)\d{2})\b")
+# Where something is: a place after "in", "at", "near" ("at a Kuala Lumpur airport"), not where a flight goes ("a
+# flight to Macau"), nor what describes the place named after it ("the Caribbean island of St. Lucia").
+_LOCATIVE = re.compile(r"\b(?:in|at|near|inside|outside|across|throughout|within)\s+(?:[\w'-]+\s+){0,6}$", re.I)
+_DESCRIBES_PLACE = re.compile(
+    r"\s+(?:[\w-]+\s+)?(?:island|city|town|state|province|region|county|village|capital|republic|port)\s+of\b", re.I
+)
+
+
+def _is_where(sentence: str, c: Candidate) -> bool:
+    """Whether the place `c` of `sentence` is said to be where something is or happens."""
+    return bool(_LOCATIVE.search(sentence[: c.start])) and not _DESCRIBES_PLACE.match(sentence, c.end)
 
 
 SENTENCE_GAP = 1000  # characters a sentence end between a candidate and the question's word counts as

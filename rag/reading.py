@@ -194,7 +194,8 @@ _SMALL = (
 )
 _UNIT = (
     r"%|\s?(?:percent|per cent|percentage "
-    r"points?|bn|m|k|million|billion|trillion|thousand|hundred|yuan|euros?|dollars|pounds|"
+    r"points?|(?:bn|bln|mln|trln|m|k|million|billion|trillion|thousand|hundred)(?:\s(?:rubles|roubles|yuan|euros?|dollars|pounds)\b)?|"
+    r"yuan|euros?|dollars|pounds|"
     r"rubles|roubles|tonnes|tons|km|kilomet(?:er|re)s|miles|mph|kph|metres|meters|feet|years?|months?|weeks?|days?|hours?|"
     r"minutes|seconds|points|times|people|votes|seats)\b"
 )
@@ -265,7 +266,7 @@ def candidates(sentence: str) -> list[Candidate]:
 
 
 _MEASURES = [  # what a quantity question asks for, by its wording
-    ("percent", re.compile(r"\b(?:percent(?:age)?|per cent|share|proportion|portion|fraction|majority)\b")),
+    ("percent", re.compile(r"\b(?:percent(?:age)?|per cent|share|proportion|portion|fraction)\b")),
     ("age", re.compile(r"^how old\b|\bage\b")),
     ("time", re.compile(r"^how long\b|^how many (?:\w+ )?(?:years|months|weeks|days|hours|minutes|seconds|decades)\b")),
     (
@@ -427,7 +428,7 @@ _HEDGE = re.compile(
     r"\b(?:just\s+)?(?:over|under)|\b(?:about|around|roughly|nearly|almost|some|approximately|an\s+estimated))\s+$",
     re.I,
 )
-_RANGE_FROM = re.compile(r"(?:\b(?:between|from)\s+)?\b\d[\d,.]*\s*(?:and|to|-|–)\s*$", re.I)
+_RANGE_FROM = re.compile(r"(?:\b(?:between|from)\s+)?\b(?!(?:19|20)\d{2}\b)\d[\d,.]*\s*(?:and|to|-|–)\s*$", re.I)
 _COUNTED = {"people", "votes", "seats"}  # what a count counts: "How many people ...?" is answered by "2,000"
 
 
@@ -581,7 +582,9 @@ def _loose(name: str) -> str:
     other characters, as scraped articles have them (the haystack's such characters read as one mark, "\\x01"):
     "Eireann" finds "Bus ?ireann", "Beyonce" "Beyonc??", "Beyoncé" "Beyonce"."""
     plain = "".join(ch for ch in unicodedata.normalize("NFKD", name) if not unicodedata.combining(ch))
-    return "".join(f"[{re.escape(ch)}\x01]" if ch.isalpha() else re.escape(ch) for ch in plain)
+    return "".join(
+        f"[{re.escape(ch)}\x01]" if ch.isalpha() else r"[-\s]?" if ch == "-" else re.escape(ch) for ch in plain
+    )  # a hyphen may be a space or nothing: "Latin-alphabet" finds "Latin alphabet"
 
 
 _HOST_PARTS = {"www", "com", "co", "uk", "ie", "org", "net", "go", "cn", "de", "fr", "edu", "gov", "europe", "news"}

@@ -337,3 +337,31 @@ def test_the_noun_an_about_hangs_on_is_part_of_the_topic_and_a_verb_of_asking_is
     assert "allegation" in _topic_words(q)  # "... has called the allegations "ridiculous"" is on topic
     assert _topic_words("What did Rutte say about Ukraine?") == {"ukraine"}
     assert _topic_words("What did May think about Brexit?") == {"brexit"}
+
+
+def test_a_place_short_answer_is_where_it_happened_and_a_figure_of_another_year_is_passed_over():
+    from rag.reading import typed
+
+    def short(q, text, kind):
+        s = _Sentence(Hit("d#0", "d", text, 0, len(text), 1.0), 0, 0, len(text), text, kind=kind)
+        s.typed = typed(text, kind, q)
+        return _short(q, s)[0].text
+
+    q = "Where was Kim Jong Nam attacked?"
+    assert (
+        short(
+            q, "Kim was at a desk for a flight to Macau when two women attacked him at a Kuala Lumpur airport.", "place"
+        )
+        == "Kuala Lumpur"
+    )
+    assert (
+        short("Where did Walcott die?", "Walcott died in the eastern Caribbean island of St. Lucia.", "place")
+        == "St. Lucia"
+    )
+    q = "How many accidental gun deaths were there in 2015?"
+    assert (
+        short(
+            q, "The CDC shows a drop in accidental gun deaths from 586 in 2014 to 489 the following year.", "quantity"
+        )
+        == "489"
+    )

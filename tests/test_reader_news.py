@@ -45,6 +45,13 @@ ANSWERING = [
     "1489",
     "2594",
     "1485",
+    "2791",
+    "1357",
+    "3197",
+    "3567",
+    "3440",
+    "1113",
+    "1552",
 ]
 
 
@@ -112,6 +119,22 @@ def news_index(tmp_path_factory) -> Path:
         # the cross-encoder reads "in the Salfit governorate" in no sentence, but "the 24 settlements and outposts"
         # says what is counted
         ("How many settlements and outposts are in the Salfit governorate?", "24", "1485"),
+        # the passage says "his publisher"; only the article's opening names He Jiahong
+        ("Which publisher publishes He Jiahong's books in English?", "Penguin Australia", "2791"),
+        ("How large a majority was Labour defending in Copeland?", "2,564", "1357"),  # a count, not a share
+        (
+            "How much is a large Russian company ready to invest in Crimea's gambling zone?",
+            "about 8 bln rubles",
+            "3197",
+        ),
+        # two people, without the title the question gives
+        (
+            "Which senators voted against allowing a vote on Montenegro's NATO membership?",
+            "Rand Paul and Mike Lee",
+            "3567",
+        ),
+        # "from 586 in 2014 to 489 the following year": 586 is the year before's
+        ("How many accidental gun deaths were there in 2015, according to the CDC?", "489", "3440"),
     ],
 )
 def test_the_asked_fact_leads_and_is_the_short_answer(news_index, question, short, doc):
@@ -227,3 +250,22 @@ def test_how_many_were_killed_is_not_answered_by_the_count_of_the_injured(news_i
     a = rag.answer("How many people were killed by the avalanche in Nasu, Tochigi?", index_dir=news_index)
     lead = lead_sentence(a.text)
     assert not a.refused and "killed seven" in lead and not lead.startswith("Some 40 people have been injured")
+
+
+@pytest.mark.parametrize(
+    "question, words",
+    [
+        # "has called the allegations "ridiculous"": someone's own word for it, and on the "allegations" asked about
+        (
+            "What did Kremlin press secretary Dmitry Peskov call the allegations about Russian contacts with Trump"
+            " aides?",
+            "ridiculous",
+        ),
+        # "Bill Owens, the father of the fallen Navy Seal, has called the raid ...": the father, named by an aside
+        ("What did the father of the Navy SEAL killed in Yemen call the raid?", "stupid mission"),
+    ],
+)
+def test_what_someone_called_a_thing_leads_the_answer(news_index, question, words):
+    a = rag.answer(question, index_dir=news_index)
+    assert not a.refused and citation_problems(a, news_index) == []
+    assert words in lead_sentence(a.text)

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from rag.reading import (
     ANSWER_TYPES,
+    absent_names,
     answer_span,
     answer_type,
     asked_role,
@@ -461,3 +462,11 @@ def test_a_quoted_word_someone_called_a_thing_and_an_aside_before_the_verb_are_t
     assert statement_subject(q) == "father"
     assert speaks('Bill Owens, the father of the fallen Navy Seal, has called the raid a "stupid mission".', "father")
     assert not speaks("Rutte met May in Berlin, said officials.", "May")
+
+
+def test_tass_magnitudes_a_hyphen_read_as_a_space_and_a_majority_that_is_a_count():
+    s = "A company is ready to invest about 8 bln rubles ($138 mln) and was fined 441 million yuan."
+    assert [c.text for c in candidates(s)] == ["8 bln rubles", "$138 mln", "441 million yuan"]
+    assert absent_names("When was the ban on Latin-alphabet books lifted?", "books printed in the Latin alphabet") == []
+    assert measure("How large a majority was Labour defending in Copeland?") == ""  # 2,564 votes, not a share
+    assert measure("What share of the vote did Labour win?") == "percent"
