@@ -681,12 +681,14 @@ def _short(query: str, lead: _Sentence) -> tuple[Candidate, _Sentence] | None:
         where = lead.kind != "place" or _is_where(lead.text, c)
         year = _OF_YEAR.match(lead.text, c.end)  # "from 586 in 2014 to 489" asked of 2015: 586 is 2014's
         other_year = bool(years and year and year.group(1) not in years)
+        total = bool(_OUT_OF.search(lead.text[: c.start]))  # "won 33 of parliament's 150 seats": 150 is all
         near = min(abs(c.start - a) + SENTENCE_GAP * _ends_between(lead.text, c.start, a) for a in anchors)
-        return not where, other_year, near
+        return not where, other_year or total, near
 
     return answer_span(query, lead.text, min(lead.typed, key=distance)), lead
 
 
+_OUT_OF = re.compile(r"\b\d[\d,.]*\s+(?:out\s+)?of\s+(?:the\s+|[A-Za-z]+['’]s\s+)?$")
 _OF_YEAR = re.compile(r"\s+(?:in|for|during)\s+((?:19|20)\d{2})\b")
 # Where something is: a place after "in", "at", "near" ("at a Kuala Lumpur airport"), not where a flight goes ("a
 # flight to Macau"), nor what describes the place named after it ("the Caribbean island of St. Lucia").

@@ -361,6 +361,40 @@ _COUNTS_PEOPLE = re.compile(
 )
 
 
+# The plural noun a number counts, right after it or after one word that describes it ("7.5 million page views").
+_COUNTED_NOUN = re.compile(
+    r"\s+(?:(?!(?:in|of|for|to|on|at|from|by|with|as|and|or|a|an|the)\b)[a-z-]+\s+)?"
+    r"(?!(?:this|does|less|plus|across|towards|unless|was|has|is|its|his|thus|yes)\b)([a-z-]{2,}s)\b"
+)
+_PEOPLE = rf"(?:{_PERSON_NOUNS})(?:s|es)?|people|persons|civilians|residents|victims|suspects|fighters|militants|"
+_PEOPLE += (
+    r"troops|staff|employees|workers|customers|tourists|visitors|passengers|migrants|refugees|children|members|"
+    r"patients|students|pupils|voters|protesters|demonstrators|prisoners|detainees|inmates|immigrants|seekers|"
+    r"families|babies|infants|adults|teenagers|youths|individuals|citizens|nationals|fans|spectators|delegates|"
+    r"participants|attendees|volunteers|recruits|officials|users|subscribers|viewers|readers|listeners|shoppers|"
+    r"consumers|buyers|investors|applicants|runners|athletes|casualties|survivors|hostages|captives|guests|tenants|"
+    r"owners|drivers|crew|sailors|marines|police|guards|personnel|experts|doctors|nurses|teachers|farmers|pensioners"
+)
+# ... or a word shaped like one ("mourners", "residents", "detainees"): a count of those is never excluded
+_PEOPLE_WORD = re.compile(rf"^(?:{_PEOPLE}|\w+(?:ers|ors|ists|ants|ents|ians|ees|men|women|folk))$", re.I)
+
+
+def _counts_things(sentence: str, c: Candidate) -> bool:
+    """Whether a number without a currency counts things named after it: "7.5 million page views" is no sum."""
+    return not _UNIT_KINDS[1][1].search(c.text) and bool(_COUNTED_NOUN.match(sentence, c.end))
+
+
+def _counts_other_than_people(sentence: str, c: Candidate, question: str) -> bool:
+    """Whether a number counts things that are not the people a "How many <people> ...?" question counts: "nine
+    life terms" for "How many suspects ...?" ("2,000 soldiers" for "How many troops" still counts people)."""
+    noun = answer_noun(question)
+    m = _COUNTED_NOUN.match(sentence, c.end)
+    if not noun or not m or not _PEOPLE_WORD.match(noun):
+        return False
+    counted = m.group(1).lower()
+    return not _PEOPLE_WORD.match(counted) and _stem(counted) != _stem(noun.lower())
+
+
 def _labels(sentence: str, c: Candidate, question: str) -> bool:
     """Whether a number is part of the name of something the question speaks of: after a determiner, before one
     of the question's words that is not what it counts ("the 12.12 shopping festival", "the G20 summit")."""
@@ -393,8 +427,10 @@ def typed(sentence: str, kind: str, question: str) -> list[Candidate]:
     for c in candidates(sentence):
         if c.kind not in wanted or (unit and not _fits_measure(c, unit)):
             continue
-        if unit == "money" and _COUNTS_PEOPLE.match(sentence, c.end):
+        if unit == "money" and (_COUNTS_PEOPLE.match(sentence, c.end) or _counts_things(sentence, c)):
             continue  # "More than 20 million people face starvation" counts, it does not pay
+        if unit == "count" and _counts_other_than_people(sentence, c, question):
+            continue  # "sentenced to nine life terms" counts no suspects
         if unit == "count" and _labels(sentence, c, question):
             continue  # "the 12.12 shopping festival" names the festival, it counts no tourists
         if named and not near_noun(sentence, c, named):
@@ -468,6 +504,7 @@ def answer_span(question: str, sentence: str, c: Candidate) -> Candidate:
             cut -= 1  # never start on "of": "Minister of State" goes whole or not at all
         if cut:
             start += words[cut].start()
+        start += _after_institution(sentence[start:end])  # "Scottish Conservative Party Richard Cook": Richard Cook
         place = re.search(r"\s+of\s+[A-Z][\w.'-]*(?:\s+[A-Z][\w.'-]*)*$", sentence[start:end])
         if place and len(sentence[start : start + place.start()].split()) >= 2:
             end = start + place.start()  # "Andrew Dillman of New York" is Andrew Dillman
@@ -732,12 +769,17 @@ _NOT_PERSON = re.compile(
     r"Foundation|Centre|Center|Hospital|Airport|Street|Road|Square|Park|River|Island|Republic|Kingdom|States|Nations|"
     r"Times|News|Post|Journal|Press|Airlines|Club|Team|FC|Church|Cup|Games|Awards?|Guard|Army|Navy|Forces?|Service|"
     r"Authority|Board|Bureau|Administration|Organi[sz]ation|Federation|Alliance|Coalition|Network|Embassy|Tribunal|"
-    r"Prison|Station|Stadium|Hotel|Museum|Sea|Ocean|Gulf|Bay|Valley|Province|Region|District|Railways?|Airways)\b"
+    r"Prison|Station|Stadium|Hotel|Museum|Sea|Ocean|Gulf|Bay|Valley|Province|Region|District|Railways?|Airways|"
+    r"Assembly|Executive|Trust|Society|Institution)\b"
+    r"|(?:ists|crats|licans)$"  # "Democratic Unionists", "Social Democrats": a party's members, not a person
 )
 
 # "Co Down", "Mount Etna", "St. Petersburg": places, though two capitalised words like a person's name
 _NOT_PLACE = re.compile(r"\b(?:Prizes?|Awards?|Medals?|Trophy|Cup)\b|^\S+(?:\s\S+)*-(?:winning|winner)", re.I)
-_PLACE_NAME = re.compile(r"(?:Co|County|Mount|Mt|Lake|Port|Cape|Fort|St|Saint|San|Santa|Los|Las)\.?\s+[A-Z][\w'-]*$")
+_PLACE_NAME = re.compile(
+    r"(?:Co|County|Mount|Mt|Lake|Port|Cape|Fort|St|Saint|San|Santa|Los|Las)\.?\s+[A-Z][\w'-]*$"
+    r"|^(?:North|South|East|West|Northern|Southern|Eastern|Western|Great|New|Upper|Lower|Central)\s+[A-Z][\w'-]*$"
+)
 
 
 def _attributes(sentence: str, c: Candidate, question: str = "") -> bool:
@@ -775,9 +817,25 @@ def _person_like(sentence: str, c: Candidate) -> bool:
     name = c.text[title[0].end() :] if title else ""
     if name.split() and not _NOT_PERSON.search(name) and _NOT_PERSON.search(c.text[: title[0].start()]):
         return True
+    if _after_institution(c.text):  # "the Scottish Conservative Party Richard Cook": the party's man
+        return True
     if _NOT_PERSON.search(c.text) or _PLACE_NAME.match(c.text) or any(w.isupper() and len(w) > 1 for w in words):
         return False
     return len(words) >= 2 or bool(_HONORIFIC.search(sentence[: c.start]) or _ACTS.match(sentence, c.end))
+
+
+def _after_institution(name: str) -> int:
+    """Where the person begins in a name run that an institution's name opens ("Scottish Conservative Party
+    Richard Cook": at "Richard"), or 0: two or more plain capitalised words after the institution's last word."""
+    inst = list(_NOT_PERSON.finditer(name))[-1:]
+    rest = name[inst[0].end() :] if inst else ""
+    title = _TITLE.match(rest.lstrip())  # "Worcester District Attorney Joseph Early Jr": Joseph Early Jr
+    if title and len(rest.lstrip()[title.end() :].split()) >= 2:
+        rest = rest.lstrip()[title.end() :]
+    words = rest.split()
+    if len(words) < 2 or _NOT_PERSON.search(rest) or any(w.isupper() and len(w) > 1 for w in words):
+        return 0
+    return len(name) - len(rest.lstrip())
 
 
 _AGE_BEFORE = re.compile(r"\b(?:age|aged)\s*(?::\s*|of\s*)?$", re.I)  # "aged 87", "Age: 43"

@@ -339,7 +339,7 @@ def test_the_noun_an_about_hangs_on_is_part_of_the_topic_and_a_verb_of_asking_is
     assert _topic_words("What did May think about Brexit?") == {"brexit"}
 
 
-def test_a_place_short_answer_is_where_it_happened_and_a_figure_of_another_year_is_passed_over():
+def test_a_place_short_answer_is_where_it_happened_and_a_total_or_another_year_s_figure_is_passed_over():
     from rag.reading import typed
 
     def short(q, text, kind):
@@ -358,6 +358,8 @@ def test_a_place_short_answer_is_where_it_happened_and_a_figure_of_another_year_
         short("Where did Walcott die?", "Walcott died in the eastern Caribbean island of St. Lucia.", "place")
         == "St. Lucia"
     )
+    q = "How many seats did the VVD win?"
+    assert short(q, "Mr Rutte's VVD Party won 33 of parliament's 150 seats.", "quantity") == "33"
     q = "How many accidental gun deaths were there in 2015?"
     assert (
         short(

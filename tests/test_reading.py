@@ -470,3 +470,23 @@ def test_tass_magnitudes_a_hyphen_read_as_a_space_and_a_majority_that_is_a_count
     assert absent_names("When was the ban on Latin-alphabet books lifted?", "books printed in the Latin alphabet") == []
     assert measure("How large a majority was Labour defending in Copeland?") == ""  # 2,564 votes, not a share
     assert measure("What share of the vote did Labour win?") == "percent"
+
+
+def test_a_person_after_an_institution_s_name_and_groups_and_places_that_look_like_people():
+    q = "Who chairs the Constitutional Research Council?"
+    s = "The CRC is chaired by former vice chairman of the Scottish Conservative Party Richard Cook."
+    [c] = typed(s, "person", q)
+    assert answer_span(q, s, c).text == "Richard Cook"
+    s = "The Democratic Unionists said the council is based in Great Britain, not Northern Ireland."
+    assert typed(s, "person", q) == []
+
+
+def test_a_number_that_counts_other_things_is_no_sum_and_no_count_of_people():
+    s = "The topic has garnered more than 7.5 million page views on Sina Weibo."
+    assert typed(s, "quantity", "How much did Tisco invest in the steel?") == []
+    s = "It raised 5 million in bribes."
+    assert [c.text for c in typed(s, "quantity", "How much did it raise?")] == ["5 million"]
+    s = "He was sentenced to nine life terms in 2003."
+    assert typed(s, "quantity", "How many suspects have been arrested over the killing?") == []
+    s = "There were 236 patients aged 18 years or under, and 2,000 soldiers and 40 police officers arrived."
+    assert [c.text for c in typed(s, "quantity", "How many children were waiting?")] == ["236", "2,000", "40"]
