@@ -449,7 +449,9 @@ def _from_passages(q: Question, found: Found, index_dir: Location | None) -> Ans
         close.sort(key=lambda s: s.hit.published, reverse=True)
         passing = close + [s for s in passing if s not in close]
     if kind in TYPED_LEAD:
-        lead = next(s for s in passing if _can_lead(s, query))
+        leads = [s for s in passing if _can_lead(s, query)]
+        act = _dated_act(query) if kind == "date" else None  # "When was the ban lifted?": the date of the lifting
+        lead = next((s for s in leads if act and _names_act(act, s.read)), leads[0])
     else:  # "What did X say?" is led by X's own words where any passing sentence gives them
         lead = next((s for s in passing if s.spoken), passing[0])
     chosen = _choose([lead] + [s for s in passing if s is not lead], candidates)
@@ -591,6 +593,18 @@ def _can_lead(s: _Sentence, query: str) -> bool:
     if not s.typed or (s.kind == "quantity" and s.score < gate):
         return False
     return s.kind != "person" or _tells_act(query, s.display)
+
+
+_WHEN_PASSIVE = re.compile(r"^\s*when\s+(?:was|were|is|are|will\s+be|has\s+been|have\s+been|had\s+been)\s+(.+)$", re.I)
+_PARTICIPLE = re.compile(r"\b(?:[a-z]{3,}ed|born|built|held|made|won|found|begun|shown|given|taken|sold|struck)\b")
+
+
+@functools.lru_cache(maxsize=256)
+def _dated_act(query: str) -> frozenset[str] | None:
+    """The stems of the act a "When was X <done>?" question dates ("lifted", "born", "founded"), or None."""
+    m = _WHEN_PASSIVE.match(query)
+    acts = _PARTICIPLE.findall(m.group(1)) if m else []
+    return frozenset(stems(acts[-1])) if acts else None
 
 
 _WHO_VERB = re.compile(

@@ -379,6 +379,9 @@ _PEOPLE += (
 _PEOPLE_WORD = re.compile(rf"^(?:{_PEOPLE}|\w+(?:ers|ors|ists|ants|ents|ians|ees|men|women|folk))$", re.I)
 
 
+_NO_BEFORE = re.compile(r"\b(?:no|any|every|some)\s*$", re.I)
+
+
 def _counts_things(sentence: str, c: Candidate) -> bool:
     """Whether a number without a currency counts things named after it: "7.5 million page views" is no sum."""
     return not _UNIT_KINDS[1][1].search(c.text) and bool(_COUNTED_NOUN.match(sentence, c.end))
@@ -429,6 +432,8 @@ def typed(sentence: str, kind: str, question: str) -> list[Candidate]:
             continue
         if unit == "money" and (_COUNTS_PEOPLE.match(sentence, c.end) or _counts_things(sentence, c)):
             continue  # "More than 20 million people face starvation" counts, it does not pay
+        if c.text.lower() == "one" and (sentence[c.end :].startswith(" of ") or _NO_BEFORE.search(sentence[: c.start])):
+            continue  # "one of more than 1,000 prisoners", "no one would benefit": no count
         if unit == "count" and _counts_other_than_people(sentence, c, question):
             continue  # "sentenced to nine life terms" counts no suspects
         if unit == "count" and _labels(sentence, c, question):

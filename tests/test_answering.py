@@ -367,3 +367,12 @@ def test_a_place_short_answer_is_where_it_happened_and_a_total_or_another_year_s
         )
         == "489"
     )
+
+
+def test_a_when_was_it_done_question_is_led_by_the_date_of_that_act():
+    from rag.answering import _dated_act, _names_act
+
+    act = _dated_act("When was the Russian Empire's ban on Latin-alphabet books in Lithuania lifted?")
+    assert _names_act(act, "Smugglers carried volumes until the ban was lifted in 1904.")
+    assert not _names_act(act, "In the 19th century the Russian Empire banned books printed in the Latin alphabet.")
+    assert _dated_act("When did Rutte speak?") is None

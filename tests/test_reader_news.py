@@ -52,6 +52,7 @@ ANSWERING = [
     "3440",
     "1113",
     "1552",
+    "3260",
 ]
 
 
@@ -135,6 +136,8 @@ def news_index(tmp_path_factory) -> Path:
         ),
         # "from 586 in 2014 to 489 the following year": 586 is the year before's
         ("How many accidental gun deaths were there in 2015, according to the CDC?", "489", "3440"),
+        # the sentence about the ban scores higher, but only the later one dates the lifting asked about
+        ("When was the Russian Empire's ban on Latin-alphabet books in Lithuania lifted?", "1904", "3260"),
     ],
 )
 def test_the_asked_fact_leads_and_is_the_short_answer(news_index, question, short, doc):

@@ -490,3 +490,8 @@ def test_a_number_that_counts_other_things_is_no_sum_and_no_count_of_people():
     assert typed(s, "quantity", "How many suspects have been arrested over the killing?") == []
     s = "There were 236 patients aged 18 years or under, and 2,000 soldiers and 40 police officers arrived."
     assert [c.text for c in typed(s, "quantity", "How many children were waiting?")] == ["236", "2,000", "40"]
+
+
+def test_one_of_many_and_no_one_count_nothing():
+    s = "He was released as one of more than 1,000 prisoners; no one would benefit, and one suspect was held."
+    assert [c.text for c in typed(s, "quantity", "How many suspects were held?")] == ["1,000", "one"]
