@@ -596,15 +596,20 @@ def _can_lead(s: _Sentence, query: str) -> bool:
 
 
 _WHEN_PASSIVE = re.compile(r"^\s*when\s+(?:was|were|is|are|will\s+be|has\s+been|have\s+been|had\s+been)\s+(.+)$", re.I)
-_PARTICIPLE = re.compile(r"\b(?:[a-z]{3,}ed|born|built|held|made|won|found|begun|shown|given|taken|sold|struck)\b")
+# ... the act at the question's end, or before a place ("signed in Zurich"); not one of its subject ("When is the
+# next court date for the two women charged with ...?")
+_PARTICIPLE = re.compile(
+    r"\b([a-z]{3,}ed|born|built|held|made|won|found|begun|shown|given|taken|sold|struck)"
+    r"(?:\s+(?:in|at|on|by|into)(?:\s+[\w'’-]+){1,3})?\W*$"
+)
 
 
 @functools.lru_cache(maxsize=256)
 def _dated_act(query: str) -> frozenset[str] | None:
     """The stems of the act a "When was X <done>?" question dates ("lifted", "born", "founded"), or None."""
     m = _WHEN_PASSIVE.match(query)
-    acts = _PARTICIPLE.findall(m.group(1)) if m else []
-    return frozenset(stems(acts[-1])) if acts else None
+    act = _PARTICIPLE.search(m.group(1)) if m else None
+    return frozenset(stems(act.group(1))) if act else None
 
 
 _WHO_VERB = re.compile(
@@ -706,7 +711,12 @@ _OUT_OF = re.compile(r"\b\d[\d,.]*\s+(?:out\s+)?of\s+(?:the\s+|[A-Za-z]+['’]s\
 _OF_YEAR = re.compile(r"\s+(?:in|for|during)\s+((?:19|20)\d{2})\b")
 # Where something is: a place after "in", "at", "near" ("at a Kuala Lumpur airport"), not where a flight goes ("a
 # flight to Macau"), nor what describes the place named after it ("the Caribbean island of St. Lucia").
-_LOCATIVE = re.compile(r"\b(?:in|at|near|inside|outside|across|throughout|within)\s+(?:[\w'-]+\s+){0,6}$", re.I)
+_LOCATIVE = re.compile(
+    r"\b(?:in|at|near|inside|outside|across|throughout|within)\s+"
+    r"(?:(?!(?:with|and|or|but|said|says|that|to|from|by|for|as|which|who|when|while|after|before)\b)[\w'-]+\s+){0,6}$"
+    r"|\b(?:town|city|village|region|province|county|island|port|capital)\s+of\s+$",  # "the town of Manbij"
+    re.I,
+)
 _DESCRIBES_PLACE = re.compile(
     r"\s+(?:[\w-]+\s+)?(?:island|city|town|state|province|region|county|village|capital|republic|port)\s+of\b", re.I
 )

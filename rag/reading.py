@@ -269,6 +269,7 @@ _MEASURES = [  # what a quantity question asks for, by its wording
     ("percent", re.compile(r"\b(?:percent(?:age)?|per cent|share|proportion|portion|fraction)\b")),
     ("age", re.compile(r"^how old\b|\bage\b")),
     ("time", re.compile(r"^how long\b|^how many (?:\w+ )?(?:years|months|weeks|days|hours|minutes|seconds|decades)\b")),
+    ("count", re.compile(r"^how many\b")),  # "How many pens does China make?" counts, though "make" is earning
     (
         "change",
         re.compile(
@@ -283,7 +284,6 @@ _MEASURES = [  # what a quantity question asks for, by its wording
             r"profit|revenue|income|debt|bailout|raise[ds]?|recover(?:ed)?|earn|make|made)\b"
         ),
     ),
-    ("count", re.compile(r"^how many\b")),
 ]
 _PHYSICAL = re.compile(r"\b(?:tonnes|tons|km|kilomet(?:er|re)s|miles|mph|kph|metres|meters|feet|points)\b", re.I)
 _UNIT_KINDS = [
@@ -330,7 +330,10 @@ def _fits_measure(c: Candidate, wanted: str) -> bool:
 # What a count of people counts, by the words news uses for it: "How many were killed?" is not answered by a
 # sentence that counts only the injured ("Some 40 people have been injured"), nor the displaced by the dead.
 _TOLLS = [
-    re.compile(r"\b(?:kill|dead|death|die[ds]?\b|dying|fatal|lives\b|bodies\b|murder|massacre)", re.I),
+    re.compile(
+        r"\b(?:kill(?:ed|ing|s|ers?)?\b|dead(?:ly)?\b|deaths?\b|die[ds]?\b|dying|fatal|lives\b|bodies\b|murder|massacre)",
+        re.I,
+    ),  # not "Killarney", "deadline"
     re.compile(r"\b(?:injur|wound|hurt\b|hospitali[sz]ed)", re.I),
     re.compile(r"\bmissing\b", re.I),
     re.compile(r"\b(?:displac|fled\b|flee|refugee|homeless|uprooted)", re.I),

@@ -376,3 +376,4 @@ def test_a_when_was_it_done_question_is_led_by_the_date_of_that_act():
     assert _names_act(act, "Smugglers carried volumes until the ban was lifted in 1904.")
     assert not _names_act(act, "In the 19th century the Russian Empire banned books printed in the Latin alphabet.")
     assert _dated_act("When did Rutte speak?") is None
+    assert _dated_act("When is the next court date for the two women charged with Kim Jong-nam's murder?") is None

@@ -495,3 +495,10 @@ def test_a_number_that_counts_other_things_is_no_sum_and_no_count_of_people():
 def test_one_of_many_and_no_one_count_nothing():
     s = "He was released as one of more than 1,000 prisoners; no one would benefit, and one suspect was held."
     assert [c.text for c in typed(s, "quantity", "How many suspects were held?")] == ["1,000", "one"]
+
+
+def test_how_many_is_a_count_whatever_its_verb_and_a_place_s_name_is_no_toll():
+    assert measure("How many ballpoint pens does China make every year?") == "count"  # "make" is not earning
+    q = "How many floors did the lift at the Killarney hotel fall?"
+    s = "A lift crashing four floors into the basement caused injuries."
+    assert [c.text for c in typed(s, "quantity", q)] == ["four"]  # "Killarney" asks for no death toll
