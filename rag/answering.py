@@ -160,7 +160,8 @@ class _Sentence:
         m = _OPENING_PRONOUN.match(self.display) if self.about else None
         if not m:
             return self.display
-        name = self.about + ("'s" if m.group(1).lower() in ("his", "her") else "")
+        word = m.group(1).lower()  # "his", "her" own; "he", "him" and "For her," stand for the person
+        name = self.about + ("'s" if word == "his" or (word == "her" and not m.group().startswith("For")) else "")
         return self.display[: m.start(1)] + name + self.display[m.end(1) :]
 
 
@@ -856,10 +857,10 @@ def _sentences(hits: list[Hit], texts: dict[str, str], *, ledes: bool = True) ->
 
 # "He", "His", "However, his": a sentence that opens by standing for someone named before it.
 _OPENING_PRONOUN = re.compile(
-    r"(?:(?:However|But|And|Yet|Later|Now|Then|Meanwhile|Instead),?\s+)?\b(he|she|his|her)\b(?!\s+(?:own|self)\b)",
+    r"(?:(?:However|But|And|Yet|Later|Now|Then|Meanwhile|Instead),?\s+|For\s+(?=her\b|him\b))?\b(he|she|his|her|him)\b(?!\s+(?:own|self)\b)",
     re.IGNORECASE,
 )
-ANTECEDENT_REACH = 2  # sentences back
+ANTECEDENT_REACH = 3  # sentences back
 _NAME_RUN = re.compile(r"[A-Z][\w’'.-]*(?:\s+[A-Z][\w’'.-]*)*")
 
 

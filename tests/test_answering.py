@@ -111,6 +111,15 @@ def test_an_opening_pronoun_is_read_as_the_question_s_name_before_it():
     start = doc2.index("He did not")
     he = _Sentence(hit=hit2, rank=0, start=start, end=len(doc2), text=doc2[start:])
     assert _antecedent(_name_phrases("Who killed Vanessa Marcotte?"), he, doc2) == ""
+    # three sentences back, and "For her," stands for the person herself
+    doc3 = (
+        "Katie Snooks, 28, says she has suffered with acne for 10 years. She's a YouTuber. "
+        '"I tried five different antibiotics," she explains. For her, effective treatment came with Roaccutane.'
+    )
+    start = doc3.index("For her")
+    her = _Sentence(hit=Hit("f#0", "f", doc3, 0, len(doc3), 1.0), rank=0, start=start, end=len(doc3), text=doc3[start:])
+    her.about = _antecedent(_name_phrases("Which treatment worked for Katie Snooks's acne?"), her, doc3)
+    assert her.read == "For Katie Snooks, effective treatment came with Roaccutane."
 
 
 def test_names_and_numbers_the_passages_never_mention():
