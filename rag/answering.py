@@ -634,7 +634,13 @@ def _act_stems(query: str) -> frozenset[str] | None:
     """The stems of the verb a "Who <verb>ed ...?" question asks about (read once per question); None for any
     other question."""
     verb = _WHO_VERB.match(query)
-    return frozenset(stems(verb.group(1))) if verb else None
+    if not verb or verb.group(1).lower() in _LIGHT_VERBS:
+        return None
+    return frozenset(stems(verb.group(1)))
+
+
+# Verbs that say little of the act, which its object names ("Who performed the surgery?": "her surgeon Pat Kiely")
+_LIGHT_VERBS = {"performed", "conducted", "carried", "handled", "staged", "completed", "undertook"}
 
 
 def _choose(passing: list[_Sentence], candidates: list[_Sentence]) -> list[_Sentence]:

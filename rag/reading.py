@@ -48,7 +48,8 @@ _ORG_NOUNS = (
     r"team|club|ministry|department|body|council|committee|regime|government|broadcaster|network|fund|institutions?|"
     r"charity|school|airline|caucus|commission|authority|militia|brand|manufacturer|carrier|tournament|magazine|"
     r"channel|station|publisher|outlet|alliance|coalition|insurer|investor|retailer|operator|bodies|groups|firms|"
-    r"watchdog|regulator|think[- ]?tank|website|blog|platform|app|journal"
+    r"watchdog|regulator|think[- ]?tank|website|blog|platform|app|journal|campaign|movement|initiative|league|"
+    r"association|society|federation|foundation|trust"
 )
 _PLACE_NOUNS = (
     r"city|cities|town|country|countries|village|region|province|state|county|place|river|airport|hospital|capital|island|"
@@ -82,7 +83,12 @@ _TYPE_NOUNS = rf"(?:{_PERSON_NOUNS}|{_ORG_NOUNS}|{_PLACE_NOUNS}|{_DATE_NOUNS}|{_
 _NOT_ADJECTIVE = rf"(?!(?:\s+(?!(?:of|for|in|at|the|from|to|on)\b)[\w'-]+)?\s+(?:{_ORG_NOUNS}|{_PLACE_NOUNS})\b)"
 
 _TYPE_RULES: list[tuple[str, re.Pattern]] = [
-    ("quantity", re.compile(r"^how\s+(?:many|much|long|far|old|big|large|fast|often|high|tall|deep|heavy|severe)\b")),
+    (  # "How many ...?", and after a few words: "Police in how many countries ...?"
+        "quantity",
+        re.compile(
+            r"^(?!(?:who|whom|whose|what|which|when|where|why)\b)(?:[\w'-]+\s+){0,3}?how\s+(?:many|much|long|far|old|big|large|fast|often|high|tall|deep|heavy|severe)\b"
+        ),
+    ),
     (
         "quantity",
         re.compile(
@@ -206,7 +212,7 @@ _QUANTITY = re.compile(
 )
 _YEAR_ONLY = re.compile(r"(?:1[5-9]|20)\d{2}")
 # A hyphen joins capitals ("Kara-Murza"), not the glue of scraped text ("Deirdre McCarthy-in March").
-_NAME_WORD = r"(?:[A-Z](?:[\w'’.&]|-(?=[A-Z]))*[\w.]|[A-Z])"
+_NAME_WORD = r"(?:[A-Z](?:[\w'’.&\ufffd]|-(?=[A-Z]))*[\w.]|[A-Z])"  # "Se��n Lemass": letters lost in scraping
 _NAME = re.compile(
     rf"{_NAME_WORD}(?:(?:\s+(?:of|de|del|da|di|du|van|von|der|bin|al|la|le|and|for|the|&))*\s+{_NAME_WORD})*"
 )
@@ -430,7 +436,8 @@ def typed(sentence: str, kind: str, question: str) -> list[Candidate]:
     if named_as and not {named_as, _stem(named_as)} & stems(sentence):
         return []  # "the firearms officer who shot him" is not the anti-terror officer a sentence names
     out = []
-    for c in candidates(sentence):
+    found = candidates(sentence)
+    for c in found:
         if c.kind not in wanted or (unit and not _fits_measure(c, unit)):
             continue
         if unit == "money" and (_COUNTS_PEOPLE.match(sentence, c.end) or _counts_things(sentence, c)):
@@ -446,6 +453,10 @@ def typed(sentence: str, kind: str, question: str) -> list[Candidate]:
         age = _is_age(sentence, c, loose=unit == "age")  # "at the age 87", "the 53-year-old", "Bill Baroni, 45,"
         if c.kind == "quantity" and age != (unit == "age"):
             continue  # an age answers "how old", and only "how old"
+        if age and unit == "age" and _age_of_another(sentence, c, found, question):
+            continue  # "Hyong Kwang Song, the 44-year-old ..., and Kim Uk Il": not Kim's age
+        if c.kind == "date" and _REPORTED_ON.search(sentence[: c.start]) and not _SAYING.search(question):
+            continue  # "..., Valovaya told TASS on Monday": when it was said, not when it happens
         words = [w for w in re.findall(r"\w+", _fold(c.text).replace("'s", "")) if w not in _FILLER]
         if words and all(re.search(rf"\b{re.escape(w)}", asked) for w in words):
             continue  # the question's own words are not its answer
@@ -609,7 +620,7 @@ def absent_names(question: str, text: str, publishers: set[str] = frozenset()) -
     >>> absent_names("Who runs Bus Eireann?", "Bus ?ireann's chief executive")  # a letter lost in scraping
     []
     """
-    haystack = _MANGLED.sub("\x01", _undot(text))
+    haystack = _MANGLED.sub("\x01", _undot(text))  # "Lib��ration": one lost letter, however many marks
     wanted = [(n, _loose(_undot(n))) for n in _not_publishers(question_names(question), publishers)]
     wanted += [
         (n, re.escape(_undot(n)) + r"(?!\d)")
@@ -618,7 +629,7 @@ def absent_names(question: str, text: str, publishers: set[str] = frozenset()) -
     return [(n, w) for n, w in wanted if not re.search(r"(?<!\w)" + w, haystack)]
 
 
-_MANGLED = re.compile(r"[^\x00-\x7f]|\?")  # in a haystack: any letter, as `_loose` reads it
+_MANGLED = re.compile(r"(?:[^\x00-\x7f]|\?)+")  # in a haystack: any letter, as `_loose` reads it
 
 
 @functools.lru_cache(maxsize=1024)
@@ -853,6 +864,18 @@ _ORDINAL = re.compile(r"first|second|third|fourth|fifth|sixth|seventh|eighth|nin
 _NAME_COMMA = re.compile(r"[A-Z][\w'’.-]+,\s*$")
 
 
+def _age_of_another(sentence: str, c: Candidate, found: list[Candidate], question: str) -> bool:
+    """Whether the age `c` stands by another person than the one the question names: the sentence names that
+    person, but the name nearest the age is someone else's."""
+    asked = question_names(question)
+    people = [n for n in found if n.kind == "name" and (_person_like(sentence, n) or any(w in n.text for w in asked))]
+    named = [n for n in people if any(w in n.text for w in asked)]
+    if not named:  # the asked person is not named here ("the alleged gunman, a 19-year-old, ... police said")
+        return False
+    nearest = min(people, key=lambda n: min(abs(n.end - c.start), abs(c.end - n.start)))
+    return nearest not in named
+
+
 def _is_age(sentence: str, c: Candidate, *, loose: bool = False) -> bool:
     """Whether a number is someone's age: "aged 87", "the 53-year-old", "Bill Baroni, 45,"; `loose` also takes
     "Ellen was 46 when ...", which answers "how old" but is too common a shape to rule a number out otherwise."""
@@ -881,6 +904,15 @@ SPEECH = (
     r"explained|spoke|urged|urges|remarked|acknowledged|announced|announces|confirmed|confirms|promised|promises|"
     r"pledged|vowed|claimed|claims|tweeted|wrote|writes|revealed|admitted|denied|denies|replied|responded|predicted)"
 )
+
+# A date that says when something was said or reported ("told TASS on Monday", "said on Thursday")
+_REPORTED_ON = re.compile(
+    rf"\b(?:{SPEECH}|reported|reports)(?:\s+(?:[A-Z][\w.'’-]*|reporters|journalists|the\s+media|media)){{0,3}}"
+    r"(?:\s+(?:at|during)\s+(?:a|the)\s+(?:meeting|press\s+conference|news\s+conference|briefing|interview)"
+    r"(?:\s+with\s+(?:reporters|journalists|the\s+media))?)?"  # "said at the meeting with reporters on February 3"
+    r"(?:\s+(?:on|late|early|last))?\s+$"
+)
+_SAYING = re.compile(rf"\b(?:say|tell|announce|report|confirm|deny|warn|claim|{SPEECH})\b", re.I)
 
 
 # "Who was the captain of the boat?", "Who is the ministry's spokesman?": an office or post, which the answering

@@ -386,3 +386,10 @@ def test_a_when_was_it_done_question_is_led_by_the_date_of_that_act():
     assert not _names_act(act, "In the 19th century the Russian Empire banned books printed in the Latin alphabet.")
     assert _dated_act("When did Rutte speak?") is None
     assert _dated_act("When is the next court date for the two women charged with Kim Jong-nam's murder?") is None
+
+
+def test_a_light_verb_leaves_the_act_to_its_object():
+    from rag.answering import _act_stems
+
+    assert _act_stems("Who performed Megan Halvey Ryan's scoliosis surgery?") is None  # "her surgeon Pat Kiely"
+    assert _act_stems("Who directed Disney's Beauty and the Beast?") == frozenset({"direct"})

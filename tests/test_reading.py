@@ -502,3 +502,26 @@ def test_how_many_is_a_count_whatever_its_verb_and_a_place_s_name_is_no_toll():
     q = "How many floors did the lift at the Killarney hotel fall?"
     s = "A lift crashing four floors into the basement caused injuries."
     assert [c.text for c in typed(s, "quantity", q)] == ["four"]  # "Killarney" asks for no death toll
+
+
+def test_the_age_of_someone_else_and_the_day_something_was_said_answer_nothing():
+    q = "How old is Kim Uk Il, the Air Koryo staff member?"
+    s = "Police want Hyong Kwang Song, the 44-year-old second secretary, and Kim Uk Il, an Air Koryo staff member."
+    assert typed(s, "quantity", q) == []
+    assert [
+        c.text for c in typed("Masood, 52, was born as Adrian Elms.", "quantity", "How old was Khalid Masood?")
+    ] == ["52"]
+    q = "When will Belarus approve the EAEU Customs Code?"
+    assert typed("Belarus will approve it soon, Tatiana Valovaya told TASS on Monday.", "date", q) == []
+    assert typed("Lukashenko said at the meeting with reporters on February 3 that he acted.", "date", q) == []
+    assert [c.text for c in typed("The talks will resume on Monday, the ministry said.", "date", q)] == ["Monday"]
+    q = "When did Sessions say he would recuse himself?"  # then the day it was said is the answer
+    assert [c.text for c in typed("Sessions said on Thursday he would recuse himself.", "date", q)] == ["Thursday"]
+
+
+def test_lead_ins_before_how_many_new_organisation_nouns_and_mangled_letters():
+    assert answer_type("Police in how many countries receive Interpol notices?") == "quantity"
+    assert answer_type("Which campaign did the Empire State Building back?") == "organisation"
+    assert absent_names("What headline did Liberation run?", "the front cover of Lib\ufffd\ufffdration") == []
+    s = "She was the daughter of Se\ufffd\ufffdn Lemass, also a former taoiseach."
+    assert [c.text for c in typed(s, "person", "Whose daughter was Maureen Haughey?")] == ["Se\ufffd\ufffdn Lemass"]
