@@ -199,6 +199,8 @@ _SMALL = (
     r"first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth"
 )
 _UNIT = (
+    # "a 13-hour voyage" (not the "53" of "53-year-old", which is read as an age)
+    r"-(?:hours?|days?|weeks?|months?|minutes?|years?|miles?|km|metres?|meters?|feet|foot)\b(?!-)|"
     r"%|\s?(?:percent|per cent|percentage "
     r"points?|(?:bn|bln|mln|trln|m|k|million|billion|trillion|thousand|hundred)(?:\s(?:rubles|roubles|yuan|euros?|dollars|pounds)\b)?|"
     r"yuan|euros?|dollars|pounds|"
@@ -382,7 +384,9 @@ _PEOPLE += (
     r"families|babies|infants|adults|teenagers|youths|individuals|citizens|nationals|fans|spectators|delegates|"
     r"participants|attendees|volunteers|recruits|officials|users|subscribers|viewers|readers|listeners|shoppers|"
     r"consumers|buyers|investors|applicants|runners|athletes|casualties|survivors|hostages|captives|guests|tenants|"
-    r"owners|drivers|crew|sailors|marines|police|guards|personnel|experts|doctors|nurses|teachers|farmers|pensioners"
+    r"owners|drivers|crew|sailors|marines|police|guards|personnel|experts|doctors|nurses|teachers|farmers|pensioners|"
+    r"(?:mother|father|son|daughter|wife|husband|widow|brother|sister|uncle|aunt|friend|partner|girlfriend|boyfriend|"
+    r"mum|dad|parent|child|baby|grandmother|grandfather|nephew|niece|cousin|fiancée?|spouse|owner|holder|winner)s?"
 )
 # ... or a word shaped like one ("mourners", "residents", "detainees"): a count of those is never excluded
 _PEOPLE_WORD = re.compile(rf"^(?:{_PEOPLE}|\w+(?:ers|ors|ists|ants|ents|ians|ees|men|women|folk))$", re.I)
@@ -448,7 +452,7 @@ def typed(sentence: str, kind: str, question: str) -> list[Candidate]:
             continue  # "sentenced to nine life terms" counts no suspects
         if unit == "count" and _labels(sentence, c, question):
             continue  # "the 12.12 shopping festival" names the festival, it counts no tourists
-        if named and not near_noun(sentence, c, named):
+        if named and not near_noun(sentence, c, named) and not _CALLED.search(sentence[: c.start]):
             continue  # "the name of the firearms officer": a name beside "officer", not any name of the sentence
         age = _is_age(sentence, c, loose=unit == "age")  # "at the age 87", "the 53-year-old", "Bill Baroni, 45,"
         if c.kind == "quantity" and age != (unit == "age"):
@@ -465,12 +469,15 @@ def typed(sentence: str, kind: str, question: str) -> list[Candidate]:
         last = c.text.split()[-1].removesuffix("'s").removesuffix("’s")
         if c.kind == "name" and len(words) > 1 and re.search(rf"\b{re.escape(last)}\b", question):
             continue
-        if kind == "person" and not _person_like(sentence, c):
+        thing = named and not _PEOPLE_WORD.match(named)  # "the name of the software tool": a name, not a person's
+        if kind == "person" and not thing and not _person_like(sentence, c):
             continue  # "UK", "European Council" do not answer "who"
         if kind == "place" and (_HONORIFIC.search(sentence[: c.start]) or _ACTS.match(sentence, c.end)):
             continue  # "Mr Trump", "Rutte said": a person, not where
-        if kind == "place" and _NOT_PLACE.search(c.text + sentence[c.end : c.end + 9]):
-            continue  # "Nobel Prize-winning poet": an award, not where
+        if kind == "place" and (
+            _NOT_PLACE.search(c.text + sentence[c.end : c.end + 9]) or _DEMONYM.match(c.text.split()[-1])
+        ):
+            continue  # "Nobel Prize-winning poet": an award, not where; "Germans": a people
         if kind == "person" and _attributes(sentence, c, question) and not _ASKS_SPEAKER.search(question):
             continue  # "..., Sheriff Bob Gualtieri said" is who tells it, not who the question asks for
         out.append(c)
@@ -483,6 +490,7 @@ _HEDGE = re.compile(
     r"\b(?:just\s+)?(?:over|under)|\b(?:about|around|roughly|nearly|almost|some|approximately|an\s+estimated))\s+$",
     re.I,
 )
+_RANGE_TO = re.compile(rf"\s*(?:and|to|-|–)\s*(?:{_QUANTITY.pattern})", re.I)
 _RANGE_FROM = re.compile(r"(?:\b(?:between|from)\s+)?\b(?!(?:19|20)\d{2}\b)\d[\d,.]*\s*(?:and|to|-|–)\s*$", re.I)
 _COUNTED = {"people", "votes", "seats"}  # what a count counts: "How many people ...?" is answered by "2,000"
 
@@ -502,6 +510,9 @@ def answer_span(question: str, sentence: str, c: Candidate) -> Candidate:
     if c.kind == "quantity":
         span = _RANGE_FROM.search(sentence[:start])  # "Between 31 and 67 percent" is the figure, not its "67"
         start = span.start() if span else start
+        to = _RANGE_TO.match(sentence, end) if re.search(r"\b(?:between|from)\s+$", sentence[:start], re.I) else None
+        if to:  # "between 500,000 and 1 million cubic yards", read from its first figure
+            start, end = re.search(r"\b(?:between|from)\s+$", sentence[:start], re.I).start(), to.end()
         hedge = _HEDGE.search(sentence[:start])
         words = re.findall(r"[a-z]{4,}", _fold(hedge.group())) if hedge else []
         said = bool(words) and all(re.search(rf"\b{w}", asked) for w in words)
@@ -789,11 +800,16 @@ _NOT_PERSON = re.compile(
     r"Times|News|Post|Journal|Press|Airlines|Club|Team|FC|Church|Cup|Games|Awards?|Guard|Army|Navy|Forces?|Service|"
     r"Authority|Board|Bureau|Administration|Organi[sz]ation|Federation|Alliance|Coalition|Network|Embassy|Tribunal|"
     r"Prison|Station|Stadium|Hotel|Museum|Sea|Ocean|Gulf|Bay|Valley|Province|Region|District|Railways?|Airways|"
-    r"Assembly|Executive|Trust|Society|Institution)\b"
+    r"Assembly|Trust|Society|Institution|Islamic\s+State|Levant|Caliphate)\b"
     r"|(?:ists|crats|licans)$"  # "Democratic Unionists", "Social Democrats": a party's members, not a person
 )
 
 # "Co Down", "Mount Etna", "St. Petersburg": places, though two capitalised words like a person's name
+_CALLED = re.compile(r"\b(?:called|named|dubbed|known\s+as)\s+[\"“']?$")  # "The software, called Greyball, ..."
+# Peoples, not places: "Germans, Dutch, Austrians, Swiss"
+_DEMONYM = re.compile(
+    r"^(?:[A-Z][a-z]+(?:ans|ese|ish)|Dutch|Swiss|French|Danes|Swedes|Finns|Poles|Turks|Scots|Welsh|Greeks|Thai|Kurds|Arabs|Jews)$"
+)
 _NOT_PLACE = re.compile(r"\b(?:Prizes?|Awards?|Medals?|Trophy|Cup)\b|^\S+(?:\s\S+)*-(?:winning|winner)", re.I)
 _PLACE_NAME = re.compile(
     r"(?:Co|County|Mount|Mt|Lake|Port|Cape|Fort|St|Saint|San|Santa|Los|Las)\.?\s+[A-Z][\w'-]*$"
@@ -847,6 +863,8 @@ def _after_institution(name: str) -> int:
     """Where the person begins in a name run that an institution's name opens ("Scottish Conservative Party
     Richard Cook": at "Richard"), or 0: two or more plain capitalised words after the institution's last word."""
     inst = list(_NOT_PERSON.finditer(name))[-1:]
+    if inst and _TITLE.search(name[: inst[0].start()]):
+        return 0  # "Minister of State Catherine Byrne": the institution is part of the office's title
     rest = name[inst[0].end() :] if inst else ""
     title = _TITLE.match(rest.lstrip())  # "Worcester District Attorney Joseph Early Jr": Joseph Early Jr
     if title and len(rest.lstrip()[title.end() :].split()) >= 2:

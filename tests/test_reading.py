@@ -525,3 +525,22 @@ def test_lead_ins_before_how_many_new_organisation_nouns_and_mangled_letters():
     assert absent_names("What headline did Liberation run?", "the front cover of Lib\ufffd\ufffdration") == []
     s = "She was the daughter of Se\ufffd\ufffdn Lemass, also a former taoiseach."
     assert [c.text for c in typed(s, "person", "Whose daughter was Maureen Haughey?")] == ["Se\ufffd\ufffdn Lemass"]
+
+
+def test_ranges_called_names_peoples_hyphened_units_and_groups_that_are_no_person():
+    s = "Workers hope to remove between 500,000 and 1 million cubic yards of debris."
+    c = next(c for c in candidates(s) if c.text == "500,000")
+    assert answer_span("How much debris do workers hope to remove?", s, c).text == "between 500,000 and 1 million"
+    q = "What is the name of Uber's secret software tool?"
+    assert [c.text for c in typed("The software, called Greyball, seeks out officials.", "person", q)] == ["Greyball"]
+    s = "Erdogan stood firm despite Germans, Dutch, Swiss and Belgians, speaking in the port of Canakkale."
+    assert [c.text for c in typed(s, "place", "Where did Erdogan speak?")] == ["Canakkale"]
+    s = "Fighters affiliated with the Islamic State of Iraq and the Levant have emerged in Somalia."
+    assert typed(s, "person", "Who was responsible for the car bomb?") == []
+    assert [c.text for c in candidates("A 13-hour voyage, a 10-year sentence and the 53-year-old man.")] == [
+        "13-hour",
+        "10-year",
+        "53",
+    ]
+    s = "Masood's mother, Janet Ajao, said she was shocked, the Metropolitan Police said."
+    assert [c.text for c in typed(s, "person", "What is the name of Khalid Masood's mother?")] == ["Janet Ajao"]
