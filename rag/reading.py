@@ -294,9 +294,10 @@ _MEASURES = [  # what a quantity question asks for, by its wording
     ),
 ]
 _PHYSICAL = re.compile(r"\b(?:tonnes|tons|km|kilomet(?:er|re)s|miles|mph|kph|metres|meters|feet|points)\b", re.I)
+_MONEY_UNIT = re.compile(r"[$€£¥?]|\b(?:bn|yuan|euros?|dollars|pounds|rubles|roubles)\b", re.I)
 _UNIT_KINDS = [
     ("percent", re.compile(r"%|\bper ?cent\b|\bpercentage points?\b", re.I)),
-    ("money", re.compile(r"[$€£¥?]|\b(?:bn|yuan|euros?|dollars|pounds|rubles|roubles)\b", re.I)),
+    ("money", _MONEY_UNIT),
     ("time", re.compile(r"\b(?:years?|months?|weeks?|days?|hours?|minutes|seconds)\b", re.I)),
 ]
 
@@ -377,14 +378,14 @@ _COUNTED_NOUN = re.compile(
     r"\s+(?:(?!(?:in|of|for|to|on|at|from|by|with|as|and|or|a|an|the)\b)[a-z-]+\s+)?"
     r"(?!(?:this|does|less|plus|across|towards|unless|was|has|is|its|his|thus|yes)\b)([a-z-]{2,}s)\b"
 )
-_PEOPLE = rf"(?:{_PERSON_NOUNS})(?:s|es)?|people|persons|civilians|residents|victims|suspects|fighters|militants|"
-_PEOPLE += (
+_PEOPLE = (
+    rf"(?:{_PERSON_NOUNS})(?:s|es)?|people|persons|civilians|residents|victims|suspects|fighters|militants|"
     r"troops|staff|employees|workers|customers|tourists|visitors|passengers|migrants|refugees|children|members|"
     r"patients|students|pupils|voters|protesters|demonstrators|prisoners|detainees|inmates|immigrants|seekers|"
     r"families|babies|infants|adults|teenagers|youths|individuals|citizens|nationals|fans|spectators|delegates|"
     r"participants|attendees|volunteers|recruits|officials|users|subscribers|viewers|readers|listeners|shoppers|"
     r"consumers|buyers|investors|applicants|runners|athletes|casualties|survivors|hostages|captives|guests|tenants|"
-    r"owners|drivers|crew|sailors|marines|police|guards|personnel|experts|doctors|nurses|teachers|farmers|pensioners|"
+    r"drivers|crew|sailors|marines|police|guards|personnel|experts|doctors|nurses|teachers|farmers|pensioners|"
     r"(?:mother|father|son|daughter|wife|husband|widow|brother|sister|uncle|aunt|friend|partner|girlfriend|boyfriend|"
     r"mum|dad|parent|child|baby|grandmother|grandfather|nephew|niece|cousin|fiancée?|spouse|owner|holder|winner)s?"
 )
@@ -397,7 +398,7 @@ _NO_BEFORE = re.compile(r"\b(?:no|any|every|some)\s*$", re.I)
 
 def _counts_things(sentence: str, c: Candidate) -> bool:
     """Whether a number without a currency counts things named after it: "7.5 million page views" is no sum."""
-    return not _UNIT_KINDS[1][1].search(c.text) and bool(_COUNTED_NOUN.match(sentence, c.end))
+    return not _MONEY_UNIT.search(c.text) and bool(_COUNTED_NOUN.match(sentence, c.end))
 
 
 def _counts_other_than_people(sentence: str, c: Candidate, question: str) -> bool:
@@ -439,6 +440,7 @@ def typed(sentence: str, kind: str, question: str) -> list[Candidate]:
     named, named_as = named_noun(question), named_kind(question)
     if named_as and not {named_as, _stem(named_as)} & stems(sentence):
         return []  # "the firearms officer who shot him" is not the anti-terror officer a sentence names
+    thing = named and not _PEOPLE_WORD.match(named)  # "the name of the software tool": a name, not a person's
     out = []
     found = candidates(sentence)
     for c in found:
@@ -469,7 +471,6 @@ def typed(sentence: str, kind: str, question: str) -> list[Candidate]:
         last = c.text.split()[-1].removesuffix("'s").removesuffix("’s")
         if c.kind == "name" and len(words) > 1 and re.search(rf"\b{re.escape(last)}\b", question):
             continue
-        thing = named and not _PEOPLE_WORD.match(named)  # "the name of the software tool": a name, not a person's
         if kind == "person" and not thing and not _person_like(sentence, c):
             continue  # "UK", "European Council" do not answer "who"
         if kind == "place" and (_HONORIFIC.search(sentence[: c.start]) or _ACTS.match(sentence, c.end)):
@@ -490,6 +491,7 @@ _HEDGE = re.compile(
     r"\b(?:just\s+)?(?:over|under)|\b(?:about|around|roughly|nearly|almost|some|approximately|an\s+estimated))\s+$",
     re.I,
 )
+_RANGE_OPENS = re.compile(r"\b(?:between|from)\s+$", re.I)
 _RANGE_TO = re.compile(rf"\s*(?:and|to|-|–)\s*(?:{_QUANTITY.pattern})", re.I)
 _RANGE_FROM = re.compile(r"(?:\b(?:between|from)\s+)?\b(?!(?:19|20)\d{2}\b)\d[\d,.]*\s*(?:and|to|-|–)\s*$", re.I)
 _COUNTED = {"people", "votes", "seats"}  # what a count counts: "How many people ...?" is answered by "2,000"
@@ -510,9 +512,10 @@ def answer_span(question: str, sentence: str, c: Candidate) -> Candidate:
     if c.kind == "quantity":
         span = _RANGE_FROM.search(sentence[:start])  # "Between 31 and 67 percent" is the figure, not its "67"
         start = span.start() if span else start
-        to = _RANGE_TO.match(sentence, end) if re.search(r"\b(?:between|from)\s+$", sentence[:start], re.I) else None
+        opens = _RANGE_OPENS.search(sentence[:start])
+        to = _RANGE_TO.match(sentence, end) if opens else None
         if to:  # "between 500,000 and 1 million cubic yards", read from its first figure
-            start, end = re.search(r"\b(?:between|from)\s+$", sentence[:start], re.I).start(), to.end()
+            start, end = opens.start(), to.end()
         hedge = _HEDGE.search(sentence[:start])
         words = re.findall(r"[a-z]{4,}", _fold(hedge.group())) if hedge else []
         said = bool(words) and all(re.search(rf"\b{w}", asked) for w in words)
