@@ -56,6 +56,7 @@ from .reading import (
     speaks,
     statement_subject,
     stems,
+    takes_time,
     typed,
 )
 from .recent import Recent
@@ -515,7 +516,7 @@ def _passing(query: str, kind: str, candidates: list[_Sentence], texts: dict[str
         c.typed, c.kind = typed(c.text, kind, query), kind
         c.spoken = speaks(c.text, subject, c.speaker)
         c.causal = kind == "reason" and gives_cause(c.text)
-        c.named = any(near_noun(c.text, t, noun) for t in c.typed)
+        c.named = any(near_noun(c.text, t, noun) or takes_time(query, c.text, t) for t in c.typed)
         c.focus = sum(v for w, v in focus.items() if w in stems(c.read)) / total if total else 0.0
     # Read first: sentences sharing the question's words, for "how many" / "when" those holding a number or
     # date, and for "Who directed ...?" those naming someone beside the act ("Director Bill Condon kept ...").

@@ -312,6 +312,26 @@ def measure(question: str) -> str:
     return _first_match(_MEASURES, question, "")
 
 
+_TAKES_TIME = r"(?:took|takes?|taking|taken|last(?:s|ed|ing)?|spen[dt]s?|spending)"
+_ASKS_TIME_TAKEN = re.compile(rf"^how long\b.*\b{_TAKES_TIME}\b", re.I)
+_TIME_TAKEN = re.compile(rf"\b{_TAKES_TIME}\b(?:\s+[\w'-]+){{0,3}}\s*$", re.I)
+
+
+def takes_time(question: str, sentence: str, c: Candidate) -> bool:
+    """Whether `c` is the time something took that "How long did it take / last ...?" asks for: a duration just
+    after the verb ("It took him five years to finally let it go", "lasted almost eight hours").
+
+    >>> s, c = "It took him five years to finally let it go.", Candidate("quantity", "five years", 12, 22)
+    >>> takes_time("How long did it take him to let go?", s, c), takes_time("How long is the ban?", s, c)
+    (True, False)
+    """
+    return (
+        bool(_ASKS_TIME_TAKEN.search(question.strip()))
+        and next((name for name, rule in _UNIT_KINDS if rule.search(c.text)), "") == "time"
+        and bool(_TIME_TAKEN.search(sentence[: c.start]))
+    )
+
+
 def _fits_measure(c: Candidate, wanted: str) -> bool:
     """Whether a quantity's unit suits the measure asked: "26 years" does not answer "how many people"."""
     unit = next((name for name, rule in _UNIT_KINDS if rule.search(c.text)), "")

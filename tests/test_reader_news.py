@@ -53,6 +53,7 @@ ANSWERING = [
     "1113",
     "1552",
     "3260",
+    "2847",
 ]
 
 
@@ -138,6 +139,8 @@ def news_index(tmp_path_factory) -> Path:
         ("How many accidental gun deaths were there in 2015, according to the CDC?", "489", "3440"),
         # the sentence about the ban scores higher, but only the later one dates the lifting asked about
         ("When was the Russian Empire's ban on Latin-alphabet books in Lithuania lifted?", "1904", "3260"),
+        # "It took him five years to finally let it go.": the time taken, though the sentence names no birtherism
+        ("How long did it take Trump to let go of birtherism?", "five years", "2847"),
     ],
 )
 def test_the_asked_fact_leads_and_is_the_short_answer(news_index, question, short, doc):

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from rag.reading import (
     ANSWER_TYPES,
+    Candidate,
     absent_names,
     answer_span,
     answer_type,
@@ -24,6 +25,7 @@ from rag.reading import (
     named_noun,
     speaks,
     statement_subject,
+    takes_time,
     typed,
 )
 
@@ -151,6 +153,26 @@ def test_typed_keeps_what_the_question_asks_for_and_drops_what_it_says():
         c.text
         for c in typed("The ship carries 2,300 tonnes of aid.", "quantity", "How much aid was the ship carrying?")
     ] == ["2,300 tonnes"]
+
+
+@pytest.mark.parametrize(
+    "question, sentence, duration, taken",
+    [
+        (
+            "How long did it take Trump to let go of birtherism?",
+            "It took him five years to let it go.",
+            "five years",
+            True,
+        ),
+        ("How long did the meeting last?", "The meeting lasted for about 10 minutes.", "10 minutes", True),
+        ("How long did the meeting last?", "Ten minutes later, the meeting ended.", "Ten minutes", False),  # no verb
+        ("How long is the ban?", "It took him five years to let it go.", "five years", False),  # asks no time taken
+        ("How long did it take?", "It took 5,000 workers to build it.", "5,000", False),  # no time unit
+    ],
+)
+def test_the_time_a_thing_took(question, sentence, duration, taken):
+    start = sentence.index(duration)
+    assert takes_time(question, sentence, Candidate("quantity", duration, start, start + len(duration))) is taken
 
 
 def test_measure_of_quantity_questions():
