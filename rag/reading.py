@@ -327,14 +327,19 @@ def takes_time(question: str, sentence: str, c: Candidate) -> bool:
     """
     return (
         bool(_ASKS_TIME_TAKEN.search(question.strip()))
-        and next((name for name, rule in _UNIT_KINDS if rule.search(c.text)), "") == "time"
+        and _unit(c) == "time"
         and bool(_TIME_TAKEN.search(sentence[: c.start]))
     )
 
 
+def _unit(c: Candidate) -> str:
+    """The kind of a quantity's unit: "percent", "money", "time", or "" (none of those)."""
+    return next((name for name, rule in _UNIT_KINDS if rule.search(c.text)), "")
+
+
 def _fits_measure(c: Candidate, wanted: str) -> bool:
     """Whether a quantity's unit suits the measure asked: "26 years" does not answer "how many people"."""
-    unit = next((name for name, rule in _UNIT_KINDS if rule.search(c.text)), "")
+    unit = _unit(c)
     if wanted == "money":
         return unit == "money" or (unit == "" and bool(re.search(r"\b(?:million|billion|trillion)\b", c.text, re.I)))
     if wanted == "percent":
