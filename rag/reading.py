@@ -325,11 +325,14 @@ def takes_time(question: str, sentence: str, c: Candidate) -> bool:
     >>> takes_time("How long did it take him to let go?", s, c), takes_time("How long is the ban?", s, c)
     (True, False)
     """
-    return (
-        bool(_ASKS_TIME_TAKEN.search(question.strip()))
-        and _unit(c) == "time"
-        and bool(_TIME_TAKEN.search(sentence[: c.start]))
-    )
+    return _asks_time_taken(question) and _unit(c) == "time" and bool(_TIME_TAKEN.search(sentence[: c.start]))
+
+
+@functools.lru_cache(maxsize=256)
+def _asks_time_taken(question: str) -> bool:
+    """Whether the question asks how long something took or lasted, after a lead-in ("And how long did it last?");
+    read once per question, not once per candidate."""
+    return bool(_ASKS_TIME_TAKEN.search(_LEAD_IN.sub("", question.strip(), count=1)))
 
 
 def _unit(c: Candidate) -> str:

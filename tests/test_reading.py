@@ -165,6 +165,7 @@ def test_typed_keeps_what_the_question_asks_for_and_drops_what_it_says():
             True,
         ),
         ("How long did the meeting last?", "The meeting lasted for about 10 minutes.", "10 minutes", True),
+        ("And how long did it last?", "The meeting lasted for about 10 minutes.", "10 minutes", True),  # a lead-in
         ("How long did the meeting last?", "Ten minutes later, the meeting ended.", "Ten minutes", False),  # no verb
         ("How long is the ban?", "It took him five years to let it go.", "five years", False),  # asks no time taken
         ("How long did it take?", "It took 5,000 workers to build it.", "5,000", False),  # no time unit
