@@ -47,6 +47,8 @@ from .reading import (
     answer_type,
     boilerplate,
     content_words,
+    counted_act,
+    counts_asked,
     date_text,
     gives_cause,
     named_noun,
@@ -700,21 +702,29 @@ def _short(query: str, lead: _Sentence) -> tuple[Candidate, _Sentence] | None:
     def anchor(word: str) -> bool:  # a word of the question, or the asked act in another form ("director")
         return bool(content_words(word) & asked) or _names_act(act, word)
 
-    anchors = [m.start() for m in re.finditer(r"[A-Za-z0-9]+", lead.text) if anchor(m.group())] or [0]
+    words = list(re.finditer(r"[A-Za-z0-9]+", lead.text))
+    anchors = [m.start() for m in words if anchor(m.group())] or [0]
+    counted = counted_act(query)  # "died" in "How many people died ...?", if the lead says it
+    acts = [m.start() for m in words if counted and _names_act(counted, m.group())]
 
     years = set(re.findall(r"\b(?:19|20)\d{2}\b", query))
 
-    def distance(c: Candidate) -> tuple[bool, bool, int]:  # a figure of the next sentence is farther than any here
+    def distance(c: Candidate) -> tuple:  # a figure of the next sentence is farther than any here
         where = lead.kind != "place" or _is_where(lead.text, c)
         year = _OF_YEAR.match(lead.text, c.end)  # "from 586 in 2014 to 489" asked of 2015: 586 is 2014's
         other_year = bool(years and year and year.group(1) not in years)
         total = bool(_OUT_OF.search(lead.text[: c.start]))  # "won 33 of parliament's 150 seats": 150 is all
         near = min(abs(c.start - a) + SENTENCE_GAP * _ends_between(lead.text, c.start, a) for a in anchors)
-        return not where, other_year or total, near
+        if acts:  # the count of what the act befell, in the act's clause: "... in which four victims ... died"
+            apart = all(_CLAUSE_BREAK.search(lead.text[min(c.end, a) : max(c.start, a)]) for a in acts)
+            near_act = min(abs(c.start - a) for a in acts)
+            return not where, other_year or total, not counts_asked(lead.text, c, query), apart, near_act
+        return not where, other_year or total, False, False, near
 
     return answer_span(query, lead.text, min(lead.typed, key=distance)), lead
 
 
+_CLAUSE_BREAK = re.compile(r"[,;:()]|\b(?:which|who|whom|whose|where|while|when)\b")
 _OUT_OF = re.compile(r"\b\d[\d,.]*\s+(?:out\s+)?of\s+(?:the\s+|[A-Za-z]+['’]s\s+)?$")
 _OF_YEAR = re.compile(r"\s+(?:in|for|during)\s+((?:19|20)\d{2})\b")
 # Where something is: a place after "in", "at", "near" ("at a Kuala Lumpur airport"), not where a flight goes ("a

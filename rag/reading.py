@@ -335,6 +335,48 @@ def _asks_time_taken(question: str) -> bool:
     return bool(_ASKS_TIME_TAKEN.search(_LEAD_IN.sub("", question.strip(), count=1)))
 
 
+# The act a "how many / how much" question counts or sums: a participle after "were", "been" ("How many people
+# were evacuated ...?"), a past tense right after what is counted ("How many people died ...?"), or the verb after a
+# named subject ("How many tweets did The Daily Show pick ...?"). Verbs that tell no act are left out.
+_COUNT_HEAD = re.compile(r"^\s*how\s+(?:many|much)\b", re.I)
+_COUNTED_PASSIVE = re.compile(r"\b(?:was|were|been|be|being|is|are)\s+(?:\w+ly\s+)?([a-z]+)\b")
+_COUNTED_PAST = re.compile(
+    r"^\s*(?i:how\s+(?:many|much))\s+(?:(?!(?:will|would|did|does|do|the|has|have|had)\b)[\w'’-]+\s+){1,3}?"
+    r"([a-z]{2,}ed)\b"
+)
+# ... not after a possessive ("did Italy's coast guard rescue"), nor before a noun ("did Chinese car sales grow")
+_COUNTED_VERB = re.compile(
+    r"\b(?:did|do|does|will|would|can|could|should|might|may)\s+(?:(?:[A-Z][\w.-]*\s+)+|(?:it|he|she|they|we|you)\s+)"
+    r"(?:\w+ly\s+)?([a-z]{3,})(?=\s*[?.]?$|\s+(?:[A-Z0-9]|(?:the|a|an|in|on|at|for|to|from|with|by|of|this|that|its|his|"
+    r"her|their|last|per|each|over|after|before|during|since|between)\b))"
+)
+_NO_ACT = set(
+    """have has had get got make made do need needed expect expected estimate estimated believe believed think thought
+    report reported say said take taken give given""".split()
+)
+
+
+@functools.lru_cache(maxsize=256)
+def counted_act(question: str) -> frozenset[str]:
+    """The stems of the act a "how many / how much" question asks about ("evacu", "die"), or none.
+
+    >>> sorted(counted_act("How many people died?")), sorted(counted_act("How many did The Daily Show pick?"))
+    (['die'], ['pick'])
+    >>> counted_act("How many stores does John Lewis have?"), counted_act("When did Rutte speak?")
+    (frozenset(), frozenset())
+    """
+    if not _COUNT_HEAD.match(question):
+        return frozenset()
+    for pattern in (_COUNTED_PASSIVE, _COUNTED_PAST, _COUNTED_VERB):
+        m = pattern.search(question)
+        verb = m.group(1).lower() if m else ""
+        if pattern is _COUNTED_PASSIVE and not (verb.endswith(("ed", "en")) or verb in _IRREGULAR_PAST):
+            continue
+        if verb:
+            return frozenset() if verb in _NO_ACT or verb in STOPWORDS else frozenset(stems(verb))
+    return frozenset()
+
+
 def _unit(c: Candidate) -> str:
     """The kind of a quantity's unit: "percent", "money", "time", or "" (none of those)."""
     return next((name for name, rule in _UNIT_KINDS if rule.search(c.text)), "")
@@ -438,6 +480,21 @@ def _counts_other_than_people(sentence: str, c: Candidate, question: str) -> boo
         return False
     counted = m.group(1).lower()
     return not _PEOPLE_WORD.match(counted) and _stem(counted) != _stem(noun.lower())
+
+
+def counts_asked(sentence: str, c: Candidate, question: str) -> bool:
+    """Whether a number counts what a "How many <noun> ...?" question counts: that noun right after it, or for a
+    noun of people any word for people ("four victims" for "How many people died?"; "Thousands of people" who
+    gathered are not counted so)."""
+    noun = answer_noun(question)
+    if not noun:
+        return False
+    words = c.text.lower().split()
+    m = _COUNTED_NOUN.match(sentence[c.end : c.end + 80].lower())  # "73 Israelis", "20 others"
+    counted = ([words[-1]] if len(words) > 1 else []) + ([m.group(1)] if m else [])  # or its own ("80 people")
+    return any(
+        _stem(w) == _stem(noun.lower()) or bool(_PEOPLE_WORD.match(noun) and _PEOPLE_WORD.match(w)) for w in counted
+    )
 
 
 def _labels(sentence: str, c: Candidate, question: str) -> bool:
@@ -777,7 +834,7 @@ def answer_noun(question: str) -> str:
         return ""
     head = ""
     for w in re.findall(r"[a-z][a-z'-]*|\d+", m.group(1))[:5]:
-        verb = w in _IRREGULAR_PAST or (len(w) > 4 and w.endswith("ed"))
+        verb = w in _IRREGULAR_PAST or w in ("died", "fled") or (len(w) > 4 and w.endswith("ed"))
         if w in _NOT_HEADS or verb or w.isdigit():
             if (
                 head

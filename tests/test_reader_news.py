@@ -54,6 +54,7 @@ ANSWERING = [
     "1552",
     "3260",
     "2847",
+    "3395",
 ]
 
 
@@ -141,6 +142,13 @@ def news_index(tmp_path_factory) -> Path:
         ("When was the Russian Empire's ban on Latin-alphabet books in Lithuania lifted?", "1904", "3260"),
         # "It took him five years to finally let it go.": the time taken, though the sentence names no birtherism
         ("How long did it take Trump to let go of birtherism?", "five years", "2847"),
+        # "... in which four people were killed-and at least 20 others were injured": the count of the injured is
+        # the one in the clause that says "injured", not the one beside the question's "people"
+        (
+            "How many people were injured in the Westminster terror attack, according to RTE's report?",
+            "at least 20",
+            "3395",
+        ),
     ],
 )
 def test_the_asked_fact_leads_and_is_the_short_answer(news_index, question, short, doc):

@@ -18,6 +18,8 @@ from rag.reading import (
     asked_role,
     boilerplate,
     candidates,
+    counted_act,
+    counts_asked,
     counts_other_toll,
     gives_cause,
     measure,
@@ -252,6 +254,7 @@ def test_answer_noun_and_candidates_it_names():
     assert answer_noun("Which newspaper broke the fake jobs scandal?") == "newspaper"
     assert answer_noun("What is the name of the officer?") == ""  # "name" says nothing of what is named
     assert answer_noun("How many years did he spend in jail?") == ""  # a unit, judged by `measure`
+    assert answer_noun("How many people died in the attack?") == "people"  # "died" is the act, not the noun
     s = "The centre carried out six missions, and as many as 2,960 civilians received aid."
     six, many = [c for c in candidates(s) if c.kind == "quantity"][:2]
     assert near_noun(s, many, "civilians") and not near_noun(s, six, "civilians")
@@ -567,3 +570,38 @@ def test_ranges_called_names_peoples_hyphened_units_and_groups_that_are_no_perso
     ]
     s = "Masood's mother, Janet Ajao, said she was shocked, the Metropolitan Police said."
     assert [c.text for c in typed(s, "person", "What is the name of Khalid Masood's mother?")] == ["Janet Ajao"]
+
+
+@pytest.mark.parametrize(
+    "question, act",
+    [
+        ("How many people died in the Westminster attack?", {"die"}),  # a short past tense after the noun
+        ("How many people were evacuated from the Orly-Sud terminal?", {"evacu"}),  # a participle
+        ("How many residents had been evacuated in Queensland?", {"evacu"}),
+        ("How many Trump tweets did The Daily Show pick for its tournament?", {"pick"}),  # after a named subject
+        ("How many years did Ahmed Kathrada spend in jail?", {"spend"}),  # "Ahmed" is no past tense
+        ("How many stores does John Lewis have?", set()),  # "have" tells no act
+        ("How many customers will the merged Vodafone India and Idea Cellular have?", set()),  # "merged" describes
+        ("How much did Chinese car sales grow in 2016?", set()),  # "car" is no verb: a noun follows it
+        ("How many migrants did Italy's coast guard rescue?", set()),  # after a possessive the verb is not found
+        ("When did Theresa May trigger Article 50?", set()),  # not a "how many" question
+    ],
+)
+def test_the_act_a_count_question_asks_about(question, act):
+    assert set(counted_act(question)) == act
+
+
+@pytest.mark.parametrize(
+    "question, sentence, number, counts",
+    [
+        ("How many people died?", "In which four victims and the attacker died.", "four", True),  # people words
+        ("How many people died?", "Thousands of people have come together.", "Thousands", False),
+        ("How many people were killed?", "At least 80 people were killed.", "80 people", True),  # its own noun
+        ("How many Israelis were killed?", "It killed 2,250 Palestinians and 73 Israelis.", "73", True),
+        ("How many Israelis were killed?", "It killed 2,250 Palestinians and 73 Israelis.", "2,250", False),
+        ("How many wards closed?", "It closed three wards and 75 staff were off sick.", "75", False),
+    ],
+)
+def test_a_number_counts_what_the_question_counts(question, sentence, number, counts):
+    start = sentence.index(number)
+    assert counts_asked(sentence, Candidate("quantity", number, start, start + len(number)), question) is counts
