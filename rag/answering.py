@@ -60,6 +60,7 @@ from .reading import (
     stems,
     takes_time,
     typed,
+    when_act,
 )
 from .recent import Recent
 from .rerank import get_cross_encoder
@@ -454,8 +455,10 @@ def _from_passages(q: Question, found: Found, index_dir: Location | None) -> Ans
         passing = close + [s for s in passing if s not in close]
     if kind in TYPED_LEAD:
         leads = [s for s in passing if _can_lead(s, query)]
-        act = _dated_act(query) if kind == "date" else None  # "When was the ban lifted?": the date of the lifting
-        lead = next((s for s in leads if act and _names_act(act, s.read)), leads[0])
+        act = (_dated_act(query) or when_act(query)) if kind == "date" else None  # "When was the ban lifted?"
+        # the date of the lifting leads: a sentence that dates that act in its clause, else one that tells it
+        lead = next((s for s in leads if act and _dates_act(act, s)), None)
+        lead = lead or next((s for s in leads if act and _names_act(act, s.read)), leads[0])
     else:  # "What did X say?" is led by X's own words where any passing sentence gives them
         lead = next((s for s in passing if s.spoken), passing[0])
     chosen = _choose([lead] + [s for s in passing if s is not lead], candidates)
@@ -627,6 +630,13 @@ def _tells_act(query: str, text: str) -> bool:
     return act is None or _names_act(act, text)
 
 
+def _dates_act(act: frozenset[str], s: _Sentence) -> bool:
+    """Whether a date of `s` is in the clause that tells `act`: "will trigger Article 50 on Wednesday", not "informed
+    the Council on Monday of the date that Article 50 would be triggered"."""
+    acts = [m.start() for m in re.finditer(r"[A-Za-z0-9]+", s.text) if _names_act(act, m.group())]
+    return any(not _CLAUSE_BREAK.search(s.text[min(c.end, a) : max(c.start, a)]) for c in s.typed for a in acts)
+
+
 def _names_act(act: frozenset[str], text: str) -> bool:
     """Whether `text` has a word of the act's stems in any form ("directed", "director" for "direct")."""
     return any(w.startswith(v) for v in act for w in stems(text))
@@ -724,7 +734,7 @@ def _short(query: str, lead: _Sentence) -> tuple[Candidate, _Sentence] | None:
     return answer_span(query, lead.text, min(lead.typed, key=distance)), lead
 
 
-_CLAUSE_BREAK = re.compile(r"[,;:()]|\b(?:which|who|whom|whose|where|while|when)\b")
+_CLAUSE_BREAK = re.compile(r"[,;:()]|\b(?:which|that|who|whom|whose|where|while|when)\b")
 _OUT_OF = re.compile(r"\b\d[\d,.]*\s+(?:out\s+)?of\s+(?:the\s+|[A-Za-z]+['’]s\s+)?$")
 _OF_YEAR = re.compile(r"\s+(?:in|for|during)\s+((?:19|20)\d{2})\b")
 # Where something is: a place after "in", "at", "near" ("at a Kuala Lumpur airport"), not where a flight goes ("a

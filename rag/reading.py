@@ -377,6 +377,21 @@ def counted_act(question: str) -> frozenset[str]:
     return frozenset()
 
 
+_WHEN_HEAD = re.compile(r"^\s*when\b", re.I)
+
+
+@functools.lru_cache(maxsize=256)
+def when_act(question: str) -> frozenset[str]:
+    """The stems of the act a "When did / will <someone named> <verb> ...?" question dates ("trigger"), or none.
+
+    >>> sorted(when_act("When did Theresa May trigger Article 50?")), when_act("When did the war end?")
+    (['trigger'], frozenset())
+    """
+    m = _COUNTED_VERB.search(question) if _WHEN_HEAD.match(question) else None
+    verb = m.group(1).lower() if m else ""
+    return frozenset(stems(verb)) if verb and verb not in _NO_ACT and verb not in STOPWORDS else frozenset()
+
+
 def _unit(c: Candidate) -> str:
     """The kind of a quantity's unit: "percent", "money", "time", or "" (none of those)."""
     return next((name for name, rule in _UNIT_KINDS if rule.search(c.text)), "")

@@ -55,6 +55,8 @@ ANSWERING = [
     "3260",
     "2847",
     "3395",
+    "3444",
+    "3243",
 ]
 
 
@@ -149,6 +151,9 @@ def news_index(tmp_path_factory) -> Path:
             "at least 20",
             "3395",
         ),
+        # "informed the European Council earlier on Monday of the date that Article 50 would be triggered" tells
+        # when the date was told; the sentence dating the triggering in its own clause leads
+        ("When did Theresa May trigger Article 50?", "Wednesday", "3444"),
     ],
 )
 def test_the_asked_fact_leads_and_is_the_short_answer(news_index, question, short, doc):

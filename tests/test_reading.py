@@ -29,6 +29,7 @@ from rag.reading import (
     statement_subject,
     takes_time,
     typed,
+    when_act,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -605,3 +606,10 @@ def test_the_act_a_count_question_asks_about(question, act):
 def test_a_number_counts_what_the_question_counts(question, sentence, number, counts):
     start = sentence.index(number)
     assert counts_asked(sentence, Candidate("quantity", number, start, start + len(number)), question) is counts
+
+
+def test_the_act_a_when_question_dates():
+    assert set(when_act("When did Theresa May trigger Article 50?")) == {"trigger"}
+    assert set(when_act("When will Belarus approve the EAEU Customs Code?")) == {"approv"}
+    assert when_act("When did the war end?") == frozenset()  # no named subject: the verb is not found
+    assert when_act("How many did The Daily Show pick?") == frozenset()  # not a "when" question
