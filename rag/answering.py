@@ -633,8 +633,19 @@ def _tells_act(query: str, text: str) -> bool:
 def _dates_act(act: frozenset[str], s: _Sentence) -> bool:
     """Whether a date of `s` is in the clause that tells `act`: "will trigger Article 50 on Wednesday", not "informed
     the Council on Monday of the date that Article 50 would be triggered"."""
-    acts = [m.start() for m in re.finditer(r"[A-Za-z0-9]+", s.text) if _names_act(act, m.group())]
-    return any(not _CLAUSE_BREAK.search(s.text[min(c.end, a) : max(c.start, a)]) for c in s.typed for a in acts)
+    acts = _act_positions(act, s.text)
+    return any(_in_act_clause(s.text, c, acts) for c in s.typed)
+
+
+def _act_positions(act: frozenset[str], text: str) -> list[int]:
+    """Where `text` tells the act: the start of each word of it ("triggered", "died")."""
+    return [m.start() for m in re.finditer(r"[A-Za-z0-9]+", text) if _names_act(act, m.group())] if act else []
+
+
+def _in_act_clause(text: str, c: Candidate, acts: list[int]) -> bool:
+    """Whether candidate `c` and one telling of the act (`acts`) are in one clause: no comma, "which", "that" ...
+    between them."""
+    return any(not _CLAUSE_BREAK.search(text[min(c.end, a) : max(c.start, a)]) for a in acts)
 
 
 def _names_act(act: frozenset[str], text: str) -> bool:
@@ -712,10 +723,8 @@ def _short(query: str, lead: _Sentence) -> tuple[Candidate, _Sentence] | None:
     def anchor(word: str) -> bool:  # a word of the question, or the asked act in another form ("director")
         return bool(content_words(word) & asked) or _names_act(act, word)
 
-    words = list(re.finditer(r"[A-Za-z0-9]+", lead.text))
-    anchors = [m.start() for m in words if anchor(m.group())] or [0]
-    counted = counted_act(query)  # "died" in "How many people died ...?", if the lead says it
-    acts = [m.start() for m in words if counted and _names_act(counted, m.group())]
+    anchors = [m.start() for m in re.finditer(r"[A-Za-z0-9]+", lead.text) if anchor(m.group())] or [0]
+    acts = _act_positions(counted_act(query), lead.text)  # "died" in "How many people died ...?", if the lead says it
 
     years = set(re.findall(r"\b(?:19|20)\d{2}\b", query))
 
@@ -726,7 +735,7 @@ def _short(query: str, lead: _Sentence) -> tuple[Candidate, _Sentence] | None:
         total = bool(_OUT_OF.search(lead.text[: c.start]))  # "won 33 of parliament's 150 seats": 150 is all
         near = min(abs(c.start - a) + SENTENCE_GAP * _ends_between(lead.text, c.start, a) for a in anchors)
         if acts:  # the count of what the act befell, in the act's clause: "... in which four victims ... died"
-            apart = all(_CLAUSE_BREAK.search(lead.text[min(c.end, a) : max(c.start, a)]) for a in acts)
+            apart = not _in_act_clause(lead.text, c, acts)
             near_act = min(abs(c.start - a) for a in acts)
             return not where, other_year or total, not counts_asked(lead.text, c, query), apart, near_act
         return not where, other_year or total, False, False, near

@@ -345,7 +345,7 @@ _COUNTED_PAST = re.compile(
     r"([a-z]{2,}ed)\b"
 )
 # ... not after a possessive ("did Italy's coast guard rescue"), nor before a noun ("did Chinese car sales grow")
-_COUNTED_VERB = re.compile(
+_VERB_AFTER_SUBJECT = re.compile(
     r"\b(?:did|do|does|will|would|can|could|should|might|may)\s+(?:(?:[A-Z][\w.-]*\s+)+|(?:it|he|she|they|we|you)\s+)"
     r"(?:\w+ly\s+)?([a-z]{3,})(?=\s*[?.]?$|\s+(?:[A-Z0-9]|(?:the|a|an|in|on|at|for|to|from|with|by|of|this|that|its|his|"
     r"her|their|last|per|each|over|after|before|during|since|between)\b))"
@@ -367,13 +367,13 @@ def counted_act(question: str) -> frozenset[str]:
     """
     if not _COUNT_HEAD.match(question):
         return frozenset()
-    for pattern in (_COUNTED_PASSIVE, _COUNTED_PAST, _COUNTED_VERB):
+    for pattern in (_COUNTED_PASSIVE, _COUNTED_PAST, _VERB_AFTER_SUBJECT):
         m = pattern.search(question)
         verb = m.group(1).lower() if m else ""
         if pattern is _COUNTED_PASSIVE and not (verb.endswith(("ed", "en")) or verb in _IRREGULAR_PAST):
             continue
         if verb:
-            return frozenset() if verb in _NO_ACT or verb in STOPWORDS else frozenset(stems(verb))
+            return _act_of(verb)
     return frozenset()
 
 
@@ -387,9 +387,13 @@ def when_act(question: str) -> frozenset[str]:
     >>> sorted(when_act("When did Theresa May trigger Article 50?")), when_act("When did the war end?")
     (['trigger'], frozenset())
     """
-    m = _COUNTED_VERB.search(question) if _WHEN_HEAD.match(question) else None
-    verb = m.group(1).lower() if m else ""
-    return frozenset(stems(verb)) if verb and verb not in _NO_ACT and verb not in STOPWORDS else frozenset()
+    m = _VERB_AFTER_SUBJECT.search(question) if _WHEN_HEAD.match(question) else None
+    return _act_of(m.group(1).lower()) if m else frozenset()
+
+
+def _act_of(verb: str) -> frozenset[str]:
+    """The stems of `verb` as the act a question asks about; none for a verb that tells no act ("have")."""
+    return frozenset() if verb in _NO_ACT or verb in STOPWORDS else frozenset(stems(verb))
 
 
 def _unit(c: Candidate) -> str:
@@ -493,8 +497,7 @@ def _counts_other_than_people(sentence: str, c: Candidate, question: str) -> boo
     m = _COUNTED_NOUN.match(sentence, c.end)
     if not noun or not m or not _PEOPLE_WORD.match(noun):
         return False
-    counted = m.group(1).lower()
-    return not _PEOPLE_WORD.match(counted) and _stem(counted) != _stem(noun.lower())
+    return not _counts_as(m.group(1).lower(), noun)
 
 
 def counts_asked(sentence: str, c: Candidate, question: str) -> bool:
@@ -507,9 +510,12 @@ def counts_asked(sentence: str, c: Candidate, question: str) -> bool:
     words = c.text.lower().split()
     m = _COUNTED_NOUN.match(sentence[c.end : c.end + 80].lower())  # "73 Israelis", "20 others"
     counted = ([words[-1]] if len(words) > 1 else []) + ([m.group(1)] if m else [])  # or its own ("80 people")
-    return any(
-        _stem(w) == _stem(noun.lower()) or bool(_PEOPLE_WORD.match(noun) and _PEOPLE_WORD.match(w)) for w in counted
-    )
+    return any(_counts_as(w, noun) for w in counted)
+
+
+def _counts_as(word: str, noun: str) -> bool:
+    """Whether a counted `word` counts the question's `noun`: the same word, or for people any word for people."""
+    return _stem(word) == _stem(noun.lower()) or bool(_PEOPLE_WORD.match(noun) and _PEOPLE_WORD.match(word))
 
 
 def _labels(sentence: str, c: Candidate, question: str) -> bool:
