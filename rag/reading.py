@@ -467,6 +467,7 @@ _COUNTED_NOUN = re.compile(
     r"\s+(?:(?!(?:in|of|for|to|on|at|from|by|with|as|and|or|a|an|the)\b)[a-z-]+\s+)?"
     r"(?!(?:this|does|less|plus|across|towards|unless|was|has|is|its|his|thus|yes)\b)([a-z-]{2,}s)\b"
 )
+_NATIONALS = re.compile(r"\s+[A-Z][a-z]+(?:an|ish|ese|i)\s+([a-z-]{2,}s)\b")  # "1,000 Palestinian prisoners"
 _PEOPLE = (
     rf"(?:{_PERSON_NOUNS})(?:s|es)?|people|persons|civilians|residents|victims|suspects|fighters|militants|"
     r"troops|staff|employees|workers|customers|tourists|visitors|passengers|migrants|refugees|children|members|"
@@ -494,7 +495,7 @@ def _counts_other_than_people(sentence: str, c: Candidate, question: str) -> boo
     """Whether a number counts things that are not the people a "How many <people> ...?" question counts: "nine
     life terms" for "How many suspects ...?" ("2,000 soldiers" for "How many troops" still counts people)."""
     noun = answer_noun(question)
-    m = _COUNTED_NOUN.match(sentence, c.end)
+    m = _COUNTED_NOUN.match(sentence, c.end) or _NATIONALS.match(sentence, c.end)
     if not noun or not m or not _PEOPLE_WORD.match(noun):
         return False
     return not _counts_as(m.group(1).lower(), noun)
@@ -514,8 +515,40 @@ def counts_asked(sentence: str, c: Candidate, question: str) -> bool:
 
 
 def _counts_as(word: str, noun: str) -> bool:
-    """Whether a counted `word` counts the question's `noun`: the same word, or for people any word for people."""
-    return _stem(word) == _stem(noun.lower()) or bool(_PEOPLE_WORD.match(noun) and _PEOPLE_WORD.match(word))
+    """Whether a counted `word` counts the question's `noun`: the same word, or for people any word for people
+    but one of another kind of people ("1,000 Palestinian prisoners" are no suspects, "70,000 merchants" no
+    tourists; "20 civilians" may be the victims asked about and "three men" the suspects)."""
+    if _stem(word) == _stem(noun.lower()):
+        return True
+    if not (_PEOPLE_WORD.match(noun) and _PEOPLE_WORD.match(word)):
+        return False
+    kinds = [{i for i, group in enumerate(_PEOPLE_KINDS) if group.match(w)} for w in (word.lower(), noun.lower())]
+    return not (kinds[0] and kinds[1]) or bool(kinds[0] & kinds[1])
+
+
+# Kinds of people a count may be of: a count of one kind does not answer "How many <another kind> ...?". A word
+# of no kind here ("people", "men", "children", "patients", "mothers") may count any.
+_PEOPLE_KINDS = [
+    re.compile(rf"^(?:{kind})$")
+    for kind in (
+        r"troops|soldiers|marines|servicemen|personnel|fighters|militants|forces|sailors|guards|recruits|officers|police(?:men)?|rebels|insurgents|jihadists",
+        r"victims|casualties|dead|injured|wounded|survivors|hostages|captives|civilians",
+        r"migrants|refugees|immigrants|seekers|evacuees|foreigners|nationals|asylum",
+        r"employees|workers|staff|personnel|crew|members|jobs",
+        r"tourists|visitors|guests|travell?ers|passengers|holidaymakers|pilgrims|spectators|fans|attendees|participants|delegates",
+        r"prisoners|detainees|inmates|convicts|captives|hostages",
+        r"suspects|attackers|gunmen|assailants|perpetrators|militants",
+        r"protesters|demonstrators|marchers|activists|campaigners",
+        r"voters|electors|supporters",
+        r"students|pupils|graduates",
+        r"customers|consumers|shoppers|buyers|users|subscribers|clients|viewers|readers|listeners",
+        r"merchants|retailers|traders|vendors|sellers|suppliers|partners|businesses|firms|companies",
+        r"officials|ministers|lawmakers|mps|senators|deputies|legislators|representatives|members|delegates|leaders",
+        r"doctors|nurses|medics|surgeons|paramedics",
+        r"farmers|growers",
+        r"athletes|players|runners|competitors|riders",
+    )
+]
 
 
 def _labels(sentence: str, c: Candidate, question: str) -> bool:
