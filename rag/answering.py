@@ -53,6 +53,7 @@ from .reading import (
     gives_cause,
     named_noun,
     near_noun,
+    opens_by_description,
     publisher_words,
     question_names,
     speaks,
@@ -466,6 +467,8 @@ def _from_passages(q: Question, found: Found, index_dir: Location | None) -> Ans
     chosen = [chosen[0]] + rest
     if kind == "reason" and not lead.causal:
         chosen = _with_reason(chosen, texts[lead.hit.doc_id])
+    if kind in ("organisation", "person") and not lead.typed and opens_by_description(lead.text):
+        chosen = _named_before(query, kind, chosen, texts[lead.hit.doc_id])
     if time.bound:
         for s in chosen:  # a question about a moment: each sentence says the day of its article
             s.dated = bool(s.hit.published)
@@ -634,7 +637,17 @@ def _dates_act(act: frozenset[str], s: _Sentence) -> bool:
     """Whether a date of `s` is in the clause that tells `act`: "will trigger Article 50 on Wednesday", not "informed
     the Council on Monday of the date that Article 50 would be triggered"."""
     acts = _act_positions(act, s.text)
-    return any(_in_act_clause(s.text, c, acts) for c in s.typed)
+    return any(_in_act_clause(s.text, c, [a for a in acts if _apart(s.text, c, a) <= DATE_REACH]) for c in s.typed)
+
+
+# words from the act to its date: "will trigger Article 50 on Wednesday", not "Triggering Article 50 begins a two-year
+# negotiation process to attempt to reach a deal before Britain officially leaves the EU in March 2019"
+DATE_REACH = 8
+
+
+def _apart(text: str, c: Candidate, at: int) -> int:
+    """How many words lie between candidate `c` and the word at `at` (that word counted)."""
+    return len(re.findall(r"\w+", text[min(c.end, at) : max(c.start, at)]))
 
 
 def _act_positions(act: frozenset[str], text: str) -> list[int]:
@@ -712,6 +725,27 @@ def _with_reason(chosen: list[_Sentence], doc: str) -> list[_Sentence]:
     return [lead, nxt] + rest[: MAX_SENTENCES - 2]
 
 
+def _named_before(query: str, kind: str, chosen: list[_Sentence], doc: str) -> list[_Sentence]:
+    """An answer led by a sentence that describes what was asked without naming it ("The organization sent a letter
+    to Congress ..."): the sentence right before it, when it names one of the kind asked ("AARP, a group that
+    advocates for ..."), leads it."""
+    lead = chosen[0]
+    before = split_sentences(doc, max(0, lead.start - 600), lead.start)
+    if not before:
+        return chosen
+    s, e = before[-1]
+    prev = _Sentence(hit=lead.hit, rank=lead.rank, start=s, end=e, text=doc[s:e], speaker=_speaker(doc, s, doc[s:e]))
+    prev.typed, prev.kind = typed(prev.text, kind, query), kind
+    if (
+        not prev.typed
+        or not _follows(prev, lead, {lead.hit.doc_id: doc})
+        or boilerplate(prev.text, title=lead.hit.title)
+    ):
+        return chosen
+    rest = [c for c in chosen[1:] if not (c.hit.doc_id == lead.hit.doc_id and c.start == s)]
+    return [prev, lead] + rest[: MAX_SENTENCES - 2]
+
+
 def _short(query: str, lead: _Sentence) -> tuple[Candidate, _Sentence] | None:
     """The candidate of the asked type in the lead sentence nearest the question's own words."""
     if not lead.typed:
@@ -732,7 +766,8 @@ def _short(query: str, lead: _Sentence) -> tuple[Candidate, _Sentence] | None:
         where = lead.kind != "place" or _is_where(lead.text, c)
         year = _OF_YEAR.match(lead.text, c.end)  # "from 586 in 2014 to 489" asked of 2015: 586 is 2014's
         other_year = bool(years and year and year.group(1) not in years)
-        total = bool(_OUT_OF.search(lead.text[: c.start]))  # "won 33 of parliament's 150 seats": 150 is all
+        out_of = _OUT_OF.search(lead.text[: c.start])  # "won 33 of parliament's 150 seats": 150 is all
+        total = bool(out_of) and not _MONTH_BEFORE.search(lead.text[: out_of.start()])  # "Feb. 11 of 99 degrees"
         near = min(abs(c.start - a) + SENTENCE_GAP * _ends_between(lead.text, c.start, a) for a in anchors)
         if acts:  # the count of what the act befell, in the act's clause: "... in which four victims ... died"
             apart = not _in_act_clause(lead.text, c, acts)
@@ -745,6 +780,7 @@ def _short(query: str, lead: _Sentence) -> tuple[Candidate, _Sentence] | None:
 
 _CLAUSE_BREAK = re.compile(r"[,;:()]|\b(?:which|that|who|whom|whose|where|while|when)\b")
 _OUT_OF = re.compile(r"\b\d[\d,.]*\s+(?:out\s+)?of\s+(?:the\s+|[A-Za-z]+['’]s\s+)?$")
+_MONTH_BEFORE = re.compile(r"\b(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?\s+$")
 _OF_YEAR = re.compile(r"\s+(?:in|for|during)\s+((?:19|20)\d{2})\b")
 # Where something is: a place after "in", "at", "near" ("at a Kuala Lumpur airport"), not where a flight goes ("a
 # flight to Macau"), nor what describes the place named after it ("the Caribbean island of St. Lucia").

@@ -51,6 +51,23 @@ _ORG_NOUNS = (
     r"watchdog|regulator|think[- ]?tank|website|blog|platform|app|journal|campaign|movement|initiative|league|"
     r"association|society|federation|foundation|trust"
 )
+
+
+# A sentence that opens by describing what it is about rather than naming it ("The organization sent a letter").
+_DESCRIBED = re.compile(rf"^(?:The|This|That)\s+(?:{_ORG_NOUNS}|{_PERSON_NOUNS})\b")
+
+
+def opens_by_description(sentence: str) -> bool:
+    """Whether `sentence` opens by describing whom or what it is about instead of naming them: the sentence before
+    it names them ("AARP, a group that advocates for older Americans, shares her concern. The organization sent a
+    letter ...").
+
+    >>> opens_by_description("The organization sent a letter to Congress."), opens_by_description("AARP sent it.")
+    (True, False)
+    """
+    return bool(_DESCRIBED.match(sentence))
+
+
 _PLACE_NOUNS = (
     r"city|cities|town|country|countries|village|region|province|state|county|place|river|airport|hospital|capital|island|"
     r"area|district|port|street|venue|location|neighbou?rhood|continent|mountain|border|site|prison|camp|base|"
@@ -205,7 +222,7 @@ _UNIT = (
     r"points?|(?:bn|bln|mln|trln|m|k|million|billion|trillion|thousand|hundred)(?:\s(?:rubles|roubles|yuan|euros?|dollars|pounds)\b)?|"
     r"yuan|euros?|dollars|pounds|"
     r"rubles|roubles|tonnes|tons|km|kilomet(?:er|re)s|miles|mph|kph|metres|meters|feet|years?|months?|weeks?|days?|hours?|"
-    r"minutes|seconds|points|times|people|votes|seats)\b"
+    r"minutes|seconds|points|times|people|votes|seats)\b(?!-)"  # "248 month-to-date records" count records
 )
 _QUANTITY = re.compile(
     rf"(?:(?:US|AUS|A|C|HK|NZ)?[$€£¥?]\s?)?\b\d(?:[\d,]*\d)?(?:\.\d+)?(?:{_UNIT})?"
@@ -214,7 +231,10 @@ _QUANTITY = re.compile(
 )
 _YEAR_ONLY = re.compile(r"(?:1[5-9]|20)\d{2}")
 # A hyphen joins capitals ("Kara-Murza"), not the glue of scraped text ("Deirdre McCarthy-in March").
-_NAME_WORD = r"(?:[A-Z](?:[\w'’.&\ufffd]|-(?=[A-Z]))*[\w.]|[A-Z])"  # "Se��n Lemass": letters lost in scraping
+# An Arabic article joins its name ("Anwar al-Awlaki", "Abu Bakr al-Baghdadi").
+_NAME_WORD = (
+    r"(?:(?<![\w-])(?:al|el|ad|as|ash|at|ar|bin|ibn|abu)-(?=[A-Z]))?(?:[A-Z](?:[\w'’.&\ufffd]|-(?=[A-Z]))*[\w.]|[A-Z])"
+)
 _NAME = re.compile(
     rf"{_NAME_WORD}(?:(?:\s+(?:of|de|del|da|di|du|van|von|der|bin|al|la|le|and|for|the|&))*\s+{_NAME_WORD})*"
 )
@@ -232,6 +252,10 @@ _ACTS = re.compile(
 )
 _MONTH_OR_DAY = re.compile(rf"^(?:{_MONTHS}|{_WEEKDAYS})\.?$")
 _CONTRACTION = re.compile(r"^(?:[A-Z][a-z]*['’](?:d|ll|m|ve|re|t)|(?:It|That|There|He|She|What|Here|Let|Who)['’]s)$")
+
+
+# ... or it is an acronym, or what follows describes it: "AARP, a group that ...", "Zatulin, the lawmaker ..."
+_NAMED_AT_START = re.compile(r"[A-Z]{2,}\b|\w+,\s+(?:a|an|the)\s")
 
 
 def candidates(sentence: str) -> list[Candidate]:
@@ -265,7 +289,12 @@ def candidates(sentence: str) -> list[Candidate]:
         if i == j:
             continue
         s, e = m.start() + words[i][0], m.start() + words[j - 1][1]
-        if j - i == 1 and not sentence[:s].strip(" \"'“‘(-") and not _ACTS.match(sentence, e):
+        if (
+            j - i == 1
+            and not sentence[:s].strip(" \"'“‘(-")
+            and not _ACTS.match(sentence, e)
+            and not _NAMED_AT_START.match(sentence, s)
+        ):
             continue  # a lone capital at the start: any first word has one, unless someone acts ("Luke told ...")
         if sentence[e - 1] == "." and e - s > 3 and sentence[e - 3] != ".":  # "Ayr." at a sentence's end; not "U.S."
             e -= 1

@@ -376,6 +376,35 @@ def test_a_place_short_answer_is_where_it_happened_and_a_total_or_another_year_s
         )
         == "489"
     )
+    q = "What temperature did the town of Magnum hit on Feb. 11?"  # "11 of 99" is a date's day, not a total
+    assert (
+        short(
+            q,
+            "The town of Magnum hit an all-time record Feb. 11 of 99 degrees, more than 40 degrees above.",
+            "quantity",
+        )
+        == "99"
+    )
+
+
+def test_a_lead_that_only_describes_the_organisation_asked_about_follows_the_sentence_that_names_it():
+    from rag.reading import typed
+
+    doc = (
+        "AARP, a group that advocates for senior citizens and other older Americans, shares her concern. "
+        'The organization sent a letter to Congress yesterday saying the bill would "dramatically increase costs."'
+    )
+    q = "Which group sent a letter to Congress saying the health bill would dramatically increase costs?"
+    hit = Hit("d#0", "d", doc, 0, len(doc), 1.0, title="First-time voter")
+    start = doc.index("The organization")
+    lead = _Sentence(hit=hit, rank=0, start=start, end=len(doc), text=doc[start:], kind="organisation")
+    assert typed(lead.text, "organisation", q) == []  # the lead names no one
+    first, second = answering._named_before(q, "organisation", [lead], doc)
+    assert doc[first.start : first.end] == first.text and first.text.startswith("AARP, a group")
+    assert second is lead and _short(q, first)[0].text == "AARP"
+    other = "Congress met on Monday. " + doc[start:]  # the sentence before names nothing of the kind: no change
+    lead2 = _Sentence(hit=hit, rank=0, start=24, end=len(other), text=other[24:], kind="organisation")
+    assert answering._named_before(q, "organisation", [lead2], other) == [lead2]
 
 
 def test_a_when_was_it_done_question_is_led_by_the_date_of_that_act():
@@ -393,3 +422,23 @@ def test_a_light_verb_leaves_the_act_to_its_object():
 
     assert _act_stems("Who performed Megan Halvey Ryan's scoliosis surgery?") is None  # "her surgeon Pat Kiely"
     assert _act_stems("Who directed Disney's Beauty and the Beast?") == frozenset({"direct"})
+
+
+def test_a_when_lead_dates_the_act_in_its_own_clause_and_near_it():
+    from rag.reading import typed, when_act
+
+    q = "When did Theresa May trigger Article 50?"
+    act = when_act(q)
+
+    def dates(text):
+        s = _Sentence(Hit("d#0", "d", text, 0, len(text), 1.0), 0, 0, len(text), text, kind="date")
+        s.typed = typed(text, "date", q)
+        return answering._dates_act(act, s)
+
+    assert dates("Mrs May, who will trigger Article 50 on Wednesday, told staff she wanted unity.")
+    # the date of another clause: when the Council was told, and when Britain leaves
+    assert not dates("Sir Tim Barrow informed the Council on Monday of the date that Article 50 would be triggered.")
+    assert not dates(
+        "Triggering Article 50 begins a two-year negotiation process to attempt to reach a deal before Britain "
+        "officially leaves the EU in March 2019."
+    )

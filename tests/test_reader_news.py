@@ -57,6 +57,9 @@ ANSWERING = [
     "3395",
     "3444",
     "3243",
+    "2009",
+    "340",
+    "3491",
 ]
 
 
@@ -154,6 +157,14 @@ def news_index(tmp_path_factory) -> Path:
         # "informed the European Council earlier on Monday of the date that Article 50 would be triggered" tells
         # when the date was told; the sentence dating the triggering in its own clause leads
         ("When did Theresa May trigger Article 50?", "Wednesday", "3444"),
+        # "The organization sent a letter ..." names no one: the sentence before it names AARP and leads
+        (
+            "Which group sent a letter to Congress saying the Republican health bill would dramatically increase "
+            "health care costs for Americans aged 50-64?",
+            "AARP",
+            "2009",
+        ),
+        ("Whose eight-year-old daughter Nora was killed in the Yakla raid?", "Anwar al-Awlaki", "340"),  # "al-"
     ],
 )
 def test_the_asked_fact_leads_and_is_the_short_answer(news_index, question, short, doc):
@@ -171,6 +182,8 @@ def test_the_asked_fact_leads_and_is_the_short_answer(news_index, question, shor
     [
         "How much will the upgrade of the Vitebsk helicopter protection system cost?",  # not in this index at all
         "How many goals did Erling Haaland score for Manchester City last season?",  # nothing of the kind
+        # "one of more than 1,000 Palestinian prisoners" counts prisoners, not suspects
+        "How many suspects have been arrested over Mazen Faqha's killing?",
     ],
 )
 def test_what_the_articles_do_not_say_is_refused(news_index, question):

@@ -113,6 +113,12 @@ def test_answer_types_agree_with_the_hand_labels_of_the_news_dev_set():
             "The Supreme Court of Arkansas ruled on Thursday.",
             [("name", "Supreme Court of Arkansas"), ("date", "Thursday")],
         ),
+        # an Arabic article joins the name; an acronym or a described name may open the sentence
+        ("Nora, the daughter of Anwar al-Awlaki, died.", [("name", "Nora"), ("name", "Anwar al-Awlaki")]),
+        ("AARP, a group for older Americans, agrees.", [("name", "AARP"), ("name", "Americans")]),
+        ("Some people agreed with Rutte.", [("name", "Rutte")]),  # a first word's capital makes no name
+        # "month-to-date" is no unit of the number
+        ("They broke more than 248 month-to-date records.", [("quantity", "248")]),
     ],
 )
 def test_candidates_find_typed_spans(sentence, expected):
