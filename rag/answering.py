@@ -761,6 +761,7 @@ def _short(query: str, lead: _Sentence) -> tuple[Candidate, _Sentence] | None:
     acts = _act_positions(counted_act(query), lead.text)  # "died" in "How many people died ...?", if the lead says it
 
     years = set(re.findall(r"\b(?:19|20)\d{2}\b", query))
+    noun = answer_noun(query) if lead.kind == "quantity" else ""  # "How many home care companies ...?"
 
     def distance(c: Candidate) -> tuple:  # a figure of the next sentence is farther than any here
         where = lead.kind != "place" or _is_where(lead.text, c)
@@ -773,11 +774,22 @@ def _short(query: str, lead: _Sentence) -> tuple[Candidate, _Sentence] | None:
             apart = not _in_act_clause(lead.text, c, acts)
             near_act = min(abs(c.start - a) for a in acts)
             return not where, other_year or total, not counts_asked(lead.text, c, query), apart, near_act
-        return not where, other_year or total, False, False, near
+        counted = (
+            noun and c.kind == "quantity" and (counts_asked(lead.text, c, query) or _counted_after(lead.text, c, noun))
+        )
+        return not where, other_year or total, bool(noun) and not counted, False, near
 
     return answer_span(query, lead.text, min(lead.typed, key=distance)), lead
 
 
+def _counted_after(text: str, c: Candidate, noun: str) -> bool:
+    """Whether the asked noun follows number `c` within a few words: "69 home care companies", "9,000 CETME fully
+    automatic rifles" (not "rifles, anti-aircraft guns, 400 shells")."""
+    want = stems(noun)
+    return any(stems(w) == want for w in re.findall(r"[\w'-]+", text[c.end :])[:COUNTED_REACH])
+
+
+COUNTED_REACH = 5  # words from a number to the noun it counts
 _CLAUSE_BREAK = re.compile(r"[,;:()]|\b(?:which|that|who|whom|whose|where|while|when)\b")
 _OUT_OF = re.compile(r"\b\d[\d,.]*\s+(?:out\s+)?of\s+(?:the\s+|[A-Za-z]+['’]s\s+)?$")
 _MONTH_BEFORE = re.compile(r"\b(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?\s+$")

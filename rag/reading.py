@@ -222,7 +222,8 @@ _UNIT = (
     r"points?|(?:bn|bln|mln|trln|m|k|million|billion|trillion|thousand|hundred)(?:\s(?:rubles|roubles|yuan|euros?|dollars|pounds)\b)?|"
     r"yuan|euros?|dollars|pounds|"
     r"rubles|roubles|tonnes|tons|km|kilomet(?:er|re)s|miles|mph|kph|metres|meters|feet|years?|months?|weeks?|days?|hours?|"
-    r"minutes|seconds|points|times|people|votes|seats)\b(?!-)"  # "248 month-to-date records" count records
+    r"minutes|seconds|points|times|people|votes|seats|acres|hectares|square\s(?:miles|kilomet(?:er|re)s|km))"
+    r"\b(?!-)"  # "248 month-to-date records" count records
 )
 _QUANTITY = re.compile(
     rf"(?:(?:US|AUS|A|C|HK|NZ)?[$€£¥?]\s?)?\b\d(?:[\d,]*\d)?(?:\.\d+)?(?:{_UNIT})?"
@@ -230,6 +231,12 @@ _QUANTITY = re.compile(
     re.I,
 )
 _YEAR_ONLY = re.compile(r"(?:1[5-9]|20)\d{2}")
+# A duration said with an article ("for about an hour", "half a day"), not a time before or after ("a week ago").
+_ONE_UNIT = re.compile(
+    r"\b(?:half\s+)?an?\s+(?:hour|day|week|month|year|decade|fortnight)\b(?!\s+(?:ago|earlier|later|after|before)\b)",
+    re.I,
+)
+_RATE_BEFORE = re.compile(r"(?:\d|\b(?:once|twice|times|per|than))\s*$", re.I)
 # A hyphen joins capitals ("Kara-Murza"), not the glue of scraped text ("Deirdre McCarthy-in March").
 # An Arabic article joins its name ("Anwar al-Awlaki", "Abu Bakr al-Baghdadi").
 _NAME_WORD = (
@@ -270,6 +277,9 @@ def candidates(sentence: str) -> list[Candidate]:
 
     for m in _DATE.finditer(sentence):
         add("date", m.start(), m.end())
+    for m in _ONE_UNIT.finditer(sentence):
+        if not _RATE_BEFORE.search(sentence[: m.start()]):  # "$650,000 a year", "twice a day": a rate
+            add("quantity", m.start(), m.end())
     for m in _QUANTITY.finditer(sentence):
         text = m.group().strip()
         if _YEAR_ONLY.fullmatch(text) or not text:
@@ -306,11 +316,18 @@ _MEASURES = [  # what a quantity question asks for, by its wording
     ("percent", re.compile(r"\b(?:percent(?:age)?|per cent|share|proportion|portion|fraction)\b")),
     ("age", re.compile(r"^how old\b|\bage\b")),
     ("time", re.compile(r"^how long\b|^how many (?:\w+ )?(?:years|months|weeks|days|hours|minutes|seconds|decades)\b")),
+    (
+        "size",
+        re.compile(
+            r"^how many (?:square )?(?:acres|hectares|km|kilomet(?:er|re)s|miles|met(?:er|re)s|feet|tonnes|tons)\b"
+        ),
+    ),
     ("count", re.compile(r"^how many\b")),  # "How many pens does China make?" counts, though "make" is earning
     (
         "change",
         re.compile(
-            r"\b(?:growth|grow|grew|rate|increase[ds]?|rise|rose|fall|fell|drop(?:ped)?|decline[ds]?|contract(?:ed)?|shrink|shrank|"
+            r"\b(?:growth|grow|grew|rate|increase[ds]?|rise|rose|fall|fell|drop(?:ped)?|decline[ds]?|shrink|shrank|"
+            r"(?<!the )(?<!a )(?<!its )(?<!their )contract(?:ed)?|"  # not "after the contract ended"
             r"gain(?:ed|s)?)\b"
         ),
     ),
@@ -322,17 +339,22 @@ _MEASURES = [  # what a quantity question asks for, by its wording
         ),
     ),
 ]
-_PHYSICAL = re.compile(r"\b(?:tonnes|tons|km|kilomet(?:er|re)s|miles|mph|kph|metres|meters|feet|points)\b", re.I)
+_PHYSICAL = re.compile(
+    r"(?<![a-z])(?:tonnes|tons|km|kilomet(?:er|re)s|miles|mph|kph|metres|meters|feet|points|acres|hectares)\b", re.I
+)
 _MONEY_UNIT = re.compile(r"[$€£¥?]|\b(?:bn|yuan|euros?|dollars|pounds|rubles|roubles)\b", re.I)
+_FRACTION = re.compile(r"^(?:half|a third|one-third|two-thirds|a quarter|three-quarters)\b", re.I)
 _UNIT_KINDS = [
     ("percent", re.compile(r"%|\bper ?cent\b|\bpercentage points?\b", re.I)),
     ("money", _MONEY_UNIT),
-    ("time", re.compile(r"\b(?:years?|months?|weeks?|days?|hours?|minutes|seconds)\b", re.I)),
+    ("time", re.compile(r"\b(?:years?|months?|weeks?|days?|hours?|minutes?|seconds?)\b", re.I)),
+    ("length", re.compile(r"(?<![a-z])(?:km|kilomet(?:er|re)s?|miles?|metres?|meters?|feet|foot)\b", re.I)),
 ]
 
 
 def measure(question: str) -> str:
-    """What a quantity question measures: "percent", "money", "time", "age", "change", "count", or "" (it does not say).
+    """What a quantity question measures: "percent", "money", "time", "age", "size", "change", "count", or "" (it
+    does not say).
 
     >>> [measure(q) for q in ("How many people attended?", "What share does the state own?", "How much did it cost?",
     ...                       "What net profit growth can the industry maintain?")]
@@ -426,7 +448,7 @@ def _act_of(verb: str) -> frozenset[str]:
 
 
 def _unit(c: Candidate) -> str:
-    """The kind of a quantity's unit: "percent", "money", "time", or "" (none of those)."""
+    """The kind of a quantity's unit: "percent", "money", "time", "length", or "" (none of those)."""
     return next((name for name, rule in _UNIT_KINDS if rule.search(c.text)), "")
 
 
@@ -439,10 +461,16 @@ def _fits_measure(c: Candidate, wanted: str) -> bool:
         return unit == "percent" or (
             unit == "" and bool(re.search(r"\b(?:half|third|quarter|thirds|quarters)\b", c.text, re.I))
         )
-    if wanted == "time":
-        return unit in ("time", "")
+    if wanted != "time" and _ONE_UNIT.fullmatch(c.text):
+        return False  # "an hour" answers only "how long"
+    if wanted == "time":  # "How long ...?": a time or a length ("the 1,897km pipeline"), not "3,900 ... jobs"
+        return unit in ("time", "length")
     if wanted == "change":  # "growth of 25 percent", "rose by $3bn", "fell 2.5"
         return unit in ("percent", "money", "")
+    if wanted == "size":  # "How many acres ...?": "62 acres"
+        return bool(_PHYSICAL.search(c.text))
+    if wanted in ("age", "count") and _FRACTION.search(c.text):
+        return False  # "half the country's prewar population" is a share, not a count
     if wanted in ("age", "count") and _ORDINAL.fullmatch(c.text.lower()):
         return False  # "the first of three defendants" ranks, it does not count
     if wanted in ("age", "count") and _PHYSICAL.search(c.text):

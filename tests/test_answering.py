@@ -385,6 +385,12 @@ def test_a_place_short_answer_is_where_it_happened_and_a_total_or_another_year_s
         )
         == "99"
     )
+    q = "How many Palestinians live in the Salfit district's towns and villages?"  # the number that counts them
+    text = "An estimated 72,000 Palestinians live in the district's 18 towns and villages."
+    assert short(q, text, "quantity") == "An estimated 72,000"
+    q = "How many CETME automatic rifles were in the cache?"  # "rifles" after 9,000, not before 400
+    text = "The cache included 9,000 CETME fully automatic rifles, anti-aircraft guns, 400 shells and grenades."
+    assert short(q, text, "quantity") == "9,000"
 
 
 def test_a_lead_that_only_describes_the_organisation_asked_about_follows_the_sentence_that_names_it():

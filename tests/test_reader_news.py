@@ -157,6 +157,11 @@ def news_index(tmp_path_factory) -> Path:
         # "informed the European Council earlier on Monday of the date that Article 50 would be triggered" tells
         # when the date was told; the sentence dating the triggering in its own clause leads
         ("When did Theresa May trigger Article 50?", "Wednesday", "3444"),
+        # a duration said with an article: "held talks for about an hour"
+        ("How long did Theresa May and Nicola Sturgeon hold talks in Glasgow?", "about an hour", "3444"),
+        ("How many acres did the Sunshine Fire near Boulder cover?", "an estimated 62 acres", "3142"),  # a size
+        # "72,000 Palestinians" counts them; the "18 towns and villages" are where they live
+        ("How many Palestinians live in the Salfit district's towns and villages?", "An estimated 72,000", "1485"),
         # "The organization sent a letter ..." names no one: the sentence before it names AARP and leads
         (
             "Which group sent a letter to Congress saying the Republican health bill would dramatically increase "

@@ -185,6 +185,26 @@ def test_the_time_a_thing_took(question, sentence, duration, taken):
     assert takes_time(question, sentence, Candidate("quantity", duration, start, start + len(duration))) is taken
 
 
+def test_how_long_is_a_time_or_a_length_and_how_many_acres_a_size():
+    q = "How long is the Keystone XL pipeline?"
+    jobs = "There would be 3,900 direct construction jobs, far fewer than Trump estimated."
+    assert [c.text for c in typed(jobs, "quantity", q)] == []  # a bare count is no length
+    assert [c.text for c in typed("TransCanada tried to build the 1,897km pipeline.", "quantity", q)] == ["1,897km"]
+    assert [c.text for c in typed("John Oliver released a 23-minute clip.", "quantity", q)] == ["23-minute"]
+    talks = "May and Sturgeon held talks for about an hour, paid $650,000 a year, twice a day, a week ago."
+    assert [c.text for c in typed(talks, "quantity", "How long did they hold talks?")] == ["an hour"]
+    assert [c.text for c in typed(talks, "quantity", "How many people came?")] == []  # "an hour" counts nothing
+    fire = "The blaze covers an estimated 62 acres of land, and half the valley."
+    assert measure("How many acres did the fire cover?") == "size"
+    assert [c.text for c in typed(fire, "quantity", "How many acres did the fire cover?")] == ["62 acres"]
+    assert [c.text for c in typed(fire, "quantity", "How many people did it displace?")] == []  # no count of people
+    # "the contract" is no contracting: the pay asked for is money, and "three councils" is none
+    q = "How much did Conwy council pay an hour after the contract ended?"
+    assert measure(q) == "money" and measure("How much did Sierra Leone's GDP contract?") == "change"
+    pay = "Cymorth Llaw had contracts with three councils; Conwy had initially paid ?14.20 an hour."
+    assert [c.text for c in typed(pay, "quantity", q)] == ["?14.20"]
+
+
 def test_measure_of_quantity_questions():
     assert measure("How long did the talks last?") == "time"
     assert measure("How old is Amos Yee?") == "age"
