@@ -217,7 +217,7 @@ _SMALL = (
 )
 _UNIT = (
     # "a 13-hour voyage" (not the "53" of "53-year-old", which is read as an age)
-    r"-(?:hours?|days?|weeks?|months?|minutes?|years?|miles?|km|metres?|meters?|feet|foot)\b(?!-)|"
+    r"-(?:hours?|days?|weeks?|months?|minutes?|years?|miles?|km|metres?|meters?|feet|foot|pages?)\b(?!-)|"
     r"%|\s?(?:percent|per cent|percentage "
     r"points?|(?:bn|bln|mln|trln|m|k|million|billion|trillion|thousand|hundred)(?:\s(?:rubles|roubles|yuan|euros?|dollars|pounds)\b)?|"
     r"yuan|euros?|dollars|pounds|"
@@ -343,12 +343,13 @@ _PHYSICAL = re.compile(
     r"(?<![a-z])(?:tonnes|tons|km|kilomet(?:er|re)s|miles|mph|kph|metres|meters|feet|points|acres|hectares)\b", re.I
 )
 _MONEY_UNIT = re.compile(r"[$€£¥?]|\b(?:bn|yuan|euros?|dollars|pounds|rubles|roubles)\b", re.I)
+_MEASURED = re.compile(r"^how many (?:square )?[a-z]+ of (?:the |its |their )?([a-z-]+)")
 _FRACTION = re.compile(r"^(?:half|a third|one-third|two-thirds|a quarter|three-quarters)\b", re.I)
 _UNIT_KINDS = [
     ("percent", re.compile(r"%|\bper ?cent\b|\bpercentage points?\b", re.I)),
     ("money", _MONEY_UNIT),
     ("time", re.compile(r"\b(?:years?|months?|weeks?|days?|hours?|minutes?|seconds?)\b", re.I)),
-    ("length", re.compile(r"(?<![a-z])(?:km|kilomet(?:er|re)s?|miles?|metres?|meters?|feet|foot)\b", re.I)),
+    ("length", re.compile(r"(?<![a-z])(?:km|kilomet(?:er|re)s?|miles?|metres?|meters?|feet|foot|pages?)\b", re.I)),
 ]
 
 
@@ -380,6 +381,15 @@ def takes_time(question: str, sentence: str, c: Candidate) -> bool:
 
 
 @functools.lru_cache(maxsize=256)
+def shares_asked(question: str, sentence: str, c: Candidate) -> bool:
+    """Whether `c` is the share a "What share / percentage ...?" question asks for, said of one of the question's
+    own words right after it: "51 percent cashews" for "What share of the fruit bars is cashews?"."""
+    if measure(question) != "percent" or _unit(c) != "percent":
+        return False
+    after = re.match(r"\s+(?:of\s+(?:the\s+)?)?([\w'-]+)", sentence[c.end :])
+    return bool(after) and bool(stems(after.group(1)) & stems(question))
+
+
 def _asks_time_taken(question: str) -> bool:
     """Whether the question asks how long something took or lasted, after a lead-in ("And how long did it last?");
     read once per question, not once per candidate."""
@@ -633,6 +643,7 @@ def typed(sentence: str, kind: str, question: str) -> list[Candidate]:
         return []  # "Who was the captain?" is answered by a sentence that calls someone the captain
     if unit == "count" and counts_other_toll(sentence, question):
         return []
+    measured = _MEASURED.match(_fold(question)) if unit == "size" else None  # "kilometers of railways"
     named, named_as = named_noun(question), named_kind(question)
     if named_as and not {named_as, _stem(named_as)} & stems(sentence):
         return []  # "the firearms officer who shot him" is not the anti-terror officer a sentence names
@@ -646,6 +657,8 @@ def typed(sentence: str, kind: str, question: str) -> list[Candidate]:
             continue  # "More than 20 million people face starvation" counts, it does not pay
         if c.text.lower() == "one" and (sentence[c.end :].startswith(" of ") or _NO_BEFORE.search(sentence[: c.start])):
             continue  # "one of more than 1,000 prisoners", "no one would benefit": no count
+        if measured and _stem(measured.group(1)) not in stems(sentence[c.end : c.end + 40]):
+            continue  # "6,096 kilometers of highways" are no kilometers of railways
         if unit == "count" and _counts_other_than_people(sentence, c, question):
             continue  # "sentenced to nine life terms" counts no suspects
         if unit == "count" and _labels(sentence, c, question):

@@ -198,11 +198,30 @@ def test_how_long_is_a_time_or_a_length_and_how_many_acres_a_size():
     assert measure("How many acres did the fire cover?") == "size"
     assert [c.text for c in typed(fire, "quantity", "How many acres did the fire cover?")] == ["62 acres"]
     assert [c.text for c in typed(fire, "quantity", "How many people did it displace?")] == []  # no count of people
+    q = "How many kilometers of railways will Xinjiang build this year?"  # a size of what the question measures
+    assert [c.text for c in typed("It will start on 6,096 kilometers of highways.", "quantity", q)] == []
+    assert [c.text for c in typed("It will build 1,200 kilometers of new railways.", "quantity", q)] == [
+        "1,200 kilometers"
+    ]
     # "the contract" is no contracting: the pay asked for is money, and "three councils" is none
     q = "How much did Conwy council pay an hour after the contract ended?"
     assert measure(q) == "money" and measure("How much did Sierra Leone's GDP contract?") == "change"
     pay = "Cymorth Llaw had contracts with three councils; Conwy had initially paid ?14.20 an hour."
     assert [c.text for c in typed(pay, "quantity", q)] == ["?14.20"]
+
+
+def test_a_share_said_of_the_question_s_own_word_is_the_share_asked_and_a_page_count_is_a_length():
+    from rag.reading import shares_asked
+
+    q = "What share of Natural Foods' fruit bars is cashews?"
+    s = "If you pick up one of their fruit bars, the ingredients will read 51 percent cashews and 49 percent dates."
+    assert [(c.text, shares_asked(q, s, c)) for c in typed(s, "quantity", q)] == [
+        ("51 percent", True),
+        ("49 percent", False),
+    ]
+    assert not shares_asked("How many cashews?", s, typed(s, "quantity", q)[0])  # no share asked
+    report = "According to RBB, the 102-page report also said the BND needed to be in the loop."
+    assert [c.text for c in typed(report, "quantity", "How long is the Bundestag report on Amri?")] == ["102-page"]
 
 
 def test_measure_of_quantity_questions():
