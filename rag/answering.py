@@ -63,6 +63,7 @@ from .reading import (
     takes_time,
     typed,
     when_act,
+    which_act,
 )
 from .recent import Recent
 from .rerank import get_cross_encoder
@@ -463,6 +464,9 @@ def _from_passages(q: Question, found: Found, index_dir: Location | None) -> Ans
         # the date of the lifting leads: a sentence that dates that act in its clause, else one that tells it
         lead = next((s for s in leads if act and _dates_act(act, s)), None)
         lead = lead or next((s for s in leads if act and _names_act(act, s.read)), leads[0])
+    elif kind == "organisation" and which_act(query):  # "Which group translated ...?": a sentence that says so
+        act = frozenset(stems(which_act(query)))
+        lead = next((s for s in passing if s.typed and _names_act(act, s.read)), passing[0])
     else:  # "What did X say?" is led by X's own words where any passing sentence gives them
         lead = next((s for s in passing if s.spoken), passing[0])
     chosen = _choose([lead] + [s for s in passing if s is not lead], candidates)
@@ -764,6 +768,10 @@ def _short(query: str, lead: _Sentence) -> tuple[Candidate, _Sentence] | None:
         return bool(content_words(word) & asked) or _names_act(act, word)
 
     anchors = [m.start() for m in re.finditer(r"[A-Za-z0-9]+", lead.text) if anchor(m.group())] or [0]
+    names = {
+        w.lower() for n in question_names(query) for w in n.split() if not w.isupper()
+    }  # "Christina Rees", not "MP"
+    named = [m.start() for m in re.finditer(r"[A-Za-z0-9]+", lead.text) if m.group().lower() in names] or [0]
     acts = _act_positions(counted_act(query), lead.text)  # "died" in "How many people died ...?", if the lead says it
 
     years = set(re.findall(r"\b(?:19|20)\d{2}\b", query))
@@ -783,7 +791,8 @@ def _short(query: str, lead: _Sentence) -> tuple[Candidate, _Sentence] | None:
         counted = (
             noun and c.kind == "quantity" and (counts_asked(lead.text, c, query) or _counted_after(lead.text, c, noun))
         )
-        return not where, other_year or total, bool(noun) and not counted, False, near
+        by_name = min(abs(c.start - a) for a in named)  # "Ms Hayman, MP for Workington ..., Ms Rees, MP for Neath"
+        return not where, other_year or total, bool(noun) and not counted, False, near, by_name
 
     return answer_span(query, lead.text, min(lead.typed, key=distance)), lead
 
@@ -805,7 +814,8 @@ _OF_YEAR = re.compile(r"\s+(?:in|for|during)\s+((?:19|20)\d{2})\b")
 _LOCATIVE = re.compile(
     r"\b(?:in|at|near|inside|outside|across|throughout|within)\s+"
     r"(?:(?!(?:with|and|or|but|said|says|that|to|from|by|for|as|which|who|when|while|after|before)\b)[\w'-]+\s+){0,6}$"
-    r"|\b(?:town|city|village|region|province|county|island|port|capital)\s+of\s+$",  # "the town of Manbij"
+    r"|\b(?:town|city|village|region|province|county|island|port|capital)\s+of\s+$"  # "the town of Manbij"
+    r"|(?-i:\b(?:MPs?|TDs?|MSP|MEP|AM|MLA)\s+for\s+)$",  # "Ms Rees, MP for Neath": the place she represents
     re.I,
 )
 _DESCRIBES_PLACE = re.compile(

@@ -53,6 +53,22 @@ _ORG_NOUNS = (
 )
 
 
+# "Which group translated ...?", "Which senator introduced ...?": the act done by whom or what is asked for.
+_WHICH_ACTS = re.compile(
+    rf"^\s*which\s+(?:[\w'-]+\s+){{0,3}}?(?:{_PERSON_NOUNS}|{_ORG_NOUNS})s?\s+([a-z]{{3,}}ed)\b", re.I
+)
+
+
+def which_act(question: str) -> str:
+    """The verb of the act a "Which <person or organisation> <verb>ed ...?" question asks about, or "".
+
+    >>> which_act("Which group translated the recording?"), which_act("Which retired general spoke?")
+    ('translated', '')
+    """
+    m = _WHICH_ACTS.match(question)
+    return m.group(1).lower() if m else ""
+
+
 # A sentence that opens by describing what it is about rather than naming it ("The organization sent a letter").
 _DESCRIBED = re.compile(rf"^(?:The|This|That)\s+(?:{_ORG_NOUNS}|{_PERSON_NOUNS})\b")
 
@@ -71,6 +87,7 @@ def opens_by_description(sentence: str) -> bool:
 _PLACE_NOUNS = (
     r"city|cities|town|country|countries|village|region|province|state|county|place|river|airport|hospital|capital|island|"
     r"area|district|port|street|venue|location|neighbou?rhood|continent|mountain|border|site|prison|camp|base|"
+    r"constituency|constituencies|"
     r"hotel|stadium|arena|square|church|mosque|temple|museum|building|facility|cent(?:er|re)"
 )
 _DATE_NOUNS = r"year|date|day|month|time|decade|century|week|season|hour"
@@ -113,7 +130,10 @@ _TYPE_RULES: list[tuple[str, re.Pattern]] = [
             rf"(?:{_QUANTITY_NOUNS})\b"
         ),
     ),
-    ("date", re.compile(rf"^(?:when\b|by\s+when\b|(?:what|which)\s+(?:\w+\s+)?(?:{_DATE_NOUNS})s?\b)")),
+    (
+        "date",
+        re.compile(rf"^(?:when\b|(?:by|since|until|till)\s+when\b|(?:what|which)\s+(?:\w+\s+)?(?:{_DATE_NOUNS})s?\b)"),
+    ),
     ("statement", re.compile(rf"^{_STATEMENT_HEAD}.{{1,80}}?\b(?:{_STATE})\b")),
     ("place", re.compile(r"^where\b")),
     (
@@ -218,7 +238,7 @@ _SMALL = (
 _UNIT = (
     # "a 13-hour voyage" (not the "53" of "53-year-old", which is read as an age)
     r"-(?:hours?|days?|weeks?|months?|minutes?|years?|miles?|km|metres?|meters?|feet|foot|pages?)\b(?!-)|"
-    r"%|\s?(?:percent|per cent|percentage "
+    r"%|\s?(?:percent|per cent|(?:percentage|basis) "
     r"points?|(?:bn|bln|mln|trln|m|k|million|billion|trillion|thousand|hundred)(?:\s(?:rubles|roubles|yuan|euros?|dollars|pounds)\b)?|"
     r"yuan|euros?|dollars|pounds|"
     r"rubles|roubles|tonnes|tons|km|kilomet(?:er|re)s|miles|mph|kph|metres|meters|feet|years?|months?|weeks?|days?|hours?|"
@@ -253,6 +273,7 @@ _NOT_NAMES = set(
     Furthermore Moreover Additionally Instead Indeed Although Though Because Despite Under Over Between Among Without
     Speaking Asked Following Until Unlike Like Last""".split()
 )
+_REPRESENTS = {"MP", "MPs", "TD", "TDs", "MSP", "MEP", "AM", "MLA"}
 _ACTS = re.compile(
     r"\s+(?:(?:has|had|have|also|then|later|now)\s+)?(?:said|says|told|tells|added|wrote|asked|replied|explained|"
     r"insisted|admitted|announced|confirmed|denied|claimed|warned|died|won|led|was|is|became|joined)\b"
@@ -294,6 +315,8 @@ def candidates(sentence: str) -> list[Candidate]:
             text[i].rstrip(".") in _NOT_NAMES or _MONTH_OR_DAY.match(text[i]) or _CONTRACTION.match(text[i])
         ):  # "The BBC" → "BBC"; "I'd", "Don't" are no names
             i += 1
+        if j - i > 2 and text[i] in _REPRESENTS and text[i + 1] == "for":
+            i += 2  # "MP for Neath": the constituency is the name
         while j > i and text[j - 1].lower() in _FILLER:
             j -= 1
         if i == j:
@@ -346,7 +369,7 @@ _MONEY_UNIT = re.compile(r"[$€£¥?]|\b(?:bn|yuan|euros?|dollars|pounds|rubles
 _MEASURED = re.compile(r"^how many (?:square )?[a-z]+ of (?:the |its |their )?([a-z-]+)")
 _FRACTION = re.compile(r"^(?:half|a third|one-third|two-thirds|a quarter|three-quarters)\b", re.I)
 _UNIT_KINDS = [
-    ("percent", re.compile(r"%|\bper ?cent\b|\bpercentage points?\b", re.I)),
+    ("percent", re.compile(r"%|\bper ?cent\b|\b(?:percentage|basis) points?\b", re.I)),
     ("money", _MONEY_UNIT),
     ("time", re.compile(r"\b(?:years?|months?|weeks?|days?|hours?|minutes?|seconds?)\b", re.I)),
     ("length", re.compile(r"(?<![a-z])(?:km|kilomet(?:er|re)s?|miles?|metres?|meters?|feet|foot|pages?)\b", re.I)),
@@ -481,8 +504,8 @@ def _fits_measure(c: Candidate, wanted: str) -> bool:
         return bool(_PHYSICAL.search(c.text))
     if wanted in ("age", "count") and _FRACTION.search(c.text):
         return False  # "half the country's prewar population" is a share, not a count
-    if wanted in ("age", "count") and _ORDINAL.fullmatch(c.text.lower()):
-        return False  # "the first of three defendants" ranks, it does not count
+    if wanted in ("age", "count") and _ORDINAL.fullmatch(c.text.lower().split()[0]):
+        return False  # "the first of three defendants", "the first day of spring" rank, they do not count
     if wanted in ("age", "count") and _PHYSICAL.search(c.text):
         return False  # "2,300 tonnes" weighs, it does not count volunteers
     if wanted in ("age", "count"):
@@ -1042,6 +1065,8 @@ def _attributes(sentence: str, c: Candidate, question: str = "") -> bool:
     # the role is the word before the name ("the university's spokesman Mike Hooker") or a title the name run
     # carries ("Worcester District Attorney Joseph Early Jr." for "Who is the district attorney ...?")
     role = told.group(1).split()[-1:] + c.text.split()[:-2]
+    appositive = re.match(r",\s*(?:the\s+|a\s+|an\s+)?((?:[\w'’-]+\s+){0,3}[\w'’-]+)", after)
+    role += appositive.group(1).split() if appositive else []  # "said John Manley, chief equity strategist at ..."
     asked = {w for w in re.findall(r"[\w'’-]+", question) if w.islower()}  # "district attorney", not a name
     return not any(_fold(w).strip(".,") in asked for w in role)
 

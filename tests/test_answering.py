@@ -385,6 +385,9 @@ def test_a_place_short_answer_is_where_it_happened_and_a_total_or_another_year_s
         )
         == "99"
     )
+    q = "Which constituency is Christina Rees the MP for?"  # as near "MP" as Workington, nearer her name
+    text = "Ms Hayman, MP for Workington in West Cumbria, was promoted, while Ms Rees, MP for Neath, was a minister."
+    assert short(q, text, "place") == "Neath"
     q = "How many Palestinians live in the Salfit district's towns and villages?"  # the number that counts them
     text = "An estimated 72,000 Palestinians live in the district's 18 towns and villages."
     assert short(q, text, "quantity") == "An estimated 72,000"

@@ -60,6 +60,9 @@ ANSWERING = [
     "2009",
     "340",
     "3491",
+    "725",
+    "3411",
+    "25",
 ]
 
 
@@ -157,6 +160,12 @@ def news_index(tmp_path_factory) -> Path:
         # "informed the European Council earlier on Monday of the date that Article 50 would be triggered" tells
         # when the date was told; the sentence dating the triggering in its own clause leads
         ("When did Theresa May trigger Article 50?", "Wednesday", "3444"),
+        # "Ms Hayman, MP for Workington ..., while Ms Rees, MP for Neath": the constituency nearest her name
+        ("Which constituency is Christina Rees the MP for?", "Neath", "725"),
+        # "..., said John Manley, chief equity strategist at ...": the source is who holds the role asked about
+        ("Who is the chief equity strategist at Wells Fargo Funds Management?", "John Manley", "3411"),
+        # the lead tells the act asked about ("translated by the SITE Intelligence Group"), not only the recording
+        ("Which group translated Qassim al-Rimi's recording about the Yemen raid?", "SITE Intelligence Group", "25"),
         # a duration said with an article: "held talks for about an hour"
         ("How long did Theresa May and Nicola Sturgeon hold talks in Glasgow?", "about an hour", "3444"),
         ("How many acres did the Sunshine Fire near Boulder cover?", "an estimated 62 acres", "3142"),  # a size

@@ -30,6 +30,7 @@ from rag.reading import (
     takes_time,
     typed,
     when_act,
+    which_act,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -222,6 +223,27 @@ def test_a_share_said_of_the_question_s_own_word_is_the_share_asked_and_a_page_c
     assert not shares_asked("How many cashews?", s, typed(s, "quantity", q)[0])  # no share asked
     report = "According to RBB, the 102-page report also said the BND needed to be in the loop."
     assert [c.text for c in typed(report, "quantity", "How long is the Bundestag report on Amri?")] == ["102-page"]
+
+
+def test_constituencies_since_when_appositive_roles_ordinals_and_basis_points():
+    assert answer_type("Since when has the PKK been banned in Germany?") == "date"
+    q = "Which constituency is Christina Rees the MP for?"
+    assert answer_type(q) == "place"
+    s = "Ms Hayman, MP for Workington in West Cumbria, was promoted, while Ms Rees, MP for Neath, was a minister."
+    assert [c.text for c in typed(s, "place", q)] == ["Workington", "West Cumbria", "Neath"]  # not "MP for Neath"
+    # the role the question asks about, said after the source's name, makes the source the answer
+    s = "The market has several pillars of support, said John Manley, chief equity strategist at Wells Fargo Funds."
+    assert [c.text for c in typed(s, "person", "Who is the chief equity strategist at Wells Fargo Funds?")] == [
+        "John Manley"
+    ]
+    assert "John Manley" not in [c.text for c in typed(s, "person", "Who expects support for the market?")]
+    rally = "The rally was meant to mark the Kurdish New Year, celebrated on the first day of spring."
+    assert [c.text for c in typed(rally, "quantity", "How many protesters did police arrest?")] == []
+    fed = "The Fed has raised the base interest rate by 25 basis points to 0.75-1%."
+    assert "25 basis points" in [c.text for c in typed(fed, "quantity", "By how much did the Fed raise its rate?")]
+    assert which_act("Which group translated the recording?") == "translated"
+    assert which_act("Which retired general called it a threat?") == "called"  # "retired" describes the general
+    assert which_act("Which Shanghai-based firm is preparing a fund?") == ""  # no act in the past after the noun
 
 
 def test_measure_of_quantity_questions():
