@@ -557,6 +557,8 @@ _COUNTED_NOUN = re.compile(
     r"\s+(?:(?!(?:in|of|for|to|on|at|from|by|with|as|and|or|a|an|the)\b)[a-z-]+\s+)?"
     r"(?!(?:this|does|less|plus|across|towards|unless|was|has|is|its|his|thus|yes)\b)([a-z-]{2,}s)\b"
 )
+_VAGUE = re.compile(r"(?:dozens|scores|hundreds|thousands|millions|tens of thousands|hundreds of thousands)", re.I)
+_OF_NOUN = re.compile(r"\s+of\s+(?:[\w-]+\s+){0,2}?([a-z-]{2,}s)\b")
 _NATIONALS = re.compile(r"\s+[A-Z][a-z]+(?:an|ish|ese|i)\s+([a-z-]{2,}s)\b")  # "1,000 Palestinian prisoners"
 _PEOPLE = (
     rf"(?:{_PERSON_NOUNS})(?:s|es)?|people|persons|civilians|residents|victims|suspects|fighters|militants|"
@@ -585,7 +587,8 @@ def _counts_other_than_people(sentence: str, c: Candidate, question: str) -> boo
     """Whether a number counts things that are not the people a "How many <people> ...?" question counts: "nine
     life terms" for "How many suspects ...?" ("2,000 soldiers" for "How many troops" still counts people)."""
     noun = answer_noun(question)
-    m = _COUNTED_NOUN.match(sentence, c.end) or _NATIONALS.match(sentence, c.end)
+    vague = _VAGUE.fullmatch(c.text) and _OF_NOUN.match(sentence, c.end)  # "dozens of elected Kurdish mayors"
+    m = vague or _COUNTED_NOUN.match(sentence, c.end) or _NATIONALS.match(sentence, c.end)
     if not noun or not m or not _PEOPLE_WORD.match(noun):
         return False
     return not _counts_as(m.group(1).lower(), noun)
@@ -633,7 +636,8 @@ _PEOPLE_KINDS = [
         r"students|pupils|graduates",
         r"customers|consumers|shoppers|buyers|users|subscribers|clients|viewers|readers|listeners",
         r"merchants|retailers|traders|vendors|sellers|suppliers|partners|businesses|firms|companies",
-        r"officials|ministers|lawmakers|mps|senators|deputies|legislators|representatives|members|delegates|leaders",
+        r"officials|ministers|lawmakers|mps|senators|deputies|legislators|representatives|members|delegates|leaders|"
+        r"mayors|governors|councillors|councilors",
         r"doctors|nurses|medics|surgeons|paramedics",
         r"farmers|growers",
         r"athletes|players|runners|competitors|riders",
@@ -654,6 +658,75 @@ def _labels(sentence: str, c: Candidate, question: str) -> bool:
     return words[0] in content_words(question) and _stem(counted) not in {_stem(w) for w in words}
 
 
+_UK = r"UK|U\.K\.|Britain|British|United Kingdom|England|English|Scotland|Scottish|Wales|Welsh|Northern Ireland"
+_US = r"US|U\.S\.|USA|United States|America|American"
+# Countries a "How many ... in <country>?" question may ask about, each with the words a sentence names it by.
+_COUNTRIES = {
+    "UK": _UK,
+    "Britain": _UK,
+    "United Kingdom": _UK,
+    "England": r"England|English",
+    "Scotland": r"Scotland|Scottish",
+    "Wales": r"Wales|Welsh",
+    "Northern Ireland": r"Northern Ireland",
+    "Ireland": r"Ireland|Irish",
+    "US": _US,
+    "U.S.": _US,
+    "United States": _US,
+    "America": _US,
+    **{
+        name: rf"{name}|{people}"
+        for name, people in (
+            ("Germany", "German"),
+            ("France", "French"),
+            ("China", "Chinese"),
+            ("Russia", "Russian"),
+            ("Japan", "Japanese"),
+            ("India", "Indian"),
+            ("Italy", "Italian"),
+            ("Spain", "Spanish"),
+            ("Canada", "Canadian"),
+            ("Australia", "Australian"),
+            ("Turkey", "Turkish"),
+            ("Syria", "Syrian"),
+            ("Iraq", "Iraqi"),
+            ("Iran", "Iranian"),
+            ("Israel", "Israeli"),
+            ("Ukraine", "Ukrainian"),
+            ("Mexico", "Mexican"),
+            ("Brazil", "Brazilian"),
+            ("Netherlands", "Dutch"),
+            ("Belgium", "Belgian"),
+            ("Poland", "Polish"),
+            ("Greece", "Greek"),
+            ("Egypt", "Egyptian"),
+            ("Pakistan", "Pakistani"),
+            ("Afghanistan", "Afghan"),
+            ("South Korea", "South Korean"),
+            ("North Korea", "North Korean"),
+        )
+    },
+}
+
+
+def elsewhere(question: str, sentence: str) -> bool:
+    """Whether `sentence` tells of another country than the one a question asks about ("How many boxes are sold in
+    the UK?": "150,000 boxes have been sold in Germany"), and never names the asked one.
+
+    >>> elsewhere("How many are sold in the UK?", "150,000 are sold in Germany."), elsewhere(
+    ...     "How many are sold in the UK?", "150,000 are sold in Scotland.")
+    (True, False)
+    """
+    asked = [name for name in _COUNTRIES if re.search(rf"\bin\s+(?:the\s+)?{re.escape(name)}(?!\w)", question)]
+    if not asked or any(re.search(rf"\b(?:{_COUNTRIES[name]})(?!\w)", sentence) for name in asked):
+        return False
+    return any(
+        re.search(rf"\bin\s+(?:the\s+)?(?:{words})(?!\w)", sentence)
+        for name, words in _COUNTRIES.items()
+        if name not in asked
+    )
+
+
 def typed(sentence: str, kind: str, question: str) -> list[Candidate]:
     """The candidates of `sentence` that could answer a question of type `kind`, leaving out what the question says."""
     wanted = EXPECTS.get(kind)
@@ -666,6 +739,8 @@ def typed(sentence: str, kind: str, question: str) -> list[Candidate]:
         return []  # "Who was the captain?" is answered by a sentence that calls someone the captain
     if unit == "count" and counts_other_toll(sentence, question):
         return []
+    if kind == "quantity" and elsewhere(question, sentence):
+        return []  # "sold in Germany" does not say how many are sold in the UK
     measured = _MEASURED.match(_fold(question)) if unit == "size" else None  # "kilometers of railways"
     named, named_as = named_noun(question), named_kind(question)
     if named_as and not {named_as, _stem(named_as)} & stems(sentence):

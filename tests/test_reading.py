@@ -246,6 +246,21 @@ def test_constituencies_since_when_appositive_roles_ordinals_and_basis_points():
     assert which_act("Which Shanghai-based firm is preparing a fund?") == ""  # no act in the past after the noun
 
 
+def test_a_count_in_another_country_or_of_other_people_is_not_the_count_asked():
+    q = "How many boxes of Tsingtao beer are sold in the UK each year?"
+    assert typed("At least 150,000 boxes of Tsingtao beer have been sold in Germany annually.", "quantity", q) == []
+    assert [c.text for c in typed("At least 150,000 boxes are sold in Scotland annually.", "quantity", q)] == [
+        "150,000"
+    ]  # Scotland is in the UK
+    assert [c.text for c in typed("Some 9,000 boxes are sold in the UK and 150,000 in Germany.", "quantity", q)] == [
+        "9,000",
+        "150,000",
+    ]  # the UK is named: which figure is the UK's is the short answer's to choose
+    q = "How many Kurdish protesters did police arrest at the Frankfurt rally?"
+    s = "Under the emergency dozens of elected Kurdish mayors and 13 Kurdish lawmakers have been arrested."
+    assert typed(s, "quantity", q) == []  # mayors and lawmakers are no protesters
+
+
 def test_measure_of_quantity_questions():
     assert measure("How long did the talks last?") == "time"
     assert measure("How old is Amos Yee?") == "age"
