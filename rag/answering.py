@@ -825,6 +825,8 @@ _DESCRIBES_PLACE = re.compile(
 
 def _is_where(sentence: str, c: Candidate) -> bool:
     """Whether the place `c` of `sentence` is said to be where something is or happens."""
+    if sentence.startswith("-based", c.end):  # "the Edinburgh-based lender"
+        return True
     return bool(_LOCATIVE.search(sentence[: c.start])) and not _DESCRIBES_PLACE.match(sentence, c.end)
 
 
@@ -1025,6 +1027,8 @@ def _informative(sentence: str) -> bool:
 _SPEECH = rf"(?:{SPEECH}|aims)"  # "Rutte aims to ..." tells whose plan a later "he" sentence gives
 _NAME_THEN_VERB = re.compile(r"\b([A-Z][a-z]+(?:[ -][A-Z][a-z]+)*)\s+(?:has\s+|had\s+|also\s+)?" + _SPEECH + r"\b")
 _NAME_BEFORE_SPEECH = re.compile(r"[,”\"]\s*([A-Z][a-z]+(?:\s[A-Z][a-z]+)*)\s+" + _SPEECH + r"\b")
+_MR = re.compile(r"\bMr\.?\s+([A-Z][a-z]+(?:-[A-Z][a-z]+)?)\b")
+_MS = re.compile(r"\b(?:Ms|Mrs|Miss)\.?\s+([A-Z][a-z]+(?:-[A-Z][a-z]+)?)\b")
 # A sentence whose speaker is a pronoun: "He is convinced ...", "..., he warned."
 # Words a "he" / "she" gives: said so ("..., he warned"), or a quotation opening with one ('He is "convinced
 # ..."'). "He died of cancer in 2012" quotes nobody: it is not a speaker's, whoever spoke last.
@@ -1066,10 +1070,23 @@ def _speaker(doc: str, start: int, sentence: str) -> str:
     ]
     if not mentions:
         return ""
-    # The nearest one before the sentence; "Mark Rutte" is called "Rutte".
+    # The nearest one before the sentence; "Mark Rutte" is called "Rutte" ...
     nearest = max(mentions, key=lambda m: m.start())
     surname = nearest.group(1).split()[-1]
+    # ... unless that is no person ("Blackrock said ...") and a "Mr" or "Ms" of the pronoun's sex is named after
+    # it: "Mr Osborne, who served as chancellor, ... After the event, he tweeted that ..." are Osborne's words
+    if not _person_named(doc, nearest.group(1)):
+        honorific = _MR if re.search(r"\b[Hh]e\b", sentence) else _MS
+        later = [m.group(1) for m in honorific.finditer(doc, nearest.end(), start)]
+        surname = later[-1] if later else surname
     return "" if surname in sentence else surname
+
+
+def _person_named(doc: str, name: str) -> bool:
+    """Whether `name`, the subject of a "said", is a person: a first and last name ("Mark Rutte" somewhere in the
+    article), or a Mr / Ms of it."""
+    first = r"(?:Mr|Mrs|Ms|Miss|Dr)\.?|(?!(?:The|A|An|US|UK)\b)[A-Z][a-z]+"
+    return " " in name or bool(re.search(rf"\b(?:{first})\s+{re.escape(name)}\b", doc))
 
 
 def _asked(doc: str, start: int) -> str:

@@ -296,11 +296,14 @@ def candidates(sentence: str) -> list[Candidate]:
             taken.append((s, e))
             found.append(Candidate(kind, sentence[s:e], s, e))
 
+    for m in _CLOCK.finditer(sentence):
+        add("date", m.start(), m.end())
     for m in _DATE.finditer(sentence):
         add("date", m.start(), m.end())
     for m in _ONE_UNIT.finditer(sentence):
-        if not _RATE_BEFORE.search(sentence[: m.start()]):  # "$650,000 a year", "twice a day": a rate
-            add("quantity", m.start(), m.end())
+        before = " ".join(sentence[: m.start()].split()[-3:])
+        if not _RATE_BEFORE.search(before) and not _QUANTITY.search(before):  # "$650,000 a year", "twice a day",
+            add("quantity", m.start(), m.end())  # "four days work a month": a rate
     for m in _QUANTITY.finditer(sentence):
         text = m.group().strip()
         if _YEAR_ONLY.fullmatch(text) or not text:
@@ -658,6 +661,9 @@ def _labels(sentence: str, c: Candidate, question: str) -> bool:
     return words[0] in content_words(question) and _stem(counted) not in {_stem(w) for w in words}
 
 
+_ASKS_CLOCK = re.compile(r"^\s*(?:at\s+)?what\s+time\b", re.I)
+# A time of day: "3:30 a.m.", "3.30 pm", "17:00", "16:00 GMT"
+_CLOCK = re.compile(r"\b\d{1,2}(?:[:.]\d{2})?\s?(?:a\.m\.|p\.m\.|am\b|pm\b)|\b\d{1,2}:\d{2}\b(?:\s?GMT\b)?", re.I)
 _UK = r"UK|U\.K\.|Britain|British|United Kingdom|England|English|Scotland|Scottish|Wales|Welsh|Northern Ireland"
 _US = r"US|U\.S\.|USA|United States|America|American"
 # Countries a "How many ... in <country>?" question may ask about, each with the words a sentence names it by.
@@ -768,6 +774,8 @@ def typed(sentence: str, kind: str, question: str) -> list[Candidate]:
             continue  # an age answers "how old", and only "how old"
         if age and unit == "age" and _age_of_another(sentence, c, found, question):
             continue  # "Hyong Kwang Song, the 44-year-old ..., and Kim Uk Il": not Kim's age
+        if c.kind == "date" and _ASKS_CLOCK.match(question) and not _CLOCK.fullmatch(c.text):
+            continue  # "What time did he enter?": "around 3:30 a.m.", not "on Monday"
         if c.kind == "date" and _REPORTED_ON.search(sentence[: c.start]) and not _SAYING.search(question):
             continue  # "..., Valovaya told TASS on Monday": when it was said, not when it happens
         words = [w for w in re.findall(r"\w+", _fold(c.text).replace("'s", "")) if w not in _FILLER]
@@ -877,6 +885,9 @@ def content_words(text: str) -> set[str]:
 
 
 _QUESTION_WORDS = {
+    "Until",
+    "Since",
+    "Till",
     "What",
     "Who",
     "Whom",

@@ -78,6 +78,17 @@ def test_speaker_of_context_dependent_sentences():
     assert _speaker(died, died.index("He died"), "He died of cancer in 2012.") == ""
     # A sentence that names its own subject needs no speaker.
     assert _speaker(doc, 0, 'Rutte noted that the agreements are "a bridge."') == ""
+    # "he" is no organisation: a Mr named after "Blackrock said" is the one who tweeted
+    doc = (
+        "Blackrock said Mr Osborne would provide perspectives on European politics. Mr Osborne was in the Commons "
+        'to watch the Budget. After the event, he tweeted that "sound money" matters.'
+    )
+    tweet = doc.index("After the event")
+    assert _speaker(doc, tweet, doc[tweet:]) == "Osborne"
+    # ... while a person who said something stays the speaker ("Mark Rutte" is a first and last name)
+    doc = 'Mark Rutte spoke. Rutte said it matters. Mr Stoltenberg listened. He is "convinced it will."'
+    he = doc.index("He is")
+    assert _speaker(doc, he, doc[he:]) == "Rutte"
 
 
 def test_an_opening_pronoun_is_read_as_the_question_s_name_before_it():
@@ -385,6 +396,12 @@ def test_a_place_short_answer_is_where_it_happened_and_a_total_or_another_year_s
         )
         == "99"
     )
+    q = "In which city is Royal Bank of Scotland based?"  # "the Edinburgh-based lender" is where it is
+    text = (
+        "The Edinburgh-based lender said it had been severely hit by litigation and conduct costs of almost 5.9 "
+        "billion pounds, including over its role in the mis-selling of a UK insurance product."
+    )  # "in the mis-selling of a UK ..." reads as where, but only Edinburgh is where the lender is based
+    assert short(q, text, "place") == "Edinburgh"
     q = "Which constituency is Christina Rees the MP for?"  # as near "MP" as Workington, nearer her name
     text = "Ms Hayman, MP for Workington in West Cumbria, was promoted, while Ms Rees, MP for Neath, was a minister."
     assert short(q, text, "place") == "Neath"

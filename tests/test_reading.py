@@ -261,6 +261,30 @@ def test_a_count_in_another_country_or_of_other_people_is_not_the_count_asked():
     assert typed(s, "quantity", q) == []  # mayors and lawmakers are no protesters
 
 
+def test_times_of_day_answer_what_time_and_until_is_no_name():
+    s = "The suspect entered the mosque on Monday around 3:30 a.m.; the plane landed at 17:00 (16:00 GMT), 3.30 pm."
+    assert [(c.text, c.kind) for c in candidates(s) if c.kind == "date"] == [
+        ("Monday", "date"),
+        ("3:30 a.m.", "date"),
+        ("17:00", "date"),
+        ("16:00 GMT", "date"),
+        ("3.30 pm", "date"),
+    ]
+    assert [c.text for c in typed(s, "date", "What time did the suspect enter the mosque?")] == [
+        "3:30 a.m.",
+        "17:00",
+        "16:00 GMT",
+        "3.30 pm",
+    ]  # not "Monday"
+    assert "Monday" in [c.text for c in typed(s, "date", "When did the suspect enter the mosque?")]
+    assert absent_names("Until when is Snowden's permit valid?", "Snowden's permit is valid till 2020.") == []
+    # a duration right after a figure is a rate: "four days work a month" answers no "how long"
+    assert [c.text for c in candidates("He is paid 650,000 pounds for four days work a month.")] == [
+        "650,000 pounds",
+        "four days",
+    ]
+
+
 def test_measure_of_quantity_questions():
     assert measure("How long did the talks last?") == "time"
     assert measure("How old is Amos Yee?") == "age"
