@@ -406,7 +406,6 @@ def takes_time(question: str, sentence: str, c: Candidate) -> bool:
     return _asks_time_taken(question) and _unit(c) == "time" and bool(_TIME_TAKEN.search(sentence[: c.start]))
 
 
-@functools.lru_cache(maxsize=256)
 def shares_asked(question: str, sentence: str, c: Candidate) -> bool:
     """Whether `c` is the share a "What share / percentage ...?" question asks for, said of one of the question's
     own words right after it: "51 percent cashews" for "What share of the fruit bars is cashews?"."""
@@ -416,6 +415,7 @@ def shares_asked(question: str, sentence: str, c: Candidate) -> bool:
     return bool(after) and bool(stems(after.group(1)) & stems(question))
 
 
+@functools.lru_cache(maxsize=256)
 def _asks_time_taken(question: str) -> bool:
     """Whether the question asks how long something took or lasted, after a lead-in ("And how long did it last?");
     read once per question, not once per candidate."""
