@@ -39,6 +39,7 @@ from .chunking import split_sentences
 from .embedding import Encoder
 from .errors import QueryError
 from .reading import (
+    REPRESENTS,
     SPEECH,
     Candidate,
     absent_names,
@@ -464,8 +465,8 @@ def _from_passages(q: Question, found: Found, index_dir: Location | None) -> Ans
         # the date of the lifting leads: a sentence that dates that act in its clause, else one that tells it
         lead = next((s for s in leads if act and _dates_act(act, s)), None)
         lead = lead or next((s for s in leads if act and _names_act(act, s.read)), leads[0])
-    elif kind == "organisation" and which_act(query):  # "Which group translated ...?": a sentence that says so
-        act = frozenset(stems(which_act(query)))
+    elif kind == "organisation" and (verb := which_act(query)):  # "Which group translated ...?": one that says so
+        act = frozenset(stems(verb))
         lead = next((s for s in passing if s.typed and _names_act(act, s.read)), passing[0])
     else:  # "What did X say?" is led by X's own words where any passing sentence gives them
         lead = next((s for s in passing if s.spoken), passing[0])
@@ -815,7 +816,7 @@ _LOCATIVE = re.compile(
     r"\b(?:in|at|near|inside|outside|across|throughout|within)\s+"
     r"(?:(?!(?:with|and|or|but|said|says|that|to|from|by|for|as|which|who|when|while|after|before)\b)[\w'-]+\s+){0,6}$"
     r"|\b(?:town|city|village|region|province|county|island|port|capital)\s+of\s+$"  # "the town of Manbij"
-    r"|(?-i:\b(?:MPs?|TDs?|MSP|MEP|AM|MLA)\s+for\s+)$",  # "Ms Rees, MP for Neath": the place she represents
+    rf"|(?-i:\b(?:{'|'.join(REPRESENTS)})\s+for\s+)$",  # "Ms Rees, MP for Neath": the place she represents
     re.I,
 )
 _DESCRIBES_PLACE = re.compile(

@@ -273,7 +273,8 @@ _NOT_NAMES = set(
     Furthermore Moreover Additionally Instead Indeed Although Though Because Despite Under Over Between Among Without
     Speaking Asked Following Until Unlike Like Last""".split()
 )
-_REPRESENTS = {"MP", "MPs", "TD", "TDs", "MSP", "MEP", "AM", "MLA"}
+# Who represents a place: "MP for Neath", "TD for Wicklow"
+REPRESENTS = ("MP", "MPs", "TD", "TDs", "MSP", "MEP", "AM", "MLA")
 _ACTS = re.compile(
     r"\s+(?:(?:has|had|have|also|then|later|now)\s+)?(?:said|says|told|tells|added|wrote|asked|replied|explained|"
     r"insisted|admitted|announced|confirmed|denied|claimed|warned|died|won|led|was|is|became|joined)\b"
@@ -318,7 +319,7 @@ def candidates(sentence: str) -> list[Candidate]:
             text[i].rstrip(".") in _NOT_NAMES or _MONTH_OR_DAY.match(text[i]) or _CONTRACTION.match(text[i])
         ):  # "The BBC" → "BBC"; "I'd", "Don't" are no names
             i += 1
-        if j - i > 2 and text[i] in _REPRESENTS and text[i + 1] == "for":
+        if j - i > 2 and text[i] in REPRESENTS and text[i + 1] == "for":
             i += 2  # "MP for Neath": the constituency is the name
         while j > i and text[j - 1].lower() in _FILLER:
             j -= 1
@@ -723,14 +724,18 @@ def elsewhere(question: str, sentence: str) -> bool:
     ...     "How many are sold in the UK?", "150,000 are sold in Scotland.")
     (True, False)
     """
+    asked, named, other = _countries_asked(question)
+    return bool(asked) and not named.search(sentence) and bool(other.search(sentence))
+
+
+@functools.lru_cache(maxsize=256)
+def _countries_asked(question: str) -> tuple[list[str], re.Pattern, re.Pattern]:
+    """The countries a question asks about "in", and patterns for a sentence naming one of them and for one told to
+    be "in" another country; read once per question, not once per sentence."""
     asked = [name for name in _COUNTRIES if re.search(rf"\bin\s+(?:the\s+)?{re.escape(name)}(?!\w)", question)]
-    if not asked or any(re.search(rf"\b(?:{_COUNTRIES[name]})(?!\w)", sentence) for name in asked):
-        return False
-    return any(
-        re.search(rf"\bin\s+(?:the\s+)?(?:{words})(?!\w)", sentence)
-        for name, words in _COUNTRIES.items()
-        if name not in asked
-    )
+    named = "|".join(_COUNTRIES[name] for name in asked) or "(?!)"
+    other = "|".join(words for name, words in _COUNTRIES.items() if name not in asked)
+    return asked, re.compile(rf"\b(?:{named})(?!\w)"), re.compile(rf"\bin\s+(?:the\s+)?(?:{other})(?!\w)")
 
 
 def typed(sentence: str, kind: str, question: str) -> list[Candidate]:
