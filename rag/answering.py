@@ -47,13 +47,18 @@ from .reading import (
     answer_span,
     answer_type,
     boilerplate,
+    calls_itself,
+    changed_by,
     content_words,
     counted_act,
     counts_asked,
     date_text,
     gives_cause,
+    is_calendar_word,
+    measure,
     named_noun,
     near_noun,
+    noun_kinds,
     opens_by_description,
     publisher_words,
     question_names,
@@ -106,6 +111,11 @@ NAMED_LEAD_GATE = -2.5
 # focus words: those its articles' headlines do not already say ("introduced" in "Who introduced Beyonce
 # at the Grammys?"), which the topic sentences of every article on the subject lack.
 NOUN_BONUS = 2.0
+# ... and a sentence whose name says it is the asked-for thing ("America First Policies, a nonprofit group" for
+# "Which group ...?") leads a "which group / city / journal" answer from this many points below the best sentence.
+# Set on the tune half and batch E: 1.5 leaves "the Journal of Adolescent Health" second; 3.0 and 5.0 change the
+# same answers of both halves.
+NAMED_MARGIN = 3.0
 FOCUS_WEIGHT = 3.0
 # "What did X say ...?" is answered by X's words: a sentence that gives them ("X said", "..., said X", "She
 # added" read as X's) scores this much more than one about X in another's words ("Y said X had been ...").
@@ -167,11 +177,12 @@ class _Sentence:
     def read(self) -> str:
         """The sentence as it is scored: `display` with an opening pronoun read as the name it stands for
         ("However, his conviction was overturned" → "However, Colm Deely's conviction ..."). Only read so."""
-        m = _OPENING_PRONOUN.match(self.display) if self.about else None
+        m = (_OPENING_PRONOUN.match(self.display) or _OPENING_IT.match(self.display)) if self.about else None
         if not m:
             return self.display
         word = m.group(1).lower()  # "his", "her" own; "he", "him" and "For her," stand for the person
-        name = self.about + ("'s" if word == "his" or (word == "her" and not m.group().startswith("For")) else "")
+        owner = word in ("his", "its") or (word == "her" and not m.group().startswith("For"))
+        name = self.about + ("'s" if owner else "")
         return self.display[: m.start(1)] + name + self.display[m.end(1) :]
 
 
@@ -470,6 +481,8 @@ def _from_passages(q: Question, found: Found, index_dir: Location | None) -> Ans
         lead = next((s for s in passing if s.typed and _names_act(act, s.read)), passing[0])
     else:  # "What did X say?" is led by X's own words where any passing sentence gives them
         lead = next((s for s in passing if s.spoken), passing[0])
+    if kind in ("organisation", "place", "person"):
+        lead = _calling_itself(query, kind, lead, passing)
     chosen = _choose([lead] + [s for s in passing if s is not lead], candidates)
     rest = _readable_order(chosen[1:], texts)
     chosen = [chosen[0]] + rest
@@ -481,6 +494,24 @@ def _from_passages(q: Question, found: Found, index_dir: Location | None) -> Ans
         for s in chosen:  # a question about a moment: each sentence says the day of its article
             s.dated = bool(s.hit.published)
     return _compose(q.text, query, hits, chosen, kind, _short(query, chosen[0]))
+
+
+def _calling_itself(query: str, kind: str, lead: _Sentence, passing: list[_Sentence]) -> _Sentence:
+    """ "Which group will she join?": a sentence whose name says it is the asked-for thing ("America First Policies,
+    a nonprofit group") leads one that only says "a nonprofit group", when the cross-encoder reads the two about
+    as well (within `NAMED_MARGIN`)."""
+    noun = answer_noun(query)
+    kinds = noun_kinds(query, noun)
+    if not noun or any(calls_itself(lead.text, c, noun, kinds) for c in lead.typed):
+        return lead
+    for s in passing:
+        if (
+            s.final >= lead.final - NAMED_MARGIN
+            and any(calls_itself(s.text, c, noun, kinds) for c in s.typed)
+            and (kind != "person" or _can_lead(s, query))
+        ):
+            return s
+    return lead
 
 
 def _newest(hits: list[Hit]) -> str:
@@ -777,6 +808,9 @@ def _short(query: str, lead: _Sentence) -> tuple[Candidate, _Sentence] | None:
 
     years = set(re.findall(r"\b(?:19|20)\d{2}\b", query))
     noun = answer_noun(query) if lead.kind == "quantity" else ""  # "How many home care companies ...?"
+    kind_noun = answer_noun(query) if lead.kind in ("organisation", "place", "person") else ""  # "Which group ...?"
+    kinds = noun_kinds(query, kind_noun)
+    change = lead.kind == "quantity" and measure(query) == "change"
 
     def distance(c: Candidate) -> tuple:  # a figure of the next sentence is farther than any here
         where = lead.kind != "place" or _is_where(lead.text, c)
@@ -793,7 +827,10 @@ def _short(query: str, lead: _Sentence) -> tuple[Candidate, _Sentence] | None:
             noun and c.kind == "quantity" and (counts_asked(lead.text, c, query) or _counted_after(lead.text, c, noun))
         )
         by_name = min(abs(c.start - a) for a in named)  # "Ms Hayman, MP for Workington ..., Ms Rees, MP for Neath"
-        return not where, other_year or total, bool(noun) and not counted, False, near, by_name
+        called = bool(kind_noun) and calls_itself(lead.text, c, kind_noun, kinds)  # "America First Policies, a group"
+        unchanged = change and not changed_by(lead.text, c)  # "By how much did it grow?": "surged by 45.7 percent"
+        named_not = bool(kind_noun) and not called
+        return not where, other_year or total, bool(noun) and not counted, named_not or unchanged, near, by_name
 
     return answer_span(query, lead.text, min(lead.typed, key=distance)), lead
 
@@ -963,7 +1000,15 @@ _OPENING_PRONOUN = re.compile(
     r"(?:(?:However|But|And|Yet|Later|Now|Then|Meanwhile|Instead),?\s+|For\s+(?=her\b|him\b))?\b(he|she|his|her|him)\b(?!\s+(?:own|self)\b)",
     re.IGNORECASE,
 )
+# "It was bought ... in 1940": a sentence that opens by standing for a thing named before it (not "It is unclear").
+_OPENING_IT = re.compile(
+    r"(It|Its)\b(?!['’]|\s+(?:is|was|has been|had been|seems|seemed|appears|appeared|remains|remained|will be|would be)"
+    r"\s+(?:\w+\s+){0,2}?(?:that|to|whether|if|unclear|clear|possible|likely|unlikely|time|not|hard|difficult|"
+    r"important|true|thought|believed|said|expected|reported|understood|estimated|feared|hoped)\b)"
+)
 ANTECEDENT_REACH = 3  # sentences back
+_CAPITALISED = re.compile(r"\b[A-Z][a-z]+")
+_PEOPLE_WORD = re.compile(r"(?:ish|an|ese|ch)$")  # "British", "American", "Chinese", "French"
 _NAME_RUN = re.compile(r"[A-Z][\w’'.-]*(?:\s+[A-Z][\w’'.-]*)*")
 
 
@@ -984,11 +1029,18 @@ def _antecedent(names: list[str], s: _Sentence, doc: str) -> str:
     nearest of the `ANTECEDENT_REACH` sentences before it to name one has (whole or by its last word), when `s`
     itself names none of them ("... Paterno's football victories ... The Hall of Fame coach was never charged
     with a crime. He died of cancer in 2012")."""
-    if not names or not _OPENING_PRONOUN.match(s.text) or any(n.split()[-1] in s.text for n in names):
+    # "It" is read as a thing only in a sentence that names nothing else ("It was followed by Paris Charles de
+    # Gaulle with 65.9 million passengers" gives others' figures); a people or a month is no other thing.
+    others = [w for w in _CAPITALISED.findall(s.text[2:]) if not is_calendar_word(w) and not _PEOPLE_WORD.search(w)]
+    thing = not _OPENING_PRONOUN.match(s.text) and _OPENING_IT.match(s.text) and not others
+    if not names or not (thing or _OPENING_PRONOUN.match(s.text)) or any(n.split()[-1] in s.text for n in names):
         return ""
     for a, b in reversed(split_sentences(doc, max(0, s.start - 800), s.start)[-ANTECEDENT_REACH:]):
         prev = doc[a:b]
-        found = [(prev.find(n.split()[-1]), n) for n in names if n.split()[-1] in prev]
+        if thing:  # "it": the thing named last
+            found = [(-prev.rfind(n.split()[-1]), n) for n in names if n.split()[-1] in prev]
+        else:  # "he": the sentence's subject, named first
+            found = [(prev.find(n.split()[-1]), n) for n in names if n.split()[-1] in prev]
         if found:
             return min(found)[1]
         if _NAME_THEN_VERB.search(prev) or _NAME_BEFORE_SPEECH.search(prev):

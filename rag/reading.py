@@ -21,7 +21,7 @@ import functools
 import re
 import unicodedata
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Iterable, Sequence
 
 ANSWER_TYPES = ("quantity", "person", "organisation", "place", "date", "yesno", "reason", "statement", "other")
 # The candidate kinds that answer each type ("name" spans are people, organisations and places alike).
@@ -287,6 +287,14 @@ _CONTRACTION = re.compile(r"^(?:[A-Z][a-z]*['’](?:d|ll|m|ve|re|t)|(?:It|That|T
 _NAMED_AT_START = re.compile(r"[A-Z]{2,}\b|\w+,\s+(?:a|an|the)\s")
 
 
+# A capitalised number word beside another capital is part of a name: "America First Policies", "Fifth Avenue".
+# ("Three Britons" still counts).
+_IN_NAME = re.compile(
+    r"(?:(?<=[A-Z][\w'’.-] )[A-Z][a-z-]+|(?:First|Second|Third|Fourth|Fifth|Sixth|Seventh|Eighth|Ninth|Tenth))"
+    r"\b(?=\s+[A-Z])"
+)
+
+
 def candidates(sentence: str) -> list[Candidate]:
     """Quantities, dates and names in `sentence`, in order, as exact spans (`sentence[c.start:c.end] == c.text`)."""
     found: list[Candidate] = []
@@ -307,7 +315,7 @@ def candidates(sentence: str) -> list[Candidate]:
             add("quantity", m.start(), m.end())  # "four days work a month": a rate
     for m in _QUANTITY.finditer(sentence):
         text = m.group().strip()
-        if _YEAR_ONLY.fullmatch(text) or not text:
+        if _YEAR_ONLY.fullmatch(text) or not text or _IN_NAME.match(sentence, m.start()):
             continue
         s = m.start() + (len(m.group()) - len(m.group().lstrip()))
         add("quantity", s, s + len(text))
@@ -487,6 +495,26 @@ def _act_of(verb: str) -> frozenset[str]:
 def _unit(c: Candidate) -> str:
     """The kind of a quantity's unit: "percent", "money", "time", "length", or "" (none of those)."""
     return next((name for name, rule in _UNIT_KINDS if rule.search(c.text)), "")
+
+
+# "surged by 45.7 percent", "went up 12.5 percent", "a rise of 3 percent", "fell 2.5"
+_CHANGED_BY = re.compile(
+    r"\b(?:(?:surg|ros|gr[eo]w|jump|climb|fell|fall|drop|declin|increas|decreas|gain|los|lost|slump|soar|plung|"
+    r"shr[iau]nk|contract|expand|edg|add|advanc|rall|slipp|eas|tumbl|dipp|rebound|widen|narrow|went|go(?:es)?|was|"
+    r"is|were|are)\w*\s+(?:up|down)?|up|down|(?:rise|fall|growth|"
+    r"increase|decline|drop|gain|jump|loss)\s+of)\s*(?:by\s+)?(?:(?:about|around|nearly|almost|some|roughly|over|"
+    r"just|more than|less than)\s+)?$",
+    re.I,
+)
+
+
+_COMPARED = re.compile(r"\s+(?:faster|slower|more|less|higher|lower|larger|smaller|bigger|as)\b", re.I)
+
+
+def changed_by(sentence: str, c: Candidate) -> bool:
+    """Whether quantity `c` is what something changed by: "surged by 45.7 percent", "went up 12.5 percent"; not a
+    comparison ("growing three times faster than ...")."""
+    return bool(_CHANGED_BY.search(sentence[: c.start])) and not _COMPARED.match(sentence, c.end)
 
 
 def _fits_measure(c: Candidate, wanted: str) -> bool:
@@ -738,6 +766,10 @@ def _countries_asked(question: str) -> tuple[list[str], re.Pattern, re.Pattern]:
     return asked, re.compile(rf"\b(?:{named})(?!\w)"), re.compile(rf"\bin\s+(?:the\s+)?(?:{other})(?!\w)")
 
 
+_PREFIXED = re.compile(r"\b(?:anti|pro|non|neo|pan)-$", re.I)
+_ASKS_TOWN = re.compile(r"\b(?:which|what)\s+(?:\w+\s+)?(?:city|town|village)\b")
+
+
 def typed(sentence: str, kind: str, question: str) -> list[Candidate]:
     """The candidates of `sentence` that could answer a question of type `kind`, leaving out what the question says."""
     wanted = EXPECTS.get(kind)
@@ -768,6 +800,8 @@ def typed(sentence: str, kind: str, question: str) -> list[Candidate]:
             continue  # "one of more than 1,000 prisoners", "no one would benefit": no count
         if measured and _stem(measured.group(1)) not in stems(sentence[c.end : c.end + 40]):
             continue  # "6,096 kilometers of highways" are no kilometers of railways
+        if unit == "change" and _unit(c) == "" and not changed_by(sentence, c):
+            continue  # "we sold 9,593 Porsches" says how many, not by how much sales rose ("rose 12.5 percent")
         if unit == "count" and _counts_other_than_people(sentence, c, question):
             continue  # "sentenced to nine life terms" counts no suspects
         if unit == "count" and _labels(sentence, c, question):
@@ -793,6 +827,12 @@ def typed(sentence: str, kind: str, question: str) -> list[Candidate]:
             continue
         if kind == "person" and not thing and not _person_like(sentence, c):
             continue  # "UK", "European Council" do not answer "who"
+        if c.kind == "name" and _PREFIXED.search(sentence[: c.start]):
+            continue  # "anti-Islam leader", "pro-Kremlin media": a word about the name, not the name
+        if kind == "organisation" and _TITLE.fullmatch(c.text.removesuffix("'s").removesuffix("’s")):
+            continue  # "the President's agenda": an office, not a group
+        if kind == "place" and _ASKS_TOWN.search(asked) and c.text.removeprefix("the ") in _COUNTRIES:
+            continue  # "In which city ...?": "in the UK" is a country, not the city
         if kind == "place" and (_HONORIFIC.search(sentence[: c.start]) or _ACTS.match(sentence, c.end)):
             continue  # "Mr Trump", "Rutte said": a person, not where
         if kind == "place" and (
@@ -1059,6 +1099,13 @@ _HEAD_START = re.compile(r"^(?:how\s+many|(?:what|which))\s+(.+)")
 _MEASURE_HEADS = re.compile(rf"^(?:{_QUANTITY_NOUNS}|{_DATE_NOUNS})s?$")
 
 
+def noun_kinds(question: str, noun: str) -> tuple[str, ...]:
+    """The capitalised words just before the answer noun: "German" and "Islamic" in "Which German newspaper ...?",
+    "Which Islamic center ...?"."""
+    m = re.search(rf"\b(?:which|what)\s+((?:[A-Z][\w-]*\s+)+){re.escape(noun)}", question, re.I) if noun else None
+    return tuple(w for w in m.group(1).split() if w[0].isupper()) if m else ()
+
+
 def answer_noun(question: str) -> str:
     """The noun naming what a "how many" / "which" / "what" question asks for, or "".
 
@@ -1113,6 +1160,21 @@ def near_noun(sentence: str, c: Candidate, noun: str, reach: int = 3) -> bool:
     return any(_stem(_fold(w)) == want for w in (*before, *re.findall(r"[\w'-]+", c.text), *after))
 
 
+def calls_itself(sentence: str, c: Candidate, noun: str, kinds: Sequence[str] = ()) -> bool:
+    """Whether name `c` says it is the asked-for `noun` (and of the asked `kinds`: "German", "Islamic"), in itself
+    ("the Journal of Adolescent Health" for "journal") or by the words right after it ("America First Policies, a
+    nonprofit group" for "group").
+
+    >>> s = "She joins America First Policies, a nonprofit group, said the Journal of Adolescent Health."
+    >>> [calls_itself(s, c, n) for c, n in zip(candidates(s), ("group", "journal"))]
+    [True, True]
+    """
+    want, m = _stem(noun), _APPOSITION.match(sentence, c.end)
+    words = {_stem(_fold(w)) for w in re.findall(r"[\w'-]+", f"{c.text} {m.group(1) if m else ''}")}
+    return want in words and all(_stem(_fold(w)) in words for w in kinds)
+
+
+_APPOSITION = re.compile(r",\s+(?:a|an|the)\s+((?:[\w'-]+\s+){0,3}[\w'-]+)")
 _FILLER = {"the", "of", "and", "a", "an", "for", "de", "al"}
 _HONORIFIC = re.compile(r"(?:\b(?:Mr|Mrs|Ms|Dr|Sir|Dame|Lord|Lady|Prof|Rev|Senator|Sen|Rep|Judge|Justice)\.?\s+)$")
 _TITLE = re.compile(
@@ -1126,7 +1188,8 @@ _NOT_PERSON = re.compile(
     r"Times|News|Post|Journal|Press|Airlines|Club|Team|FC|Church|Cup|Games|Awards?|Guard|Army|Navy|Forces?|Service|"
     r"Authority|Board|Bureau|Administration|Organi[sz]ation|Federation|Alliance|Coalition|Network|Embassy|Tribunal|"
     r"Prison|Station|Stadium|Hotel|Museum|Sea|Ocean|Gulf|Bay|Valley|Province|Region|District|Railways?|Airways|"
-    r"Assembly|Trust|Society|Institution|Islamic\s+State|Levant|Caliphate)\b"
+    r"Assembly|Trust|Society|Institution|Islamic\s+State|Levant|Caliphate|Polic(?:y|ies)|Initiatives?|Fund|Project|"
+    r"Movement|Campaign|Partners|Holdings)\b"
     r"|(?:ists|crats|licans)$"  # "Democratic Unionists", "Social Democrats": a party's members, not a person
 )
 
@@ -1134,7 +1197,8 @@ _NOT_PERSON = re.compile(
 _CALLED = re.compile(r"\b(?:called|named|dubbed|known\s+as)\s+[\"“']?$")  # "The software, called Greyball, ..."
 # Peoples, not places: "Germans, Dutch, Austrians, Swiss"
 _DEMONYM = re.compile(
-    r"^(?:[A-Z][a-z]+(?:ans|ese|ish)|Dutch|Swiss|French|Danes|Swedes|Finns|Poles|Turks|Scots|Welsh|Greeks|Thai|Kurds|Arabs|Jews)$"
+    r"^(?:[A-Z][a-z]+(?:ans|ese|ish)|Dutch|Swiss|French|Danes|Swedes|Finns|Poles|Turks|Scots|Welsh|Greeks|Thai|Kurds|Arabs|Jews"
+    r"|Muslims|Hindus|Sikhs|Buddhists)$"
 )
 _NOT_PLACE = re.compile(r"\b(?:Prizes?|Awards?|Medals?|Trophy|Cup)\b|^\S+(?:\s\S+)*-(?:winning|winner)", re.I)
 _PLACE_NAME = re.compile(
@@ -1200,6 +1264,8 @@ def _after_institution(name: str) -> int:
     words = rest.split()
     if len(words) < 2 or _NOT_PERSON.search(rest) or any(w.isupper() and len(w) > 1 for w in words):
         return 0
+    if words[0].lower() in _FILLER:
+        return 0  # "Journal of Adolescent Health": the institution's own name goes on
     return len(name) - len(rest.lstrip())
 
 

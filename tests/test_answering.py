@@ -91,6 +91,14 @@ def test_speaker_of_context_dependent_sentences():
     assert _speaker(doc, he, doc[he:]) == "Rutte"
 
 
+def _read_in(doc: str, text: str, names: list[str]) -> _Sentence:
+    """The sentence `text` of `doc` as the reader reads it for a question with `names`."""
+    start = doc.index(text)
+    s = _Sentence(Hit("d#0", "d", doc, 0, len(doc), 1.0, title="A headline"), 0, start, start + len(text), text)
+    s.about = _antecedent(names, s, doc)
+    return s
+
+
 def test_an_opening_pronoun_is_read_as_the_question_s_name_before_it():
     doc = (
         "Colm Deely, 44, was originally convicted of murdering Deirdre McCarthy in March 2011. "
@@ -98,15 +106,11 @@ def test_an_opening_pronoun_is_read_as_the_question_s_name_before_it():
         "Deely spoke in court. The court was quiet. He said he did not mean it. The weather was cold. "
         "It rained. She was found on the beach."
     )
-    hit = Hit("d#0", "d", doc, 0, len(doc), 1.0, title="Man sentenced")
     names = _name_phrases("Why was Colm Deely's murder conviction overturned?")
     assert names == ["Colm Deely"]
 
     def sentence(text: str) -> _Sentence:
-        start = doc.index(text)
-        s = _Sentence(hit=hit, rank=0, start=start, end=start + len(text), text=text)
-        s.about = _antecedent(names, s, doc)
-        return s
+        return _read_in(doc, text, names)
 
     however = sentence("However, his conviction was overturned by the Court of Appeal last year.")
     assert however.read == "However, Colm Deely's conviction was overturned by the Court of Appeal last year."
@@ -131,6 +135,25 @@ def test_an_opening_pronoun_is_read_as_the_question_s_name_before_it():
     her = _Sentence(hit=Hit("f#0", "f", doc3, 0, len(doc3), 1.0), rank=0, start=start, end=len(doc3), text=doc3[start:])
     her.about = _antecedent(_name_phrases("Which treatment worked for Katie Snooks's acne?"), her, doc3)
     assert her.read == "For Katie Snooks, effective treatment came with Roaccutane."
+
+
+def test_an_opening_it_is_read_as_the_thing_named_last_before_it_and_only_in_a_sentence_naming_nothing_else():
+    doc = (
+        "Anwer Saleem has returned to Kolkata to revive his family's auction house, The Russell Exchange. "
+        "It was bought from the British by his grandfather in 1940. "
+        "It is unclear whether it makes a profit. "
+        "It was followed by Sotheby's with 65.9 million bids."
+    )
+    names = _name_phrases("In what year did Anwer Saleem's grandfather buy The Russell Exchange?")
+
+    def sentence(text: str) -> _Sentence:
+        return _read_in(doc, text, names)
+
+    # "It" is the auction house, named last, not Anwer Saleem, named first; a people ("British") is no other thing
+    bought = sentence("It was bought from the British by his grandfather in 1940.")
+    assert bought.read == "Russell Exchange was bought from the British by his grandfather in 1940."
+    assert sentence("It is unclear whether it makes a profit.").about == ""  # "It is unclear": no thing
+    assert sentence("It was followed by Sotheby's with 65.9 million bids.").about == ""  # others' figures
 
 
 def test_names_and_numbers_the_passages_never_mention():
@@ -340,6 +363,37 @@ def test_the_short_answer_is_a_figure_of_the_sentence_that_has_the_question_s_wo
     s.typed = typed(lead, "quantity", q)
     short, _ = _short(q, s)
     assert short.text == "2.1 percent"
+
+
+def test_a_name_that_says_it_is_the_asked_thing_is_the_short_answer():
+    from rag.reading import typed
+
+    q = "Which group will Katie Walsh join after leaving the White House?"
+    lead = (
+        "She is now set to serve as a senior adviser to America First Policies, a nonprofit group helmed by former "
+        "Trump campaign officials."
+    )  # "Trump" is nearer the question's "White House"; the group calls itself one
+    s = _Sentence(Hit("d#0", "d", lead, 0, len(lead), 1.0), 0, 0, len(lead), lead, kind="organisation")
+    s.typed = typed(lead, "organisation", q)
+    assert _short(q, s)[0].text == "America First Policies"
+    q = "Which journal published the Johns Hopkins study?"
+    lead = "Kenneth Feder of Johns Hopkins and his colleagues reported in the Journal of Adolescent Health."
+    s = _Sentence(Hit("d#0", "d", lead, 0, len(lead), 1.0), 0, 0, len(lead), lead, kind="organisation")
+    s.typed = typed(lead, "organisation", q)
+    assert _short(q, s)[0].text == "Journal of Adolescent Health"  # whole: "of Adolescent Health" is no person
+
+
+def test_by_how_much_a_thing_grew_is_the_figure_it_grew_by():
+    from rag.reading import typed
+
+    q = "How much did the Chinese SUV market grow in 2016?"
+    lead = (
+        "The Chinese SUV market surged by 45.7 percent to post nearly 9.2 million units in 2016, growing three "
+        "times faster than the overall rate of expansion for passenger cars."
+    )  # "three times" is nearer the question's "grow" ("growing"), but it compares
+    s = _Sentence(Hit("d#0", "d", lead, 0, len(lead), 1.0), 0, 0, len(lead), lead, kind="quantity")
+    s.typed = typed(lead, "quantity", q)
+    assert _short(q, s)[0].text == "45.7 percent"
 
 
 def test_a_quote_s_own_brackets_are_not_citation_markers():

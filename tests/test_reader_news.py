@@ -63,6 +63,10 @@ ANSWERING = [
     "725",
     "3411",
     "25",
+    "3737",
+    "2134",
+    "943",
+    "3383",
 ]
 
 
@@ -179,6 +183,18 @@ def news_index(tmp_path_factory) -> Path:
             "2009",
         ),
         ("Whose eight-year-old daughter Nora was killed in the Yakla raid?", "Anwar al-Awlaki", "340"),  # "al-"
+        # "will join a nonprofit group" names none; "America First Policies, a nonprofit group" leads
+        ("Which group will Katie Walsh join after leaving the White House?", "America First Policies", "3737"),
+        # the sentence naming a journal leads the one the cross-encoder likes best (the academy's advice)
+        (
+            "Which journal published the Johns Hopkins study on medication-assisted treatment for adolescents?",
+            "Journal of Adolescent Health",
+            "2134",
+        ),
+        # "It was bought from the British by his grandfather in 1940": "It" read as the auction house
+        ("In what year did Anwer Saleem's grandfather buy The Russell Exchange?", "1940", "943"),
+        ("In which city is The Russell Exchange auction house?", "Kolkata", "943"),  # not "in the UK"
+        ("How much did the Chinese SUV market grow in 2016?", "45.7 percent", "3383"),  # not "three times faster"
     ],
 )
 def test_the_asked_fact_leads_and_is_the_short_answer(news_index, question, short, doc):

@@ -17,7 +17,9 @@ from rag.reading import (
     answer_type,
     asked_role,
     boilerplate,
+    calls_itself,
     candidates,
+    changed_by,
     counted_act,
     counts_asked,
     counts_other_toll,
@@ -25,6 +27,7 @@ from rag.reading import (
     measure,
     named_kind,
     named_noun,
+    noun_kinds,
     speaks,
     statement_subject,
     takes_time,
@@ -678,6 +681,43 @@ def test_ranges_called_names_peoples_hyphened_units_and_groups_that_are_no_perso
     ]
     s = "Masood's mother, Janet Ajao, said she was shocked, the Metropolitan Police said."
     assert [c.text for c in typed(s, "person", "What is the name of Khalid Masood's mother?")] == ["Janet Ajao"]
+
+
+def test_number_words_inside_names_hyphened_prefixes_offices_and_countries_for_a_city():
+    s = "She joins America First Policies on Fifth Avenue; Three Britons came, as did First Minister Nicola Sturgeon."
+    assert [(c.kind, c.text) for c in candidates(s)] == [
+        ("name", "America First Policies"),
+        ("name", "Fifth Avenue"),
+        ("quantity", "Three"),  # a count at a sentence's start still counts
+        ("name", "Britons"),
+        ("name", "First Minister Nicola Sturgeon"),
+    ]
+    s = "The campaign was dominated by anti-Islam leader Geert Wilders in Venlo."
+    assert [c.text for c in typed(s, "place", "Where was the campaign?")] == ["Geert Wilders", "Venlo"]  # no Islam
+    s = "Walsh will join a nonprofit group supporting the President's agenda, aides of the Mercer family said."
+    assert [c.text for c in typed(s, "organisation", "Which group will Walsh join?")] == ["Mercer"]
+    s = "After a career in the UK, he has returned to Kolkata to revive the auction house."
+    assert [c.text for c in typed(s, "place", "In which city is the auction house?")] == ["Kolkata"]
+    assert [c.text for c in typed(s, "place", "In which country did he work?")] == ["UK", "Kolkata"]
+
+
+def test_by_how_much_is_answered_by_what_something_changed_by():
+    q = "By how much did Porsche sales in China rise in 2016?"
+    assert typed("We entered the Chinese market in 2001 and we sold 9,593 Porsches in 2016.", "quantity", q) == []
+    s = "Porsche sales went up 12.5 percent to 65,200 units; the SUV market grew three times faster than cars."
+    assert [c.text for c in typed(s, "quantity", q)] == ["12.5 percent"]  # "three times faster" compares
+    s = "The Shanghai index added 0.8 percent, to 3,268.94, after a rise of 3 percent."
+    assert [c.text for c in candidates(s) if changed_by(s, c)] == ["0.8 percent", "3 percent"]
+
+
+def test_a_name_calls_itself_the_asked_thing_by_itself_or_by_the_words_after_it():
+    s = "Les Echos, a French newspaper, and the Islamic Center of Tucson, and Bild, a German newspaper, reported it."
+    names = {c.text: c for c in candidates(s)}
+    assert noun_kinds("Which German newspaper ran the story?", "newspaper") == ("German",)
+    assert not calls_itself(s, names["Les Echos"], "newspaper", ("German",))
+    assert calls_itself(s, names["Bild"], "newspaper", ("German",))
+    assert calls_itself(s, names["Islamic Center of Tucson"], "center", ("Islamic",))
+    assert not calls_itself(s, names["Islamic Center of Tucson"], "newspaper")
 
 
 @pytest.mark.parametrize(
