@@ -551,7 +551,7 @@ def _fits_measure(c: Candidate, wanted: str) -> bool:
 # sentence that counts only the injured ("Some 40 people have been injured"), nor the displaced by the dead.
 _TOLLS = [
     re.compile(
-        r"\b(?:kill(?:ed|ing|s|ers?)?\b|dead(?:ly)?\b|deaths?\b|die[ds]?\b|dying|fatal|lives\b|bodies\b|murder|massacre)",
+        r"\b(?:kill(?:ed|ing|s|ers?)?\b|dead(?:ly)?\b|deaths?\b|die[ds]?\b|dying|fatal|lives\b|bodies\b|murder|massacre|toll\b)",
         re.I,
     ),  # not "Killarney", "deadline"
     re.compile(r"\b(?:injur|wound|hurt\b|hospitali[sz]ed)", re.I),
@@ -565,17 +565,20 @@ _TOLLS = [
 
 def counts_other_toll(sentence: str, question: str) -> bool:
     """Whether `sentence` counts other people than the question asks for: the question asks for one toll
-    (killed, injured, missing, displaced, arrested, evacuated, rescued) and the sentence names others only.
+    (killed, injured, missing, displaced, arrested, evacuated, rescued) and the sentence does not name it, whether
+    it names another toll or none ("the homes of nearly 4,700 people were destroyed" counts no one injured).
 
     >>> counts_other_toll("Some 40 people have been injured.", "How many people were killed by the avalanche?")
     True
     >>> counts_other_toll("It killed seven and injured 40 more.", "How many people were killed by the avalanche?")
     False
+    >>> counts_other_toll("The homes of 4,700 people were destroyed.", "How many people were injured there?")
+    True
     """
     asked = [t for t in _TOLLS if t.search(question)]
     if len(asked) != 1:
         return False
-    return not asked[0].search(sentence) and any(t.search(sentence) for t in _TOLLS if t is not asked[0])
+    return not asked[0].search(sentence)
 
 
 _COUNTS_PEOPLE = re.compile(

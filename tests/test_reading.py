@@ -342,7 +342,9 @@ def test_a_count_of_other_people_does_not_answer_how_many_were_killed():
     assert counts_other_toll("Some 40 people have been injured, the official said.", killed)
     assert not counts_other_toll("An avalanche has killed seven students and injured 40 more.", killed)
     assert not counts_other_toll("The death toll rose to eight.", killed)
-    assert not counts_other_toll("Some 66 students were on the mountain.", killed)  # no toll named: may count
+    # a count that names no toll is of others too: those on the mountain, the homes destroyed
+    assert counts_other_toll("Some 66 students were on the mountain.", killed)
+    assert counts_other_toll("The homes of nearly 4,700 people were destroyed.", "How many people were injured?")
     displaced = "How many people have been displaced by the conflict?"
     assert counts_other_toll("It has resulted in over 220,000 deaths and 40,000 people missing.", displaced)
     assert not counts_other_toll("How many attended?", "How many attended the rally?")  # no toll asked
