@@ -561,6 +561,8 @@ def _passing(query: str, kind: str, candidates: list[_Sentence], texts: dict[str
     total, subject = sum(focus.values()), statement_subject(query) if kind == "statement" else ""
     for c in candidates:
         c.typed, c.kind = typed(c.text, kind, query), kind
+        if kind == "date" and _ASKS_FUTURE.match(query):  # "When will Belarus approve it?": not "in 2015"
+            c.typed = [t for t in c.typed if not _before(t, c.hit.published)]
         c.spoken = speaks(c.text, subject, c.speaker)
         c.causal = kind == "reason" and gives_cause(c.text)
         c.named = any(
@@ -586,6 +588,22 @@ def _passing(query: str, kind: str, candidates: list[_Sentence], texts: dict[str
         on_topic = [s for s in passing if _mentions(topic, s.read)]
         passing = [s for s in passing if s in on_topic or any(_follows(o, s, texts) for o in on_topic)]
     return passing
+
+
+_PASSED = re.compile(r"\b(?:last|ago|yesterday|earlier|previous|former)\b", re.I)
+_ASKS_FUTURE = re.compile(r"^\s*(?:when|in\s+what\s+year|what\s+year)\s+will\b", re.I)
+
+
+def _before(c: Candidate, published: str) -> bool:
+    """Whether date `c` is a time that had passed by `published` (an article's ISO date): "last year", "in 2015",
+    "the early 1600s"."""
+    if _PASSED.search(c.text):
+        return True
+    ends = [  # the last year each names: "the 2010s" lasts to 2019, "the 1600s" to 1699
+        int(y) + (0 if not s else 99 if y.endswith("00") else 9)
+        for y, s in re.findall(r"\b((?:1[0-9]|20)\d{2})(s?)\b", c.text)
+    ]
+    return bool(ends and published[:4].isdigit()) and all(end < int(published[:4]) for end in ends)
 
 
 def _nowhere(query: str, hits: list[Hit], store) -> list[str]:

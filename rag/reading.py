@@ -295,6 +295,9 @@ _IN_NAME = re.compile(
 )
 
 
+_NO_ONE = re.compile(r"\b(?:no|any|some|every)-?$", re.I)
+
+
 def candidates(sentence: str) -> list[Candidate]:
     """Quantities, dates and names in `sentence`, in order, as exact spans (`sentence[c.start:c.end] == c.text`)."""
     found: list[Candidate] = []
@@ -317,6 +320,8 @@ def candidates(sentence: str) -> list[Candidate]:
         text = m.group().strip()
         if _YEAR_ONLY.fullmatch(text) or not text or _IN_NAME.match(sentence, m.start()):
             continue
+        if _NO_ONE.search(sentence, 0, m.start()):
+            continue  # "no-one", "anyone": no count
         s = m.start() + (len(m.group()) - len(m.group().lstrip()))
         add("quantity", s, s + len(text))
     for m in _NAME.finditer(sentence):
@@ -357,11 +362,13 @@ _MEASURES = [  # what a quantity question asks for, by its wording
             r"^how many (?:square )?(?:acres|hectares|km|kilomet(?:er|re)s|miles|met(?:er|re)s|feet|tonnes|tons)\b"
         ),
     ),
+    ("speed", re.compile(r"^how fast\b|\bspeed\b")),
     ("count", re.compile(r"^how many\b")),  # "How many pens does China make?" counts, though "make" is earning
     (
         "change",
         re.compile(
             r"\b(?:growth|grow|grew|rate|increase[ds]?|rise|rose|fall|fell|drop(?:ped)?|decline[ds]?|shrink|shrank|"
+            r"cut|cuts|reduce[ds]?|slash(?:e[ds])?|"
             r"(?<!the )(?<!a )(?<!its )(?<!their )contract(?:ed)?|"  # not "after the contract ended"
             r"gain(?:ed|s)?)\b"
         ),
@@ -500,7 +507,8 @@ def _unit(c: Candidate) -> str:
 # "surged by 45.7 percent", "went up 12.5 percent", "a rise of 3 percent", "fell 2.5"
 _CHANGED_BY = re.compile(
     r"\b(?:(?:surg|ros|gr[eo]w|jump|climb|fell|fall|drop|declin|increas|decreas|gain|los|lost|slump|soar|plung|"
-    r"shr[iau]nk|contract|expand|edg|add|advanc|rall|slipp|eas|tumbl|dipp|rebound|widen|narrow|went|go(?:es)?|was|"
+    r"shr[iau]nk|contract|expand|edg|add|advanc|rall|slipp|eas|tumbl|dipp|rebound|widen|narrow|cut|reduc|slash|"
+    r"went|go(?:es)?|was|"
     r"is|were|are)\w*\s+(?:up|down)?|up|down|(?:rise|fall|growth|"
     r"increase|decline|drop|gain|jump|loss)\s+of)\s*(?:by\s+)?(?:(?:about|around|nearly|almost|some|roughly|over|"
     r"just|more than|less than)\s+)?$",
@@ -508,6 +516,7 @@ _CHANGED_BY = re.compile(
 )
 
 
+_SPEED = re.compile(r"[\d,.]+\s?(?:mph|kph|km/h|kmh|knots|(?:miles|kilomet(?:er|re)s)\s+(?:per|an)\s+hour)\b", re.I)
 _COMPARED = re.compile(r"\s+(?:faster|slower|more|less|higher|lower|larger|smaller|bigger|as)\b", re.I)
 
 
@@ -532,6 +541,8 @@ def _fits_measure(c: Candidate, wanted: str) -> bool:
         return unit in ("time", "length")
     if wanted == "change":  # "growth of 25 percent", "rose by $3bn", "fell 2.5"
         return unit in ("percent", "money", "")
+    if wanted == "speed":  # "How fast ...?": "76mph", "at 300 km/h" (read with the words after it, in `typed`)
+        return unit in ("", "length")
     if wanted == "size":  # "How many acres ...?": "62 acres"
         return bool(_PHYSICAL.search(c.text))
     if wanted in ("age", "count") and _FRACTION.search(c.text):
@@ -803,6 +814,8 @@ def typed(sentence: str, kind: str, question: str) -> list[Candidate]:
             continue  # "one of more than 1,000 prisoners", "no one would benefit": no count
         if measured and _stem(measured.group(1)) not in stems(sentence[c.end : c.end + 40]):
             continue  # "6,096 kilometers of highways" are no kilometers of railways
+        if unit == "speed" and not _SPEED.match(sentence, c.start):
+            continue  # "no-one had been injured" gives no speed
         if unit == "change" and _unit(c) == "" and not changed_by(sentence, c):
             continue  # "we sold 9,593 Porsches" says how many, not by how much sales rose ("rose 12.5 percent")
         if unit == "count" and _counts_other_than_people(sentence, c, question):

@@ -396,6 +396,21 @@ def test_by_how_much_a_thing_grew_is_the_figure_it_grew_by():
     assert _short(q, s)[0].text == "45.7 percent"
 
 
+def test_when_will_is_not_answered_by_a_time_already_past_when_the_article_was_written():
+    from rag.answering import _before
+    from rag.reading import candidates
+
+    s = "Trade fell by 40% in 2015 and 18% more last year; the code will be approved in 2018, or in the 2010s."
+    dates = [c for c in candidates(s) if c.kind == "date"]
+    assert [(c.text, _before(c, "2017-02-03")) for c in dates] == [
+        ("2015", True),
+        ("last year", True),
+        ("2018", False),
+        ("2010s", False),  # a decade that has not ended
+    ]
+    assert not _before(dates[0], "")  # an undated article: nothing is known to have passed
+
+
 def test_a_quote_s_own_brackets_are_not_citation_markers():
     from rag.evaluation import _cited_sentences
 

@@ -712,6 +712,18 @@ def test_by_how_much_is_answered_by_what_something_changed_by():
     assert [c.text for c in candidates(s) if changed_by(s, c)] == ["0.8 percent", "3 percent"]
 
 
+def test_how_fast_is_answered_by_a_speed_and_no_one_counts_nothing():
+    q = "How fast was the Flybe plane travelling?"
+    assert measure(q) == "speed"
+    s = "Flybe said no-one had been injured; the plane landed at 150 km/h, or 93mph, carrying 4 crew."
+    assert [c.text for c in typed(s, "quantity", q)] == ["150 km", "93mph"]
+    assert "one" not in [c.text for c in candidates("Flybe said no-one had been injured.")]
+    q = "By how much would Tesco's new contracts cut the workers' incomes?"
+    assert measure(q) == "change"
+    assert typed("Tesco says 1,000 workers were affected and 700 took redundancy.", "quantity", q) == []
+    assert [c.text for c in typed("The contracts cut pay by 20 percent.", "quantity", q)] == ["20 percent"]
+
+
 def test_a_name_calls_itself_the_asked_thing_by_itself_or_by_the_words_after_it():
     s = "Les Echos, a French newspaper, and the Islamic Center of Tucson, and Bild, a German newspaper, reported it."
     names = {c.text: c for c in candidates(s)}
