@@ -848,9 +848,24 @@ def _short(query: str, lead: _Sentence) -> tuple[Candidate, _Sentence] | None:
         called = bool(kind_noun) and calls_itself(lead.text, c, kind_noun, kinds)  # "America First Policies, a group"
         unchanged = change and not changed_by(lead.text, c)  # "By how much did it grow?": "surged by 45.7 percent"
         named_not = bool(kind_noun) and not called
-        return not where, other_year or total, bool(noun) and not counted, named_not or unchanged, near, by_name
+        aside = _ASIDE.match(lead.text, c.end) or _CONVERTED.search(lead.text[: c.start])
+        return (
+            not where,
+            other_year or total,
+            bool(noun) and not counted,
+            named_not or unchanged,
+            bool(aside),
+            near,
+            by_name,
+        )
 
     return answer_span(query, lead.text, min(lead.typed, key=distance)), lead
+
+
+# A figure beside the one asked: a difference ("three million more than last year") or the conversion in brackets
+# after a figure ("above $800 million (745 million euros)").
+_ASIDE = re.compile(r"\s+(?:\w+\s+)?(?:more|fewer|less|higher|lower)\s+than\b", re.I)
+_CONVERTED = re.compile(r"\d[^()]{0,30}\(\s*(?:about\s+|around\s+|some\s+)?$")
 
 
 def _counted_after(text: str, c: Candidate, noun: str) -> bool:

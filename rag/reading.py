@@ -239,10 +239,11 @@ _UNIT = (
     # "a 13-hour voyage" (not the "53" of "53-year-old", which is read as an age)
     r"-(?:hours?|days?|weeks?|months?|minutes?|years?|miles?|km|metres?|meters?|feet|foot|pages?)\b(?!-)|"
     r"%|\s?(?:percent|per cent|(?:percentage|basis) "
-    r"points?|(?:bn|bln|mln|trln|m|k|million|billion|trillion|thousand|hundred)(?:\s(?:rubles|roubles|yuan|euros?|dollars|pounds)\b)?|"
+    r"points?|(?:bn|bln|mln|trln|m|k|million|billion|trillion|thousand|hundred)(?:\s(?:rubles|roubles|yuan|euros?|dollars|pounds|barrels|kilograms|tonnes|tons|litres|liters|gallons)\b)?|"
     r"yuan|euros?|dollars|pounds|"
     r"rubles|roubles|tonnes|tons|km|kilomet(?:er|re)s|miles|mph|kph|metres|meters|feet|years?|months?|weeks?|days?|hours?|"
-    r"minutes|seconds|points|times|people|votes|seats|acres|hectares|square\s(?:miles|kilomet(?:er|re)s|km))"
+    r"minutes|seconds|points|times|people|votes|seats|acres|hectares|square\s(?:miles|kilomet(?:er|re)s|km)|"
+    r"barrels|kilograms|kilos|kg|litres|liters|gallons)"
     r"\b(?!-)"  # "248 month-to-date records" count records
 )
 _QUANTITY = re.compile(
@@ -382,7 +383,8 @@ _MEASURES = [  # what a quantity question asks for, by its wording
     ),
 ]
 _PHYSICAL = re.compile(
-    r"(?<![a-z])(?:tonnes|tons|km|kilomet(?:er|re)s|miles|mph|kph|metres|meters|feet|points|acres|hectares)\b", re.I
+    r"(?<![a-z])(?:tonnes|tons|km|kilomet(?:er|re)s|miles|mph|kph|metres|meters|feet|points|acres|hectares|barrels|kilograms|kilos|kg|litres|liters|gallons)\b",
+    re.I,
 )
 _MONEY_UNIT = re.compile(r"[$€£¥?]|\b(?:bn|yuan|euros?|dollars|pounds|rubles|roubles)\b", re.I)
 _MEASURED = re.compile(r"^how many (?:square )?[a-z]+ of (?:the |its |their )?([a-z-]+)")
@@ -529,8 +531,9 @@ def changed_by(sentence: str, c: Candidate) -> bool:
 def _fits_measure(c: Candidate, wanted: str) -> bool:
     """Whether a quantity's unit suits the measure asked: "26 years" does not answer "how many people"."""
     unit = _unit(c)
-    if wanted == "money":
-        return unit == "money" or (unit == "" and bool(re.search(r"\b(?:million|billion|trillion)\b", c.text, re.I)))
+    if wanted == "money":  # "three billion barrels" are no money
+        big = bool(re.search(r"\b(?:million|billion|trillion)\b", c.text, re.I)) and not _PHYSICAL.search(c.text)
+        return unit == "money" or (unit == "" and big)
     if wanted == "percent":
         return unit == "percent" or (
             unit == "" and bool(re.search(r"\b(?:half|third|quarter|thirds|quarters)\b", c.text, re.I))
@@ -864,7 +867,7 @@ def typed(sentence: str, kind: str, question: str) -> list[Candidate]:
 # "more than 1,000", "up to 76mph", "roughly 970": the article's own hedge is part of the figure it gives
 _HEDGE = re.compile(
     r"(?:\b(?:more|fewer|less)\s+than|\bat\s+(?:least|most)|\bup\s+to|\bas\s+(?:many|much|few)\s+as|"
-    r"\b(?:just\s+)?(?:over|under)|\b(?:about|around|roughly|nearly|almost|some|approximately|an\s+estimated))\s+$",
+    r"\b(?:just\s+)?(?:over|under|above|below)|\b(?:about|around|roughly|nearly|almost|some|approximately|an\s+estimated))\s+$",
     re.I,
 )
 _RANGE_OPENS = re.compile(r"\b(?:between|from)\s+$", re.I)
@@ -1012,6 +1015,8 @@ def absent_names(question: str, text: str, publishers: set[str] = frozenset()) -
     []
     >>> absent_names("Who runs Bus Eireann?", "Bus ?ireann's chief executive")  # a letter lost in scraping
     []
+    >>> absent_names("Who leads the Reichsbuerger?", "the Reichsb\ufffd\ufffdrger scene")  # "ue" for "ü"
+    []
     """
     haystack = _MANGLED.sub("\x01", _undot(text))  # "Lib��ration": one lost letter, however many marks
     wanted = [(n, _loose(_undot(n))) for n in _not_publishers(question_names(question), publishers)]
@@ -1031,9 +1036,11 @@ def _loose(name: str) -> str:
     other characters, as scraped articles have them (the haystack's such characters read as one mark, "\\x01"):
     "Eireann" finds "Bus ?ireann", "Beyonce" "Beyonc??", "Beyoncé" "Beyonce"."""
     plain = "".join(ch for ch in unicodedata.normalize("NFKD", name) if not unicodedata.combining(ch))
-    return "".join(
+    out = "".join(
         f"[{re.escape(ch)}\x01]" if ch.isalpha() else r"[-\s]?" if ch == "-" else re.escape(ch) for ch in plain
     )  # a hyphen may be a space or nothing: "Latin-alphabet" finds "Latin alphabet"
+    # German spelt without umlauts: "Reichsbuerger" finds "Reichsb��rger" and "Reichsburger"
+    return re.sub(r"\[([aou])\x01\]\[e\x01\]", lambda m: f"(?:[{m.group(1)}\x01]e|[{m.group(1)}\x01])", out)
 
 
 _HOST_PARTS = {"www", "com", "co", "uk", "ie", "org", "net", "go", "cn", "de", "fr", "edu", "gov", "europe", "news"}
@@ -1205,7 +1212,7 @@ _NOT_PERSON = re.compile(
     r"Authority|Board|Bureau|Administration|Organi[sz]ation|Federation|Alliance|Coalition|Network|Embassy|Tribunal|"
     r"Prison|Station|Stadium|Hotel|Museum|Sea|Ocean|Gulf|Bay|Valley|Province|Region|District|Railways?|Airways|"
     r"Assembly|Trust|Society|Institution|Islamic\s+State|Levant|Caliphate|Polic(?:y|ies)|Initiatives?|Fund|Project|"
-    r"Movement|Campaign|Partners|Holdings)\b"
+    r"Movement|Campaign|Partners|Holdings)\b|^Best\s"  # "the envelope for Best Actress": an award
     r"|(?:ists|crats|licans)$"  # "Democratic Unionists", "Social Democrats": a party's members, not a person
 )
 

@@ -411,6 +411,23 @@ def test_when_will_is_not_answered_by_a_time_already_past_when_the_article_was_w
     assert not _before(dates[0], "")  # an undated article: nothing is known to have passed
 
 
+def test_the_short_answer_is_not_a_difference_or_a_conversion_beside_the_figure():
+    from rag.reading import typed
+
+    def short(q: str, text: str) -> str:
+        s = _Sentence(Hit("d#0", "d", text, 0, len(text), 1.0), 0, 0, len(text), text, kind="quantity")
+        s.typed = typed(text, "quantity", q)
+        return _short(q, s)[0].text
+
+    q = "How much tobacco will Zimbabwe produce this year?"
+    s = "Zimbabwe will produce 205 million kilograms (450 million pounds) of tobacco this year, three million more."
+    assert short(q, s) == "205 million kilograms"
+    q = "How much foreign currency do the producers bring in a year?"
+    assert short(q, "The foreign currency you produce is above $800 million (745 million euros) a year.") == (
+        "above $800 million"
+    )
+
+
 def test_a_quote_s_own_brackets_are_not_citation_markers():
     from rag.evaluation import _cited_sentences
 

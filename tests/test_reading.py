@@ -724,6 +724,17 @@ def test_how_fast_is_answered_by_a_speed_and_no_one_counts_nothing():
     assert [c.text for c in typed("The contracts cut pay by 20 percent.", "quantity", q)] == ["20 percent"]
 
 
+def test_barrels_and_kilograms_are_units_not_money_and_an_award_is_no_person():
+    s = "The field has produced around three billion barrels of oil and 205 million kilograms of tobacco."
+    assert [c.text for c in typed(s, "quantity", "How much has the field produced?")] == [
+        "three billion barrels",
+        "205 million kilograms",
+    ]
+    assert typed(s, "quantity", "How much will decommissioning the field cost?") == []
+    s = "Faye Dunaway was given the envelope for Best Actress, won by Emma Stone."
+    assert [c.text for c in typed(s, "person", "Who was given the envelope?")] == ["Faye Dunaway", "Emma Stone"]
+
+
 def test_a_name_calls_itself_the_asked_thing_by_itself_or_by_the_words_after_it():
     s = "Les Echos, a French newspaper, and the Islamic Center of Tucson, and Bild, a German newspaper, reported it."
     names = {c.text: c for c in candidates(s)}
