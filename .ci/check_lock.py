@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import re
 import sys
-import tomllib
 from importlib import metadata
 from pathlib import Path
 
+import tomllib
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import Version
@@ -70,7 +70,8 @@ def check_installed(constraints: Path) -> list[str]:
     have = {canonicalize_name(d.metadata["Name"]): Version(d.version) for d in metadata.distributions()}
     for name, version in pins.items():
         if name not in have:
-            problems.append(f"{name}=={version} is locked but not installed: install with `pip install -c {constraints.name} ...`")
+            fix = f"install with `pip install -c {constraints.name} ...`"
+            problems.append(f"{name}=={version} is locked but not installed: {fix}")
         elif have[name] != version:
             problems.append(f"{name} {have[name]} is installed but {constraints.name} locks {version}")
     return problems
