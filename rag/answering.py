@@ -54,6 +54,7 @@ from .reading import (
     counts_asked,
     date_text,
     gives_cause,
+    initials_for,
     is_calendar_word,
     measure,
     named_noun,
@@ -159,6 +160,7 @@ class _Sentence:
     dated: bool = False  # show the article's date: articles disagree
     # the question's name an opening "he" / "his" stands for ("Colm Deely"), if a sentence before has it
     about: str = ""
+    spelled: dict[str, str] = field(default_factory=dict)  # initials its article defines: {"JEI": "Justice and ..."}
 
     @property
     def final(self) -> float:
@@ -177,13 +179,16 @@ class _Sentence:
     def read(self) -> str:
         """The sentence as it is scored: `display` with an opening pronoun read as the name it stands for
         ("However, his conviction was overturned" → "However, Colm Deely's conviction ..."). Only read so."""
-        m = (_OPENING_PRONOUN.match(self.display) or _OPENING_IT.match(self.display)) if self.about else None
+        text = self.display
+        for short, name in self.spelled.items():  # "co-director of JEI" read as "co-director of Justice and ..."
+            text = re.sub(rf"\b{re.escape(short)}\b", lambda _, name=name: name, text)
+        m = (_OPENING_PRONOUN.match(text) or _OPENING_IT.match(text)) if self.about else None
         if not m:
-            return self.display
+            return text
         word = m.group(1).lower()  # "his", "her" own; "he", "him" and "For her," stand for the person
         owner = word in ("his", "its") or (word == "her" and not m.group().startswith("For"))
         name = self.about + ("'s" if owner else "")
-        return self.display[: m.start(1)] + name + self.display[m.end(1) :]
+        return text[: m.start(1)] + name + text[m.end(1) :]
 
 
 MODES = ("extractive", "llm")
@@ -241,8 +246,11 @@ def answer_events(
             yield kind, (_timed(value, found) if kind == "answer" else value)
         return
 
-    def deeper() -> Found:
-        return search(asked.query, k, index_dir=index_dir, filters=filters, rerank=True, encoder=encoder, now=now)
+    def deeper() -> Found:  # ... also by the initials the articles found call the question's names by ("JEI")
+        store = load_index(index_dir)
+        texts = " ".join(store.document(d).text for d in dict.fromkeys(h.doc_id for h in found.hits))
+        again = " ".join([asked.query, *initials_for(asked.query, texts)])  # "... Initiatives? JEI"
+        return search(again, k, index_dir=index_dir, filters=filters, rerank=True, encoder=encoder, now=now)
 
     key = _answer_key(q, found, index_dir, filters)
     a = ANSWERS.get(key) if key else None
@@ -555,8 +563,9 @@ def _wanted(kind: str, query: str) -> str:
 def _passing(query: str, kind: str, candidates: list[_Sentence], texts: dict[str, str]) -> list[_Sentence]:
     """The candidate sentences that answer the question well enough, best first."""
     names = _name_phrases(query)
+    spelled = {d: initials_for(query, text) for d, text in texts.items()}
     for c in candidates:  # first: what the focus weights count is the sentence as read
-        c.about = _antecedent(names, c, texts[c.hit.doc_id])
+        c.about, c.spelled = _antecedent(names, c, texts[c.hit.doc_id]), spelled[c.hit.doc_id]
     noun, focus = answer_noun(query), _focus_weights(query, candidates)
     total, subject = sum(focus.values()), statement_subject(query) if kind == "statement" else ""
     for c in candidates:

@@ -1061,6 +1061,28 @@ def _not_publishers(names: list[str], publishers: set[str]) -> list[str]:
 _PUBLISHER_ALSO = {"huffingtonpost": {"huffpost"}, "dw": {"deutschewelle"}}  # not "ABC": its "This Week" is a show
 
 
+# "Justice and Empowerment Initiatives (JEI)": a name, then the initials an article calls it by from then on
+_DEFINED = re.compile(r"\b((?:[A-Z][\w'’-]*\s+(?:(?:of|and|for|the|on|in|&)\s+)*){1,8})\(([A-Z][A-Za-z]{1,7})\)")
+
+
+def initials_for(question: str, text: str) -> dict[str, str]:
+    """The initials `text` defines for names the question spells out, with the name: "Who is the co-director of
+    Justice and Empowerment Initiatives?" in an article that writes "Justice and Empowerment Initiatives (JEI)",
+    and later only "JEI".
+
+    >>> initials_for("Who leads Justice and Empowerment Initiatives?", "the Justice and Empowerment Initiatives (JEI)")
+    {'JEI': 'Justice and Empowerment Initiatives'}
+    """
+    asked, out = _fold(question), {}
+    for m in _DEFINED.finditer(text):
+        name, short = m.group(1).strip(), m.group(2)
+        words = [w for w in name.split() if w[0].isupper()]
+        said = len(words) >= 2 and short.isupper() and re.search(rf"\b{re.escape(_fold(name))}\b", asked)
+        if said and short not in question:
+            out.setdefault(short, name)
+    return out
+
+
 def publisher_words(source: str) -> set[str]:
     """The words a question may call a publisher by: "rte.ie" -> {"rte"}, "europe.chinadaily.com.cn" ->
     {"chinadaily"}, "huffingtonpost.com" -> {"huffingtonpost", "huffpost"} (matched against a name with spaces

@@ -156,6 +156,21 @@ def test_an_opening_it_is_read_as_the_thing_named_last_before_it_and_only_in_a_s
     assert sentence("It was followed by Sotheby's with 65.9 million bids.").about == ""  # others' figures
 
 
+def test_initials_an_article_defines_are_read_as_the_name_the_question_spells_out():
+    from rag.answering import _passing
+
+    doc = (
+        "Homes were destroyed, according to Justice and Empowerment Initiatives (JEI). "
+        "Megan Chapman, co-director of JEI, said police used live bullets."
+    )
+    hit = Hit("d#0", "d", doc, 0, len(doc), 1.0)
+    start = doc.index("Megan")
+    s = _Sentence(hit=hit, rank=0, start=start, end=len(doc), text=doc[start:])
+    _passing("Who is the co-director of Justice and Empowerment Initiatives?", "person", [s], {"d": doc})
+    assert s.read == "Megan Chapman, co-director of Justice and Empowerment Initiatives, said police used live bullets."
+    assert s.display == s.text  # shown and cited as the article writes it
+
+
 def test_names_and_numbers_the_passages_never_mention():
     hits = [
         Hit(

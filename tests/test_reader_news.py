@@ -214,6 +214,8 @@ def news_index(tmp_path_factory) -> Path:
         ),
         ("How much oil has the Brent field produced since 1976?", "around three billion barrels", "858"),  # a unit
         ("Who announced La La Land as Best Picture at the Oscars?", "Faye Dunaway", "1535"),  # "Best Actress": no one
+        # "Megan Chapman, co-director of JEI": the article defined "Justice and Empowerment Initiatives (JEI)" before
+        ("Who is the co-director of Justice and Empowerment Initiatives?", "Megan Chapman", "2987"),
     ],
 )
 def test_the_asked_fact_leads_and_is_the_short_answer(news_index, question, short, doc):
