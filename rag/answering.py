@@ -854,9 +854,9 @@ def _short(query: str, lead: _Sentence) -> tuple[Candidate, _Sentence] | None:
             noun and c.kind == "quantity" and (counts_asked(lead.text, c, query) or _counted_after(lead.text, c, noun))
         )
         by_name = min(abs(c.start - a) for a in named)  # "Ms Hayman, MP for Workington ..., Ms Rees, MP for Neath"
-        called = bool(kind_noun) and calls_itself(lead.text, c, kind_noun, kinds)  # "America First Policies, a group"
-        unchanged = change and not changed_by(lead.text, c)  # "By how much did it grow?": "surged by 45.7 percent"
-        named_not = bool(kind_noun) and not called
+        # "Which group ...?": "America First Policies, a group"; "By how much did it grow?": "surged by 45.7 percent"
+        named_not = bool(kind_noun) and not calls_itself(lead.text, c, kind_noun, kinds)
+        unchanged = change and not changed_by(lead.text, c)
         aside = _ASIDE.match(lead.text, c.end) or _CONVERTED.search(lead.text[: c.start])
         return (
             not where,
@@ -1050,7 +1050,7 @@ _OPENING_IT = re.compile(
 )
 ANTECEDENT_REACH = 3  # sentences back
 _CAPITALISED = re.compile(r"\b[A-Z][a-z]+")
-_PEOPLE_WORD = re.compile(r"(?:ish|an|ese|ch)$")  # "British", "American", "Chinese", "French"
+_NATIONALITY = re.compile(r"(?:ish|an|ese|ch)$")  # "British", "American", "Chinese", "French"
 _NAME_RUN = re.compile(r"[A-Z][\w’'.-]*(?:\s+[A-Z][\w’'.-]*)*")
 
 
@@ -1066,16 +1066,23 @@ def _name_phrases(query: str) -> list[str]:
     return out
 
 
+def _names_another(text: str) -> bool:
+    """Whether a sentence opening with "It" names another thing after it: "It" is read as the question's thing only
+    in one that does not ("It was followed by Paris Charles de Gaulle with 65.9 million passengers" gives others'
+    figures); a people or a month is no other thing."""
+    return any(not is_calendar_word(w) and not _NATIONALITY.search(w) for w in _CAPITALISED.findall(text[2:]))
+
+
 def _antecedent(names: list[str], s: _Sentence, doc: str) -> str:
     """The name of the question that an opening "he" / "his" of `s` stands for: the first of `names` that the
     nearest of the `ANTECEDENT_REACH` sentences before it to name one has (whole or by its last word), when `s`
     itself names none of them ("... Paterno's football victories ... The Hall of Fame coach was never charged
     with a crime. He died of cancer in 2012")."""
-    # "It" is read as a thing only in a sentence that names nothing else ("It was followed by Paris Charles de
-    # Gaulle with 65.9 million passengers" gives others' figures); a people or a month is no other thing.
-    others = [w for w in _CAPITALISED.findall(s.text[2:]) if not is_calendar_word(w) and not _PEOPLE_WORD.search(w)]
-    thing = not _OPENING_PRONOUN.match(s.text) and _OPENING_IT.match(s.text) and not others
-    if not names or not (thing or _OPENING_PRONOUN.match(s.text)) or any(n.split()[-1] in s.text for n in names):
+    if not names or any(n.split()[-1] in s.text for n in names):
+        return ""
+    pronoun = _OPENING_PRONOUN.match(s.text)
+    thing = not pronoun and _OPENING_IT.match(s.text) and not _names_another(s.text)
+    if not (pronoun or thing):
         return ""
     for a, b in reversed(split_sentences(doc, max(0, s.start - 800), s.start)[-ANTECEDENT_REACH:]):
         prev = doc[a:b]

@@ -235,6 +235,7 @@ _SMALL = (
     r"dozens?|a dozen|half|a third|one-third|two-thirds|a quarter|three-quarters|"
     r"first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth"
 )
+_BULK = r"barrels|kilograms|kilos|kg|litres|liters|gallons"  # oil, tobacco, water: measured, not counted
 _UNIT = (
     # "a 13-hour voyage" (not the "53" of "53-year-old", which is read as an age)
     r"-(?:hours?|days?|weeks?|months?|minutes?|years?|miles?|km|metres?|meters?|feet|foot|pages?)\b(?!-)|"
@@ -242,8 +243,7 @@ _UNIT = (
     r"points?|(?:bn|bln|mln|trln|m|k|million|billion|trillion|thousand|hundred)(?:\s(?:rubles|roubles|yuan|euros?|dollars|pounds|barrels|kilograms|tonnes|tons|litres|liters|gallons)\b)?|"
     r"yuan|euros?|dollars|pounds|"
     r"rubles|roubles|tonnes|tons|km|kilomet(?:er|re)s|miles|mph|kph|metres|meters|feet|years?|months?|weeks?|days?|hours?|"
-    r"minutes|seconds|points|times|people|votes|seats|acres|hectares|square\s(?:miles|kilomet(?:er|re)s|km)|"
-    r"barrels|kilograms|kilos|kg|litres|liters|gallons)"
+    rf"minutes|seconds|points|times|people|votes|seats|acres|hectares|square\s(?:miles|kilomet(?:er|re)s|km)|{_BULK})"
     r"\b(?!-)"  # "248 month-to-date records" count records
 )
 _QUANTITY = re.compile(
@@ -297,6 +297,7 @@ _IN_NAME = re.compile(
 
 
 _NO_ONE = re.compile(r"\b(?:no|any|some|every)-?$", re.I)
+_PREFIXED = re.compile(r"\b(?:anti|pro|non|neo|pan)-$", re.I)
 
 
 def candidates(sentence: str) -> list[Candidate]:
@@ -347,6 +348,8 @@ def candidates(sentence: str) -> list[Candidate]:
             and not _NAMED_AT_START.match(sentence, s)
         ):
             continue  # a lone capital at the start: any first word has one, unless someone acts ("Luke told ...")
+        if _PREFIXED.search(sentence, 0, s):
+            continue  # "anti-Islam leader", "pro-Kremlin media": a word about the name, not the name
         if sentence[e - 1] == "." and e - s > 3 and sentence[e - 3] != ".":  # "Ayr." at a sentence's end; not "U.S."
             e -= 1
         add("name", s, e)
@@ -383,7 +386,7 @@ _MEASURES = [  # what a quantity question asks for, by its wording
     ),
 ]
 _PHYSICAL = re.compile(
-    r"(?<![a-z])(?:tonnes|tons|km|kilomet(?:er|re)s|miles|mph|kph|metres|meters|feet|points|acres|hectares|barrels|kilograms|kilos|kg|litres|liters|gallons)\b",
+    rf"(?<![a-z])(?:tonnes|tons|km|kilomet(?:er|re)s|miles|mph|kph|metres|meters|feet|points|acres|hectares|{_BULK})\b",
     re.I,
 )
 _MONEY_UNIT = re.compile(r"[$€£¥?]|\b(?:bn|yuan|euros?|dollars|pounds|rubles|roubles)\b", re.I)
@@ -510,10 +513,9 @@ def _unit(c: Candidate) -> str:
 _CHANGED_BY = re.compile(
     r"\b(?:(?:surg|ros|gr[eo]w|jump|climb|fell|fall|drop|declin|increas|decreas|gain|los|lost|slump|soar|plung|"
     r"shr[iau]nk|contract|expand|edg|add|advanc|rall|slipp|eas|tumbl|dipp|rebound|widen|narrow|cut|reduc|slash|"
-    r"went|go(?:es)?|was|"
-    r"is|were|are)\w*\s+(?:up|down)?|up|down|(?:rise|fall|growth|"
-    r"increase|decline|drop|gain|jump|loss)\s+of)\s*(?:by\s+)?(?:(?:about|around|nearly|almost|some|roughly|over|"
-    r"just|more than|less than)\s+)?$",
+    r"went|go(?:es)?|was|is|were|are)\w*\s+(?:up|down)?"  # a verb of changing, "went up"
+    r"|up|down|(?:rise|fall|growth|increase|decline|drop|gain|jump|loss)\s+of)"  # "up 4 percent", "a rise of"
+    r"\s*(?:by\s+)?(?:(?:about|around|nearly|almost|some|roughly|over|just|more than|less than)\s+)?$",
     re.I,
 )
 
@@ -783,7 +785,6 @@ def _countries_asked(question: str) -> tuple[list[str], re.Pattern, re.Pattern]:
     return asked, re.compile(rf"\b(?:{named})(?!\w)"), re.compile(rf"\bin\s+(?:the\s+)?(?:{other})(?!\w)")
 
 
-_PREFIXED = re.compile(r"\b(?:anti|pro|non|neo|pan)-$", re.I)
 _ASKS_TOWN = re.compile(r"\b(?:which|what)\s+(?:\w+\s+)?(?:city|town|village)\b")
 
 
@@ -846,8 +847,6 @@ def typed(sentence: str, kind: str, question: str) -> list[Candidate]:
             continue
         if kind == "person" and not thing and not _person_like(sentence, c):
             continue  # "UK", "European Council" do not answer "who"
-        if c.kind == "name" and _PREFIXED.search(sentence[: c.start]):
-            continue  # "anti-Islam leader", "pro-Kremlin media": a word about the name, not the name
         if kind == "organisation" and _TITLE.fullmatch(c.text.removesuffix("'s").removesuffix("’s")):
             continue  # "the President's agenda": an office, not a group
         if kind == "place" and _ASKS_TOWN.search(asked) and c.text.removeprefix("the ") in _COUNTRIES:
