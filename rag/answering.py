@@ -250,7 +250,8 @@ def answer_events(
         store = load_index(index_dir)
         texts = " ".join(store.document(d).text for d in dict.fromkeys(h.doc_id for h in found.hits))
         again = " ".join([asked.query, *initials_for(asked.query, texts)])  # "... Initiatives? JEI"
-        return search(again, k, index_dir=index_dir, filters=filters, rerank=True, encoder=encoder, now=now)
+        among = _mentioning(_missing_names(asked.query, found.hits, texts), store, as_filters(filters))
+        return search(again, k, index_dir=index_dir, filters=among, rerank=True, encoder=encoder, now=now)
 
     key = _answer_key(q, found, index_dir, filters)
     a = ANSWERS.get(key) if key else None
@@ -259,6 +260,24 @@ def answer_events(
         if key:
             ANSWERS.put(key, a)
     yield "answer", a
+
+
+MENTIONING = 64  # passages read for the articles that mention a name the passages found do not
+
+
+def _mentioning(names: list[str], store, filters: Filters) -> Filters:
+    """`filters` narrowed to the articles that mention all of `names` by keyword ("the Karada district", which
+    passages on other Baghdad bombings outrank), or left as they are when no article does or the names are
+    numbers only."""
+    names = [n for n in names if re.search(r"[^\W\d]", n)]  # a year ("2024") is in too many articles to narrow by
+    if not names:
+        return filters
+    docs = None
+    for name in names:
+        hits = store.candidates(name, None, mode="lexical", depth=MENTIONING, n=MENTIONING, filters=filters)
+        found = {h.doc_id for h in hits if re.search(rf"\b{re.escape(name)}", f"{h.title} {h.text}", re.I)}
+        docs = found if docs is None else docs & found
+    return replace(filters, doc_ids=tuple(sorted(docs))) if docs else filters
 
 
 # Extractive answers already composed: the same question (as read, with its history) over the same found passages
@@ -838,6 +857,7 @@ def _short(query: str, lead: _Sentence) -> tuple[Candidate, _Sentence] | None:
     kind_noun = answer_noun(query) if lead.kind in ("organisation", "place", "person") else ""  # "Which group ...?"
     kinds = noun_kinds(query, kind_noun)
     change = lead.kind == "quantity" and measure(query) == "change"
+    part = lead.kind == "quantity" and bool(_PART_OF.match(query))  # "How many of its engineers have PhDs?"
 
     def distance(c: Candidate) -> tuple:  # a figure of the next sentence is farther than any here
         where = lead.kind != "place" or _is_where(lead.text, c)
@@ -846,10 +866,11 @@ def _short(query: str, lead: _Sentence) -> tuple[Candidate, _Sentence] | None:
         out_of = _OUT_OF.search(lead.text[: c.start])  # "won 33 of parliament's 150 seats": 150 is all
         total = bool(out_of) and not _MONTH_BEFORE.search(lead.text[: out_of.start()])  # "Feb. 11 of 99 degrees"
         near = min(abs(c.start - a) + SENTENCE_GAP * _ends_between(lead.text, c.start, a) for a in anchors)
+        whole = part and not _OF_WHOM.match(lead.text, c.end)  # "20,000 engineers, more than 500 of whom ..."
         if acts:  # the count of what the act befell, in the act's clause: "... in which four victims ... died"
             apart = not _in_act_clause(lead.text, c, acts)
             near_act = min(abs(c.start - a) for a in acts)
-            return not where, other_year or total, not counts_asked(lead.text, c, query), apart, near_act
+            return not where, other_year or total, whole, not counts_asked(lead.text, c, query), apart, near_act
         counted = (
             noun and c.kind == "quantity" and (counts_asked(lead.text, c, query) or _counted_after(lead.text, c, noun))
         )
@@ -861,6 +882,7 @@ def _short(query: str, lead: _Sentence) -> tuple[Candidate, _Sentence] | None:
         return (
             not where,
             other_year or total,
+            whole,
             bool(noun) and not counted,
             named_not or unchanged,
             bool(aside),
@@ -873,6 +895,9 @@ def _short(query: str, lead: _Sentence) -> tuple[Candidate, _Sentence] | None:
 
 # A figure beside the one asked: a difference ("three million more than last year") or the conversion in brackets
 # after a figure ("above $800 million (745 million euros)").
+# A part of a whole the question counts: "How many of the ... have ...?" is answered by "500 of whom", not the whole.
+_PART_OF = re.compile(r"^\s*(?:and\s+)?how\s+many\s+of\s+(?!them\b)", re.I)
+_OF_WHOM = re.compile(r"\s+of\s+(?:whom|them|which|those|these)\b", re.I)
 _ASIDE = re.compile(r"\s+(?:\w+\s+)?(?:more|fewer|less|higher|lower)\s+than\b", re.I)
 _CONVERTED = re.compile(r"\d[^()]{0,30}\(\s*(?:about\s+|around\s+|some\s+)?$")
 

@@ -238,11 +238,12 @@ _SMALL = (
 _BULK = r"barrels|kilograms|kilos|kg|litres|liters|gallons"  # oil, tobacco, water: measured, not counted
 _UNIT = (
     # "a 13-hour voyage" (not the "53" of "53-year-old", which is read as an age)
-    r"-(?:hours?|days?|weeks?|months?|minutes?|years?|miles?|km|metres?|meters?|feet|foot|pages?)\b(?!-)|"
+    r"-(?:hours?|days?|weeks?|months?|minutes?|years?|miles?|km|metres?|meters?|feet|foot|inch(?:es)?|cm|pages?)\b(?!-)|"
     r"%|\s?(?:percent|per cent|(?:percentage|basis) "
     r"points?|(?:bn|bln|mln|trln|m|k|million|billion|trillion|thousand|hundred)(?:\s(?:rubles|roubles|yuan|euros?|dollars|pounds|barrels|kilograms|tonnes|tons|litres|liters|gallons)\b)?|"
-    r"yuan|euros?|dollars|pounds|"
-    r"rubles|roubles|tonnes|tons|km|kilomet(?:er|re)s|miles|mph|kph|metres|meters|feet|years?|months?|weeks?|days?|hours?|"
+    r"yuan|euros?|dollars|pounds|pesos|rupees|yen|francs|"
+    r"rubles|roubles|tonnes|tons|km|kilomet(?:er|re)s|miles|mph|kph|metres|meters|feet|inches|cm|centimet(?:er|re)s|"
+    r"years?|months?|weeks?|days?|hours?|"
     rf"minutes|seconds|points|times|people|votes|seats|acres|hectares|square\s(?:miles|kilomet(?:er|re)s|km)|{_BULK})"
     r"\b(?!-)"  # "248 month-to-date records" count records
 )
@@ -367,6 +368,7 @@ _MEASURES = [  # what a quantity question asks for, by its wording
         ),
     ),
     ("speed", re.compile(r"^how fast\b|\bspeed\b")),
+    ("length", re.compile(r"^how (?:tall|deep|wide|far)\b")),
     ("count", re.compile(r"^how many\b")),  # "How many pens does China make?" counts, though "make" is earning
     (
         "change",
@@ -380,7 +382,7 @@ _MEASURES = [  # what a quantity question asks for, by its wording
     (
         "money",
         re.compile(
-            r"\b(?:cost|worth|price|fine[ds]?|salary|pay|paid|spend|spent|invest|budget|fund|bonus|loss|lose|lost|"
+            r"\b(?:cost|worth|price|fine[ds]?|salary|pay|paid|spend|spent|invest|budget|fund|bonus|loss|lose|lost|money|"
             r"profit|revenue|income|debt|bailout|raise[ds]?|recover(?:ed)?|earn|make|made)\b"
         ),
     ),
@@ -389,20 +391,26 @@ _PHYSICAL = re.compile(
     rf"(?<![a-z])(?:tonnes|tons|km|kilomet(?:er|re)s|miles|mph|kph|metres|meters|feet|points|acres|hectares|{_BULK})\b",
     re.I,
 )
-_MONEY_UNIT = re.compile(r"[$€£¥?]|\b(?:bn|yuan|euros?|dollars|pounds|rubles|roubles)\b", re.I)
+_MONEY_UNIT = re.compile(r"[$€£¥?]|\b(?:bn|yuan|euros?|dollars|pounds|rubles|roubles|pesos|rupees|yen|francs)\b", re.I)
 _MEASURED = re.compile(r"^how many (?:square )?[a-z]+ of (?:the |its |their )?([a-z-]+)")
 _FRACTION = re.compile(r"^(?:half|a third|one-third|two-thirds|a quarter|three-quarters)\b", re.I)
 _UNIT_KINDS = [
     ("percent", re.compile(r"%|\bper ?cent\b|\b(?:percentage|basis) points?\b", re.I)),
     ("money", _MONEY_UNIT),
     ("time", re.compile(r"\b(?:years?|months?|weeks?|days?|hours?|minutes?|seconds?)\b", re.I)),
-    ("length", re.compile(r"(?<![a-z])(?:km|kilomet(?:er|re)s?|miles?|metres?|meters?|feet|foot|pages?)\b", re.I)),
+    (
+        "length",
+        re.compile(
+            r"(?<![a-z])(?:km|kilomet(?:er|re)s?|miles?|metres?|meters?|feet|foot|inch(?:es)?|cm|centimet(?:er|re)s?|pages?)\b",
+            re.I,
+        ),
+    ),
 ]
 
 
 def measure(question: str) -> str:
-    """What a quantity question measures: "percent", "money", "time", "age", "size", "change", "count", or "" (it
-    does not say).
+    """What a quantity question measures: "percent", "money", "time", "age", "size", "speed", "length", "count",
+    "change", or "" (it does not say).
 
     >>> [measure(q) for q in ("How many people attended?", "What share does the state own?", "How much did it cost?",
     ...                       "What net profit growth can the industry maintain?")]
@@ -546,6 +554,8 @@ def _fits_measure(c: Candidate, wanted: str) -> bool:
         return unit in ("time", "length")
     if wanted == "change":  # "growth of 25 percent", "rose by $3bn", "fell 2.5"
         return unit in ("percent", "money", "")
+    if wanted == "length":  # "How tall is the statue?": "50-inch", not "March 8"
+        return unit == "length"
     if wanted == "speed":  # "How fast ...?": "76mph", "at 300 km/h" (read with the words after it, in `typed`)
         return unit in ("", "length")
     if wanted == "size":  # "How many acres ...?": "62 acres"
@@ -788,6 +798,9 @@ def _countries_asked(question: str) -> tuple[list[str], re.Pattern, re.Pattern]:
 _ASKS_TOWN = re.compile(r"\b(?:which|what)\s+(?:\w+\s+)?(?:city|town|village)\b")
 
 
+_UNTIL = re.compile(r"\b(?:until|till|through)\s+(?:at\s+least\s+)?$", re.I)
+
+
 def typed(sentence: str, kind: str, question: str) -> list[Candidate]:
     """The candidates of `sentence` that could answer a question of type `kind`, leaving out what the question says."""
     wanted = EXPECTS.get(kind)
@@ -810,8 +823,9 @@ def typed(sentence: str, kind: str, question: str) -> list[Candidate]:
     out = []
     found = candidates(sentence)
     for c in found:
-        if c.kind not in wanted or (unit and not _fits_measure(c, unit)):
-            continue
+        until = unit == "time" and c.kind == "date" and _UNTIL.search(sentence, 0, c.start)  # "until February 2018"
+        if not until and (c.kind not in wanted or (unit and not _fits_measure(c, unit))):
+            continue  # "How long will the statue stay?" is answered by when it goes, too
         if unit == "money" and (_COUNTS_PEOPLE.match(sentence, c.end) or _counts_things(sentence, c)):
             continue  # "More than 20 million people face starvation" counts, it does not pay
         if c.text.lower() == "one" and (sentence[c.end :].startswith(" of ") or _NO_BEFORE.search(sentence[: c.start])):
@@ -833,6 +847,8 @@ def typed(sentence: str, kind: str, question: str) -> list[Candidate]:
             continue  # an age answers "how old", and only "how old"
         if age and unit == "age" and _age_of_another(sentence, c, found, question):
             continue  # "Hyong Kwang Song, the 44-year-old ..., and Kim Uk Il": not Kim's age
+        if age and unit == "age" and _far_from_subject(sentence, c, question):
+            continue  # "How old is Duterte?": "Duterte, 71,", not "the 15-year-old suspect" of the next clause
         if c.kind == "date" and _ASKS_CLOCK.match(question) and not _CLOCK.fullmatch(c.text):
             continue  # "What time did he enter?": "around 3:30 a.m.", not "on Monday"
         if c.kind == "date" and _REPORTED_ON.search(sentence[: c.start]) and not _SAYING.search(question):
@@ -901,7 +917,10 @@ def answer_span(question: str, sentence: str, c: Candidate) -> Candidate:
         unit = re.search(r"\s+([A-Za-z]+)$", sentence[c.start : end])
         if unit and unit.group(1).lower() in _COUNTED and re.search(rf"\b{unit.group(1).lower()}\b", asked):
             end = c.start + unit.start()
-    elif c.kind == "name" and _person_like(sentence, c):  # "Irish Research Council" keeps its "Irish"
+    elif c.kind == "date" and (until := _UNTIL.search(sentence, 0, start)) and measure(question) == "time":
+        start = until.start()  # "How long will it stay?": "until February 2018"
+    elif c.kind == "name" and _person_like(sentence, c) and answer_type(question) != "organisation":
+        # "Irish Research Council" keeps its "Irish"; "Which company ...?": "State Street Global Advisors" whole
         words = list(re.finditer(r"\S+", sentence[start:end]))
         # up to the last leading word the question already says: a title, an office, a place ("Republican
         # Senators Rand Paul" for "Which senators ...?"); a name keeps its last two words
@@ -1314,6 +1333,10 @@ def _after_institution(name: str) -> int:
 
 
 _AGE_BEFORE = re.compile(r"\b(?:age|aged)\s*(?::\s*|of\s*)?$", re.I)  # "aged 87", "Age: 43"
+_AGE_LIMIT = re.compile(
+    r"\b(?:under|over|above|below|beyond|than|minimum|legal|voting|retirement|pension|drinking)\s+(?:the\s+)?age\s+(?:of\s*)?$",
+    re.I,
+)
 _AGE_IS = re.compile(r"\b(?:was|is|turned|turns|reached)\s+(?:only\s+|just\s+)?$", re.I)
 _AGE_AFTER = re.compile(r"-?\s?years?[- ]old\b", re.I)
 _ORDINAL = re.compile(r"first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth")
@@ -1332,10 +1355,36 @@ def _age_of_another(sentence: str, c: Candidate, found: list[Candidate], questio
     return nearest not in named
 
 
+AGE_REACH = 12  # words from an age to the name of the person it is the age of
+_AGED_SUBJECT = re.compile(
+    r"^\s*how\s+old\s+(?:is|was|are|were)\s+(.+?)(?:,|\s+(?:who|when|that|after|before)\b|\?|$)", re.I
+)
+_PERSONAL = {"he", "she", "him", "his", "her"}
+
+
+def _far_from_subject(sentence: str, c: Candidate, question: str) -> bool:
+    """Whether the age `c` stands farther than `AGE_REACH` words from every name of the person a "How old is
+    <name>?" question asks about (or a pronoun for them). False when the question's subject is no name ("How old
+    is the musher who won the Iditarod?", "... the man shot dead at Orly airport?")."""
+    subject = _AGED_SUBJECT.match(question)
+    head = subject.group(1).split()[-1] if subject else ""  # "the man shot dead at Orly airport" is no name
+    names = {w.lower() for w in question_names(subject.group(1))} if head[:1].isupper() else set()
+    if not names or re.search(r"\bAge:\s*$", sentence[: c.start]):
+        return False  # a profile's "Age: 43" is its subject's
+    words = [
+        (m.start(), m.group().lower().removesuffix("'s").removesuffix("’s")) for m in re.finditer(r"[\w'’-]+", sentence)
+    ]
+    at = next((i for i, (s, _) in enumerate(words) if s >= c.start), len(words))
+    near = [i for i, (_, w) in enumerate(words) if w in names or w in _PERSONAL]
+    return not near or min(abs(i - at) for i in near) > AGE_REACH
+
+
 def _is_age(sentence: str, c: Candidate, *, loose: bool = False) -> bool:
     """Whether a number is someone's age: "aged 87", "the 53-year-old", "Bill Baroni, 45,"; `loose` also takes
     "Ellen was 46 when ...", which answers "how old" but is too common a shape to rule a number out otherwise."""
     before, after = sentence[: c.start], sentence[c.end :]
+    if _AGE_LIMIT.search(before):
+        return False  # "minors under the age of 18": a limit, nobody's age
     plain = c.text.isdigit() and len(c.text) <= 3
     if loose and plain and int(c.text) <= 120 and _AGE_IS.search(before):
         return True

@@ -13,6 +13,7 @@ import rag.answering as answering
 import rag.recent
 from rag.answering import (
     _antecedent,
+    _mentioning,
     _missing_names,
     _name_phrases,
     _Sentence,
@@ -569,3 +570,30 @@ def test_a_when_lead_dates_the_act_in_its_own_clause_and_near_it():
         "Triggering Article 50 begins a two-year negotiation process to attempt to reach a deal before Britain "
         "officially leaves the EU in March 2019."
     )
+
+
+def test_how_many_of_a_whole_is_answered_by_the_part():
+    from rag.reading import typed
+
+    q = "How many of Alibaba's engineers have PhDs?"
+    text = "Alibaba currently employs more than 20,000 engineers, more than 500 of whom have PhDs."
+    s = _Sentence(Hit("d#0", "d", text, 0, len(text), 1.0), 0, 0, len(text), text, kind="quantity")
+    s.typed = typed(text, "quantity", q)
+    assert _short(q, s)[0].text == "more than 500"
+    assert _short("How many engineers does Alibaba employ?", s)[0].text == "more than 20,000"
+
+
+def test_a_deeper_search_reads_the_articles_that_mention_a_name_the_passages_found_do_not():
+    from rag.types import Filters
+
+    class Store:  # the keyword search finds a passage that names it, and one that does not (BM25 ranks loosely)
+        def candidates(self, query, vector, *, mode, depth, n, filters):
+            assert mode == "lexical" and query == "Karada"
+            return [
+                Hit("a#3", "a", "a car bomb in the Karada district of Baghdad killed more than 200", 0, 60, 2.0),
+                Hit("b#0", "b", "Another bomb struck a market in the capital", 0, 40, 1.0, title="Baghdad blasts"),
+            ]
+
+    assert _mentioning(["Karada"], Store(), Filters()) == Filters(doc_ids=("a",))
+    assert _mentioning([], Store(), Filters(sources=("BBC",))) == Filters(sources=("BBC",))
+    assert _mentioning(["2024"], Store(), Filters()) == Filters()  # a year narrows nothing (the store is not asked)

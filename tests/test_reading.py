@@ -791,3 +791,37 @@ def test_the_act_a_when_question_dates():
     assert set(when_act("When will Belarus approve the EAEU Customs Code?")) == {"approv"}
     assert when_act("When did the war end?") == frozenset()  # no named subject: the verb is not found
     assert when_act("How many did The Daily Show pick?") == frozenset()  # not a "when" question
+
+
+def test_heights_in_inches_until_a_day_for_how_long_and_how_much_money():
+    s = "The 50-inch (127 cm) bronze statue was installed on March 8."
+    assert measure("How tall is the Fearless Girl statue?") == "length"
+    assert [c.text for c in typed(s, "quantity", "How tall is the Fearless Girl statue?")] == ["50-inch", "127 cm"]
+    q = "How long will the Fearless Girl statue stay facing the Charging Bull?"
+    s = "The statue will keep facing the Charging Bull until February 2018, instead of being removed on Sunday."
+    assert [c.text for c in typed(s, "quantity", q)] == ["February 2018"]  # not "Sunday"
+    assert answer_span(q, s, typed(s, "quantity", q)[0]).text == "until February 2018"
+    q = "How much money did Leila de Lima allegedly receive from drug dealers?"
+    assert measure(q) == "money"
+    s = "De Lima faces three drug-related charges, including receiving approximately 5 million Philippine pesos."
+    assert [c.text for c in typed(s, "quantity", q)] == ["5 million"]  # not "three" charges
+
+
+def test_an_age_limit_is_nobody_s_age_and_an_age_stands_by_the_person_asked_about():
+    q = "How old is Rodrigo Duterte?"
+    assert typed("A total of 31 minors under the age of 18 have been killed since Duterte began.", "quantity", q) == []
+    s = "Another bill for Mr Duterte is a bill lowering the age of criminal liability to as low as nine-years-old."
+    assert typed(s, "quantity", q) == []  # nine words and more from his name
+    assert [c.text for c in typed("Duterte, 71, won a presidential election last year.", "quantity", q)] == ["71"]
+    s = "Mary Reynolds, who at the time of the interview was a blind 105-year-old, told her story."
+    assert [c.text for c in typed(s, "quantity", "How old was Mary Reynolds when she was interviewed?")] == ["105"]
+    q = "How old was the man shot dead at Orly airport?"  # the subject is no name: any age of the man
+    assert [c.text for c in typed("At the airport, the 39-year-old man knocked the soldier down.", "quantity", q)] == [
+        "39"
+    ]
+
+
+def test_a_company_s_name_keeps_the_institution_word_it_opens_with():
+    s = "Commissioned by asset manager State Street Global Advisors, the figurine is part of a campaign."
+    name = next(c for c in candidates(s) if c.text.startswith("State"))
+    assert answer_span("Which company commissioned the statue?", s, name).text == "State Street Global Advisors"
