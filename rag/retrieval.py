@@ -172,7 +172,12 @@ def _run(store: Store, text: str, vector, k: int, mode: str, rerank: bool, filte
     sides' candidates, re-scored by the cross-encoder if asked."""
     depth = max(k, RERANK_CANDIDATES if rerank else k) * (2 if mode == "hybrid" else 1)
     n = max(k, RERANK_CANDIDATES) if rerank else k
-    hits = store.candidates(text, vector, mode=mode, depth=depth, n=n, filters=filters)
+    if rerank:
+        hits = store.candidates(text, vector, mode=mode, depth=depth, n=n, filters=filters)
+    else:  # a few more, so that the passages naming what few others name can come first
+        wide = max(n, NAMING_CANDIDATES)
+        wide_hits = store.candidates(text, vector, mode=mode, depth=max(depth, 2 * wide), n=wide, filters=filters)
+        hits = _naming_first(text, wide_hits)[:n]
     if rerank and hits:
         from .rerank import get_cross_encoder
 
@@ -180,6 +185,35 @@ def _run(store: Store, text: str, vector, k: int, mode: str, rerank: bool, filte
         order = sorted(range(len(hits)), key=lambda i: -scores[i])[:k]
         return [replace(hits[i], score=float(scores[i])) for i in order]
     return hits
+
+
+NAMING_CANDIDATES = 12  # passages read for the question's rarer names
+NAMING_SHARE = 0.5  # a name at most this share of them mention tells them apart
+
+
+def _naming_first(text: str, hits: list[Hit]) -> list[Hit]:
+    """`hits` reordered so that those naming more of the question's telling names come first, in their order
+    otherwise. A telling name is one that some but at most half of the hits mention (title, text or publisher):
+    "How old is Wayne Cluskey?" puts the passages naming Cluskey above passages on other people's ages, while
+    a name most of them have ("Russian" in a question about Lavrov) or none has leaves the order alone."""
+    last = _last_words(text)  # "Maria Sharapova" is named by a passage that says "Sharapova"
+    missing = [
+        {n for n, _ in absent_names(text, f"{h.title} {h.text}", publishers=publisher_words(h.source)) if n in last}
+        for h in hits
+    ]
+    names = set().union(*missing)
+    telling = {n for n in names if 0 < sum(n not in m for m in missing) <= NAMING_SHARE * len(hits)}
+    if not telling:
+        return hits
+    order = sorted(range(len(hits)), key=lambda i: len(missing[i] & telling))
+    return [hits[i] for i in order]
+
+
+def _last_words(text: str) -> set[str]:
+    """The words of `text` that no capitalised word follows: of a name, its last ("Sean Spicer's" → "Spicer")."""
+    words = re.findall(r"[\w'’.-]+", text)
+    after = words[1:] + [""]
+    return {w.rstrip(".’'").removesuffix("’s").removesuffix("'s") for w, n in zip(words, after) if not n[:1].isupper()}
 
 
 REPORTING_LAG = dt.timedelta(days=2)  # articles report an event up to a day or two after it
@@ -299,7 +333,7 @@ def _event_verb(event: str) -> tuple[str, re.Pattern] | None:
 
 def _relevant(text: str, hits: list[Hit], *, strict: bool = False) -> list[Hit]:
     """The hits that mention every name of the question (all when it names none, or none does and not `strict`)."""
-    named = [h for h in hits if not absent_names(text, f"{h.title} {h.text}")]
+    named = [h for h in hits if not absent_names(text, f"{h.title} {h.text}", publishers=publisher_words(h.source))]
     return named if named or strict else hits
 
 

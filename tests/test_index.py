@@ -481,3 +481,20 @@ def test_a_streamed_update_equals_a_one_shot_build(corpus_dir, tmp_path, fake_em
     assert [(h.chunk_id, round(h.score, 6)) for h in retrieve(q, k=5, index_dir=streamed, encoder=fake_embedder)] == [
         (h.chunk_id, round(h.score, 6)) for h in retrieve(q, k=5, index_dir=one_shot, encoder=fake_embedder)
     ]
+
+
+def test_passages_naming_what_few_others_name_come_first():
+    from rag.retrieval import _naming_first
+    from rag.types import Hit
+
+    def hit(i: str, text: str) -> Hit:
+        return Hit(f"{i}#0", i, text, 0, len(text), 1.0, title="")
+
+    ages = [hit(str(i), f"Jimmy Breslin died aged {80 + i}, his family said.") for i in range(3)]
+    cluskey = hit("c", "Cluskey, 25, was jailed for life for the murder.")
+    order = _naming_first("How old is Wayne Cluskey?", ages + [cluskey])
+    assert [h.doc_id for h in order] == ["c", "0", "1", "2"]  # "Wayne" is no telling name: "Cluskey" names him
+    # a name most of the passages have tells them nothing: the order stays
+    lavrov = [hit("a", "Lavrov said it looks like a witch hunt."), hit("b", "Russian diplomats met Lavrov.")]
+    lavrov += [hit("d", "Russian and US officials and Lavrov spoke."), hit("e", "The Russian minister Lavrov said.")]
+    assert _naming_first("What did Lavrov say the Russian uproar looks like?", lavrov) == lavrov
