@@ -631,7 +631,27 @@ def _before(c: Candidate, published: str) -> bool:
         int(y) + (0 if not s else 99 if y.endswith("00") else 9)
         for y, s in re.findall(r"\b((?:1[0-9]|20)\d{2})(s?)\b", c.text)
     ]
-    return bool(ends and published[:4].isdigit()) and all(end < int(published[:4]) for end in ends)
+    if ends:
+        return published[:4].isdigit() and all(end < int(published[:4]) for end in ends)
+    day = _month_day(c.text, published)  # "on January 20" in a March article: gone; in a December one, to come
+    return day is not None and 0 < (as_day(published) - day).days <= PAST_REACH
+
+
+PAST_REACH = 180  # days before an article that a month and day without a year ("January 20") reads as past
+_MONTH_NUMBERS = {m: i for i, m in enumerate("jan feb mar apr may jun jul aug sep oct nov dec".split(), start=1)}
+
+
+def _month_day(text: str, published: str) -> dt.date | None:
+    """ "January 20", "20 Jan." as a day of the year `published` (an ISO date) is in; None for any other date."""
+    m = re.fullmatch(r"(?:([A-Za-z]+)\.?\s+(\d{1,2})|(\d{1,2})\s+([A-Za-z]+)\.?)(?:st|nd|rd|th)?", text.strip())
+    year = published[:4]
+    if not m or not year.isdigit() or as_day(published) is None:
+        return None
+    month = _MONTH_NUMBERS.get((m.group(1) or m.group(4))[:3].lower())
+    try:
+        return dt.date(int(year), month, int(m.group(2) or m.group(3))) if month else None
+    except ValueError:
+        return None
 
 
 def _nowhere(query: str, hits: list[Hit], store) -> list[str]:

@@ -597,3 +597,17 @@ def test_a_deeper_search_reads_the_articles_that_mention_a_name_the_passages_fou
     assert _mentioning(["Karada"], Store(), Filters()) == Filters(doc_ids=("a",))
     assert _mentioning([], Store(), Filters(sources=("BBC",))) == Filters(sources=("BBC",))
     assert _mentioning(["2024"], Store(), Filters()) == Filters()  # a year narrows nothing (the store is not asked)
+
+
+def test_a_month_and_day_months_before_the_article_is_past_for_a_when_will_question():
+    from rag.answering import _before
+    from rag.reading import Candidate
+
+    def past(text: str, published: str) -> bool:
+        return _before(Candidate("date", text, 0, len(text)), published)
+
+    assert past("January 20", "2017-03-13")  # "allowed on January 20 a pre-judicial investigation"
+    assert past("20 Jan", "2017-03-13")
+    assert not past("March 29", "2017-03-13")  # later that month: to come
+    assert not past("January 20", "2016-12-10")  # in a December article: next month
+    assert not past("Friday", "2017-03-13") and past("in 2015", "2017-03-13")
