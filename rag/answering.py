@@ -1165,10 +1165,13 @@ def _neighbours(doc: str, start: int, end: int, reach: int = 1200) -> list[tuple
 
 
 def _informative(sentence: str) -> bool:
-    """Questions, links and fragments are not answers."""
+    """Questions, links and fragments are not answers; a short sentence with a number is no fragment."""
     label = _LABEL.match(sentence)
     body = sentence[label.end() :] if label else sentence
-    return len(re.findall(r"\w+", body)) >= 5 and not body.rstrip("”\"’' ").endswith("?") and not _URL.search(body)
+    words = len(re.findall(r"\w+", body))
+    # "He was 44." says an age; "MOSCOW, February 6. /TASS/." (no word in lower case) is a dateline
+    enough = words >= 5 or (words >= 3 and bool(re.search(r"\d", body)) and bool(re.search(r"\b[a-z]{2,}\b", body)))
+    return enough and not body.rstrip("”\"’' ").endswith("?") and not _URL.search(body)
 
 
 _SPEECH = rf"(?:{SPEECH}|aims)"  # "Rutte aims to ..." tells whose plan a later "he" sentence gives

@@ -798,6 +798,23 @@ def _countries_asked(question: str) -> tuple[list[str], re.Pattern, re.Pattern]:
 _ASKS_TOWN = re.compile(r"\b(?:which|what)\s+(?:\w+\s+)?(?:city|town|village)\b")
 
 
+def _people_apart(sentence: str, found: list[Candidate]) -> list[Candidate]:
+    """`found` with each name run joined by "and" that is no pair of people followed by its two sides
+    ("Gillibrand and Rep. Rosa DeLauro": also "Gillibrand", "Rep. Rosa DeLauro"), so that one side can answer
+    "who" when the run as a whole does not."""
+    out = []
+    for c in found:
+        out.append(c)
+        pair = c.kind == "name" and c.text.count(" and ") == 1  # not "House and Senate ... and Judiciary ..."
+        at = c.text.find(" and ") if pair and not _person_like(sentence, c) else -1
+        if at > 0:
+            out += [
+                Candidate("name", c.text[:at], c.start, c.start + at),
+                Candidate("name", c.text[at + 5 :], c.start + at + 5, c.end),
+            ]
+    return out
+
+
 _UNTIL = re.compile(r"\b(?:until|till|through)\s+(?:at\s+least\s+)?$", re.I)
 
 
@@ -822,7 +839,7 @@ def typed(sentence: str, kind: str, question: str) -> list[Candidate]:
     thing = named and not _PEOPLE_WORD.match(named)  # "the name of the software tool": a name, not a person's
     out = []
     found = candidates(sentence)
-    for c in found:
+    for c in _people_apart(sentence, found) if kind == "person" else found:
         until = unit == "time" and c.kind == "date" and _UNTIL.search(sentence, 0, c.start)  # "until February 2018"
         if not until and (c.kind not in wanted or (unit and not _fits_measure(c, unit))):
             continue  # "How long will the statue stay?" is answered by when it goes, too
@@ -938,6 +955,8 @@ def answer_span(question: str, sentence: str, c: Candidate) -> Candidate:
         place = re.search(r"\s+of\s+[A-Z][\w.'-]*(?:\s+[A-Z][\w.'-]*)*$", sentence[start:end])
         if place and len(sentence[start : start + place.start()].split()) >= 2:
             end = start + place.start()  # "Andrew Dillman of New York" is Andrew Dillman
+    if c.kind == "name" and sentence[start:end].endswith(("'s", "’s")):
+        end -= 2  # "Pastor Emmanuel Momoh's discovery": the name, not its possessive
     return Candidate(c.kind, sentence[start:end], start, end) if (start, end) != (c.start, c.end) else c
 
 

@@ -611,3 +611,11 @@ def test_a_month_and_day_months_before_the_article_is_past_for_a_when_will_quest
     assert not past("March 29", "2017-03-13")  # later that month: to come
     assert not past("January 20", "2016-12-10")  # in a December article: next month
     assert not past("Friday", "2017-03-13") and past("in 2015", "2017-03-13")
+
+
+def test_a_short_sentence_with_a_number_is_read_but_a_dateline_is_not():
+    from rag.answering import _informative
+
+    assert _informative("He was 44.")  # "Ruiz was executed shortly after midnight. He was 44."
+    assert not _informative("MOSCOW, February 6. /TASS/.")
+    assert not _informative("Read more here.")

@@ -825,3 +825,14 @@ def test_a_company_s_name_keeps_the_institution_word_it_opens_with():
     s = "Commissioned by asset manager State Street Global Advisors, the figurine is part of a campaign."
     name = next(c for c in candidates(s) if c.text.startswith("State"))
     assert answer_span("Which company commissioned the statue?", s, name).text == "State Street Global Advisors"
+
+
+def test_one_side_of_a_run_joined_by_and_answers_who_and_a_name_drops_its_possessive():
+    q = "Who sponsors the House companion bill to Gillibrand's Family Act?"
+    s = "But Gillibrand and Rep. Rosa DeLauro (D-Conn.), sponsor of a companion bill in the House, spoke on Tuesday."
+    assert [c.text for c in typed(s, "person", q)] == ["Rep. Rosa DeLauro"]
+    s = "Faye Dunaway and Warren Beatty announced the winner."  # a pair of people stays a pair
+    assert [c.text for c in typed(s, "person", "Who announced the winner?")] == ["Faye Dunaway and Warren Beatty"]
+    s = "Pastor Emmanuel Momoh's discovery is the biggest diamond found in Sierra Leone since 1972."
+    name = next(c for c in candidates(s) if c.text.startswith("Pastor"))
+    assert answer_span("Who found the diamond?", s, name).text.endswith("Emmanuel Momoh")
