@@ -913,11 +913,11 @@ def _short(query: str, lead: _Sentence) -> tuple[Candidate, _Sentence] | None:
     return answer_span(query, lead.text, min(lead.typed, key=distance)), lead
 
 
-# A figure beside the one asked: a difference ("three million more than last year") or the conversion in brackets
-# after a figure ("above $800 million (745 million euros)").
 # A part of a whole the question counts: "How many of the ... have ...?" is answered by "500 of whom", not the whole.
 _PART_OF = re.compile(r"^\s*(?:and\s+)?how\s+many\s+of\s+(?!them\b)", re.I)
 _OF_WHOM = re.compile(r"\s+of\s+(?:whom|them|which|those|these)\b", re.I)
+# A figure beside the one asked: a difference ("three million more than last year") or the conversion in brackets
+# after a figure ("above $800 million (745 million euros)").
 _ASIDE = re.compile(r"\s+(?:\w+\s+)?(?:more|fewer|less|higher|lower)\s+than\b", re.I)
 _CONVERTED = re.compile(r"\d[^()]{0,30}\(\s*(?:about\s+|around\s+|some\s+)?$")
 
