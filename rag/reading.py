@@ -806,13 +806,18 @@ def _people_apart(sentence: str, found: list[Candidate]) -> list[Candidate]:
     for c in found:
         out.append(c)
         pair = c.kind == "name" and c.text.count(" and ") == 1  # not "House and Senate ... and Judiciary ..."
-        at = c.text.find(" and ") if pair and not _person_like(sentence, c) else -1
-        if at > 0:
-            out += [
-                Candidate("name", c.text[:at], c.start, c.start + at),
-                Candidate("name", c.text[at + 5 :], c.start + at + 5, c.end),
-            ]
+        if pair and c.text.find(" and ") > 0 and not _person_like(sentence, c):
+            out += _sides(c)
     return out
+
+
+def _sides(c: Candidate) -> tuple[Candidate, Candidate]:
+    """The two sides of a candidate at its first " and ": "Gillibrand and Rep. Rosa DeLauro" → "Gillibrand",
+    "Rep. Rosa DeLauro"."""
+    at = c.text.index(" and ")
+    return Candidate(c.kind, c.text[:at], c.start, c.start + at), Candidate(
+        c.kind, c.text[at + 5 :], c.start + at + 5, c.end
+    )
 
 
 _UNTIL = re.compile(r"\b(?:until|till|through)\s+(?:at\s+least\s+)?$", re.I)
@@ -1019,11 +1024,16 @@ _QUESTION_WORDS = {
 }
 
 
+def bare_word(word: str) -> str:
+    """A word without trailing dots, quotes or possessive: "Spicer's" → "Spicer", "U.S." → "U.S"."""
+    return word.rstrip(".’'").removesuffix("’s").removesuffix("'s")
+
+
 def question_names(text: str) -> list[str]:
     """Capitalized words of a question, bar question words: the names it turns on."""
     out = []
     for m in re.finditer(r"\b[A-Z][\w.’'-]*", text):
-        w = m.group().rstrip(".’'").removesuffix("’s").removesuffix("'s")
+        w = bare_word(m.group())
         if w and w not in _QUESTION_WORDS and w.lower() not in STOPWORDS and not is_calendar_word(w):
             out.append(w)
     return out
@@ -1315,12 +1325,7 @@ def _person_like(sentence: str, c: Candidate) -> bool:
     if "&" in c.text:  # "Procter & Gamble": a firm
         return False
     if " and " in c.text:  # "Rand Paul and Mike Lee": two people; "Turkey and Iran": two places
-        at = c.text.index(" and ")
-        parts = (
-            Candidate(c.kind, c.text[:at], c.start, c.start + at),
-            Candidate(c.kind, c.text[at + 5 :], c.start + at + 5, c.end),
-        )
-        return all(p.text and _person_like(sentence, p) for p in parts)
+        return all(p.text and _person_like(sentence, p) for p in _sides(c))
     # "Worcester District Attorney Joseph Early Jr": an institution word in the office makes no firm of the person
     title = list(_TITLE.finditer(c.text))[-1:]
     name = c.text[title[0].end() :] if title else ""

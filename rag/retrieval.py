@@ -18,7 +18,7 @@ from typing import Callable
 
 from .embedding import Encoder, get_encoder
 from .errors import QueryError
-from .reading import absent_names, content_words, named_publisher, publisher_words
+from .reading import absent_names, bare_word, content_words, named_publisher, publisher_words
 from .store import Location, MilvusLocation, Store, milvus_location, open_store, store_kind
 from .store.faiss import current_build_dir
 from .timeframe import TimeQuestion, Window, as_day, as_now, day_text, event_window, read_time, span_text
@@ -172,13 +172,12 @@ def _run(store: Store, text: str, vector, k: int, mode: str, rerank: bool, filte
     sides' candidates, re-scored by the cross-encoder if asked."""
     depth = max(k, RERANK_CANDIDATES if rerank else k) * (2 if mode == "hybrid" else 1)
     n = max(k, RERANK_CANDIDATES) if rerank else k
-    if rerank:
-        hits = store.candidates(text, vector, mode=mode, depth=depth, n=n, filters=filters)
-    else:  # a few more, so that the passages naming what few others name can come first
+    if not rerank:  # a few more, so that the passages naming what few others name can come first
         wide = max(n, NAMING_CANDIDATES)
-        wide_hits = store.candidates(text, vector, mode=mode, depth=max(depth, 2 * wide), n=wide, filters=filters)
-        hits = _naming_first(text, wide_hits)[:n]
-    if rerank and hits:
+        hits = store.candidates(text, vector, mode=mode, depth=max(depth, 2 * wide), n=wide, filters=filters)
+        return _naming_first(text, hits)[:n]
+    hits = store.candidates(text, vector, mode=mode, depth=depth, n=n, filters=filters)
+    if hits:
         from .rerank import get_cross_encoder
 
         scores = get_cross_encoder().score(text, [f"{h.title}. {h.text}" for h in hits])
@@ -213,7 +212,7 @@ def _last_words(text: str) -> set[str]:
     """The words of `text` that no capitalised word follows: of a name, its last ("Sean Spicer's" → "Spicer")."""
     words = re.findall(r"[\w'’.-]+", text)
     after = words[1:] + [""]
-    return {w.rstrip(".’'").removesuffix("’s").removesuffix("'s") for w, n in zip(words, after) if not n[:1].isupper()}
+    return {bare_word(w) for w, n in zip(words, after) if not n[:1].isupper()}
 
 
 REPORTING_LAG = dt.timedelta(days=2)  # articles report an event up to a day or two after it
