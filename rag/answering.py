@@ -35,7 +35,7 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Iterable, Iterator, Sequence
 
-from .chunking import split_sentences
+from .chunking import sentence_spans
 from .embedding import Encoder
 from .errors import QueryError
 from .reading import (
@@ -379,7 +379,7 @@ def _tells_outcome(text: str, year: int, question: str = "", context: str = "") 
     and, given the `question`, one of its subject: the sentence has half the question's words and, with its
     article's headline `context`, all its names (the BAFTAs' winner is not the Oscars')."""
     about, names = _outcome_words(question)
-    for s, e in split_sentences(text):
+    for s, e in sentence_spans(text):
         sentence = text[s:e]
         years = [int(y) for y in re.findall(r"\b(?:19|20)\d{2}\b", sentence)]
         if not _HAPPENED.search(sentence) or _FORWARD.search(sentence) or any(y < year for y in years):
@@ -611,11 +611,22 @@ def _passing(query: str, kind: str, candidates: list[_Sentence], texts: dict[str
     _score(query, pool)
     pool.sort(key=lambda s: (-s.final, s.rank, s.start))
     passing = [s for s in pool if _passes(query, s)]
+    return _on_topic(query, kind, passing, texts)
+
+
+def _on_topic(query: str, kind: str, passing: list[_Sentence], texts: dict[str, str]) -> list[_Sentence]:
+    """The sentences that stay on the topic a question asks "about", if it says: a sentence names it, directly
+    continues one that does, or, unless a statement is asked for, stands in an article whose headline names it
+    ("Which MP told Al Jazeera she felt optimism about Brexit?": "Theresa Villiers ... told Al Jazeera: "I feel a
+    sense of optimism" under "British government takes next steps towards Brexit"). What someone said about a
+    topic is said of it in the sentence itself."""
     topic = _topic_words(query)
-    if topic:  # stay on topic: a sentence names it, or directly continues one that does
-        on_topic = [s for s in passing if _mentions(topic, s.read)]
-        passing = [s for s in passing if s in on_topic or any(_follows(o, s, texts) for o in on_topic)]
-    return passing
+    if not topic:
+        return passing
+    on_topic = [
+        s for s in passing if _mentions(topic, s.read) or (kind != "statement" and _mentions(topic, s.hit.title))
+    ]
+    return [s for s in passing if s in on_topic or any(_follows(o, s, texts) for o in on_topic)]
 
 
 _PASSED = re.compile(r"\b(?:last|ago|yesterday|earlier|previous|former)\b", re.I)
@@ -820,7 +831,7 @@ def _with_reason(chosen: list[_Sentence], doc: str) -> list[_Sentence]:
     """A "Why ...?" answer whose lead tells the act but not why: the sentence after it, where news goes on to say
     why, follows it (one of the `MAX_SENTENCES`)."""
     lead = chosen[0]
-    after = split_sentences(doc, lead.end, min(len(doc), lead.end + 600))
+    after = sentence_spans(doc, lead.end, min(len(doc), lead.end + 600))
     if not after:
         return chosen
     s, e = after[0]
@@ -838,7 +849,7 @@ def _named_before(query: str, kind: str, chosen: list[_Sentence], doc: str) -> l
     to Congress ..."): the sentence right before it, when it names one of the kind asked ("AARP, a group that
     advocates for ..."), leads it."""
     lead = chosen[0]
-    before = split_sentences(doc, max(0, lead.start - 600), lead.start)
+    before = sentence_spans(doc, max(0, lead.start - 600), lead.start)
     if not before:
         return chosen
     s, e = before[-1]
@@ -1058,7 +1069,7 @@ def _sentences(hits: list[Hit], texts: dict[str, str], *, ledes: bool = True) ->
     seen, out = set(), []
     for rank, h in enumerate(hits):
         doc = texts[h.doc_id]
-        spans = split_sentences(doc, h.start, h.end)
+        spans = sentence_spans(doc, h.start, h.end)
         if rank < NEIGHBOUR_PASSAGES:
             spans = (_lede(doc, h.start) if ledes else []) + _neighbours(doc, h.start, h.end) + spans
         for s, e in spans:
@@ -1129,7 +1140,7 @@ def _antecedent(names: list[str], s: _Sentence, doc: str) -> str:
     thing = not pronoun and _OPENING_IT.match(s.text) and not _names_another(s.text)
     if not (pronoun or thing):
         return ""
-    for a, b in reversed(split_sentences(doc, max(0, s.start - 800), s.start)[-ANTECEDENT_REACH:]):
+    for a, b in reversed(sentence_spans(doc, max(0, s.start - 800), s.start)[-ANTECEDENT_REACH:]):
         prev = doc[a:b]
         if thing:  # "it": the thing named last
             found = [(-prev.rfind(n.split()[-1]), n) for n in names if n.split()[-1] in prev]
@@ -1151,14 +1162,14 @@ def _lede(doc: str, start: int) -> list[tuple[int, int]]:
     Ministry Spokesman, Anuar Zhainakov, said ...")."""
     if start == 0:
         return []
-    opening = [sp for sp in split_sentences(doc, 0, min(len(doc), 1200)) if _informative(doc[sp[0] : sp[1]])]
+    opening = [sp for sp in sentence_spans(doc, 0, min(len(doc), 1200)) if _informative(doc[sp[0] : sp[1]])]
     return [sp for sp in opening[:LEDE_SENTENCES] if sp[1] <= start]  # not a dateline ("ASTANA, March 16.")
 
 
 def _neighbours(doc: str, start: int, end: int, reach: int = 1200) -> list[tuple[int, int]]:
     """The whole sentences right before `start` and right after `end` in `doc`."""
     lo, hi = max(0, start - reach), min(len(doc), end + reach)
-    spans = split_sentences(doc, lo, hi)
+    spans = sentence_spans(doc, lo, hi)
     before = [sp for sp in spans if sp[1] <= start and (sp[0] > lo or lo == 0)]
     after = [sp for sp in spans if sp[0] >= end and (sp[1] < hi or hi == len(doc))]
     return before[-1:] + after[:1]

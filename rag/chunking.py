@@ -93,8 +93,14 @@ _ABBREVIATIONS = {
     "cf",
     "al",
 }
-# End of sentence: terminal punctuation, any closing quotes/brackets, then space.
-_BOUNDARY = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s+[\"'“‘(\[]?[A-Z0-9À-Þ])")
+# End of sentence: terminal punctuation, any closing quotes/brackets, then space (and perhaps a dash) before a
+# capital or digit. Scraped news also runs sentences on after a link ("Permalink http://dw.com/p/2XCJE Prime
+# Minister ...", "pic.twitter.com/9bSPBW2BIF Fiji was hit ...") and after a colon or stop with a dash in place of
+# a line break ("begins at the 15:40 mark:- Perriello jumped ..."): those end sentences too.
+_BOUNDARY = re.compile(
+    r"(?:[.!?…]+[\"'”’)\]]*-?|:-|\b(?:https?://|www\.|pic\.twitter\.com/)\S+)"
+    r"(?=\s+(?:-\s+)?[\"'“‘(\[]?[A-Z0-9À-Þ])"
+)
 _WORD_BEFORE = re.compile(r"([\w.]+)$")
 
 
@@ -121,6 +127,53 @@ def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[t
             piece_start = m.end()
         spans.append((line_start + piece_start, line_start + len(body)))
     return [t for t in (_trim(text, s, e) for s, e in spans) if t]
+
+
+def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+    """The sentences of ``text[start:end]`` as they are read and cited: `split_sentences` without the dash that
+    scraped news puts where a line break was ("Mediterranean Sea.- Libya is ...", "- Ruchir Sharma, ...").
+
+    Passages keep the dashes (every character of an article lies in some passage); answers quote without them.
+
+    >>> t = "It rained.- Nadi flooded."
+    >>> [t[s:e] for s, e in sentence_spans(t)]
+    ['It rained.', 'Nadi flooded.']
+    """
+    out = []
+    for s, e in split_sentences(text, start, end):
+        if e - s > 1 and text[e - 1] == "-" and text[e - 2] in _ENDS:
+            e -= 1
+        if text[s] == "-" and s + 1 < e and text[s + 1].isspace():
+            s += 1
+        cut = _after_link(text, s, e)
+        for piece in ((s, cut), (cut, e)) if cut else ((s, e),):
+            if kept := _trim(text, *piece):
+                out.append(kept)
+    return out
+
+
+_ENDS = ".!?:\"'”’)]…"
+# A link to another story runs its headline into the next sentence, which has no stop between them: "READ MORE:
+# Donald Trump doubles down on deportation plan It already looks ...". The sentence starts at the first word after
+# the headline's third that opens sentences (or a quotation) and follows a word ending in lower case; a sentence
+# that opens with a name ("... pipelines TransCanada had tried") is not told from the headline and stays with it.
+_LINK = re.compile(r"(?:READ MORE|ALSO READ|RELATED|OPINION|WATCH|MORE|SEE ALSO)\s*:\s*-?\s*")
+_OPENERS = (
+    "A|An|The|In|On|At|During|After|Before|But|And|He|She|It|They|We|His|Her|Its|Their|This|That|These|Those|"
+    "Some|Many|According|Speaking|Earlier|Later|Last|While|When|Since|As|If|Meanwhile|However|Yet|Now|There"
+)
+_OPENER = re.compile(rf"(?<=[a-z0-9'’\"”)?!])\s+(?=[\"“][A-Z]|(?:{_OPENERS})\b)")
+
+
+def _after_link(text: str, s: int, e: int) -> int | None:
+    """Where the sentence after a link's headline begins in the span ``text[s:e]``, or None."""
+    link = _LINK.match(text, s, e)
+    if not link:
+        return None
+    for m in _OPENER.finditer(text, link.end(), e):
+        if len(text[link.end() : m.start()].split()) >= 3:
+            return m.end()
+    return None
 
 
 def _is_abbreviation(body: str, dot_at: int) -> bool:

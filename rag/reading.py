@@ -211,12 +211,17 @@ _MONTHS = (
     r"Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?|"
     r"JANUARY|FEBRUARY|MARCH|APRIL|MAY|JUNE|JULY|AUGUST|SEPTEMBER|OCTOBER|NOVEMBER|DECEMBER"  # "On MARCH 14, 2017"
 )
+_BARE_MONTH = r"(?:January|February|March|April|June|July|August|September|October|November|December)"
 _WEEKDAYS = r"Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday"
 _DATE = re.compile(
     rf"\b(?:\d{{1,2}}(?:st|nd|rd|th)?\s+(?:{_MONTHS})\.?(?:,?\s+\d{{4}})?"
     rf"|(?:{_MONTHS})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?(?:\s*(?:-|–|and|to)\s*\d{{1,2}}(?:st|nd|rd|th)?\b)?(?:,?\s+\d{{4}})?"
     rf"|(?:early|mid|late)[- ](?:{_MONTHS})"
     rf"|(?:{_MONTHS})\s+\d{{4}}"
+    # a month alone where a preposition makes it a time ("jumped into the race in January", "between November and
+    # April"); not "May", which is as often Theresa May ("confidence in May")
+    rf"|(?:(?<=\bin )|(?<=\bsince )|(?<=\bfrom )|(?<=\buntil )|(?<=\bby )|(?<=\bbetween )|(?<=\bthrough ))"
+    rf"{_BARE_MONTH}(?:\s+(?:and|to|through)\s+{_BARE_MONTH})?(?:,?\s+\d{{4}})?"
     rf"|(?:(?:early|mid|late)[- ])?(?:1[5-9]|20)\d0s"  # decades: "the 1960s", "mid-1990s"
     rf"|(?:1[5-9]|20)\d{{2}}(?:\s?[-–]\s?(?:1[5-9]|20)?\d{{2}}\b)?"
     # an older year only where a preposition makes it one ("built in 1356"; "1356 people" is a count)
@@ -243,12 +248,13 @@ _UNIT = (
     r"points?|(?:bn|bln|mln|trln|m|k|million|billion|trillion|thousand|hundred)(?:\s(?:rubles|roubles|yuan|euros?|dollars|pounds|barrels|kilograms|tonnes|tons|litres|liters|gallons)\b)?|"
     r"yuan|euros?|dollars|pounds|pesos|rupees|yen|francs|"
     r"rubles|roubles|tonnes|tons|km|kilomet(?:er|re)s|miles|mph|kph|metres|meters|feet|inches|cm|centimet(?:er|re)s|"
+    r"mm|millimet(?:er|re)s|cents|pence|GB|MB|TB|gigabytes|megabytes|terabytes|"
     r"years?|months?|weeks?|days?|hours?|"
     rf"minutes|seconds|points|times|people|votes|seats|acres|hectares|square\s(?:miles|kilomet(?:er|re)s|km)|{_BULK})"
     r"\b(?!-)"  # "248 month-to-date records" count records
 )
 _QUANTITY = re.compile(
-    rf"(?:(?:US|AUS|A|C|HK|NZ)?[$€£¥?]\s?)?\b\d(?:[\d,]*\d)?(?:\.\d+)?(?:{_UNIT})?"
+    rf"(?:(?:US|AUS|A|C|HK|NZ)?[$€£¥?]\s?)?\b\d(?:[\d,]*\d)?(?:\.\d+)?(?:\s[1-9]/[1-9]\b)?(?:{_UNIT})?"  # "6 1/2 years"
     rf"|\b(?:{_SMALL})(?:[- ](?:{_SMALL}))*\b(?:{_UNIT})?",
     re.I,
 )
@@ -368,7 +374,7 @@ _MEASURES = [  # what a quantity question asks for, by its wording
         ),
     ),
     ("speed", re.compile(r"^how fast\b|\bspeed\b")),
-    ("length", re.compile(r"^how (?:tall|deep|wide|far)\b")),
+    ("length", re.compile(r"^how (?:tall|deep|wide|far)\b|^how many pages\b")),  # a page count is a length
     ("count", re.compile(r"^how many\b")),  # "How many pens does China make?" counts, though "make" is earning
     (
         "change",
@@ -391,7 +397,9 @@ _PHYSICAL = re.compile(
     rf"(?<![a-z])(?:tonnes|tons|km|kilomet(?:er|re)s|miles|mph|kph|metres|meters|feet|points|acres|hectares|{_BULK})\b",
     re.I,
 )
-_MONEY_UNIT = re.compile(r"[$€£¥?]|\b(?:bn|yuan|euros?|dollars|pounds|rubles|roubles|pesos|rupees|yen|francs)\b", re.I)
+_MONEY_UNIT = re.compile(
+    r"[$€£¥?]|\b(?:bn|yuan|euros?|dollars|pounds|rubles|roubles|pesos|rupees|yen|francs|cents|pence)\b", re.I
+)
 _MEASURED = re.compile(r"^how many (?:square )?[a-z]+ of (?:the |its |their )?([a-z-]+)")
 _FRACTION = re.compile(r"^(?:half|a third|one-third|two-thirds|a quarter|three-quarters)\b", re.I)
 _UNIT_KINDS = [
@@ -401,7 +409,8 @@ _UNIT_KINDS = [
     (
         "length",
         re.compile(
-            r"(?<![a-z])(?:km|kilomet(?:er|re)s?|miles?|metres?|meters?|feet|foot|inch(?:es)?|cm|centimet(?:er|re)s?|pages?)\b",
+            r"(?<![a-z])(?:km|kilomet(?:er|re)s?|miles?|metres?|meters?|feet|foot|inch(?:es)?|cm|centimet(?:er|re)s?|"
+            r"mm|millimet(?:er|re)s?|pages?)\b",
             re.I,
         ),
     ),
@@ -637,6 +646,10 @@ _PEOPLE_WORD = re.compile(rf"^(?:{_PEOPLE}|\w+(?:ers|ors|ists|ants|ents|ians|ees
 
 
 _NO_BEFORE = re.compile(r"\b(?:no|any|every|some)\s*$", re.I)
+# "one" that stands for a thing named before it: "will build one in the US instead", "the one that brought rain"
+_ONE_STANDS_FOR = re.compile(
+    r"\s*(?:[.,;:!?]|(?:that|who|which|instead)\b|in\s+(?:the|a|an|this|that|his|her|its|their)\b)"
+)
 
 
 def _counts_things(sentence: str, c: Candidate) -> bool:
@@ -850,8 +863,12 @@ def typed(sentence: str, kind: str, question: str) -> list[Candidate]:
             continue  # "How long will the statue stay?" is answered by when it goes, too
         if unit == "money" and (_COUNTS_PEOPLE.match(sentence, c.end) or _counts_things(sentence, c)):
             continue  # "More than 20 million people face starvation" counts, it does not pay
-        if c.text.lower() == "one" and (sentence[c.end :].startswith(" of ") or _NO_BEFORE.search(sentence[: c.start])):
-            continue  # "one of more than 1,000 prisoners", "no one would benefit": no count
+        if c.text.lower() == "one" and (
+            sentence[c.end :].startswith(" of ")
+            or _NO_BEFORE.search(sentence[: c.start])
+            or _ONE_STANDS_FOR.match(sentence, c.end)
+        ):
+            continue  # "one of more than 1,000 prisoners", "no one would benefit", "will build one in the US": no count
         if measured and _stem(measured.group(1)) not in stems(sentence[c.end : c.end + 40]):
             continue  # "6,096 kilometers of highways" are no kilometers of railways
         if unit == "speed" and not _SPEED.match(sentence, c.start):
@@ -1626,8 +1643,8 @@ def gives_cause(sentence: str) -> bool:
 # --- boilerplate -------------------------------------------------------------
 
 _BOILER_PREFIX = re.compile(
-    r"^(?:read more|more|related|watch|watch more|see also|share this(?: slide| article| story)?|source "
-    r"link|source|photo|"
+    r"^(?:read more|also read|more|related|opinion|watch|watch more|see also|share this(?: slide| article| story)?|"
+    r"source link|source|photo|"
     r"photos|image|picture|video|credit|follow (?:us|him|her)|sign up|subscribe|click here|learn more|editor's note|"
     r"advertisement|top stories|now playing)\s*[:|-]",
     re.I,

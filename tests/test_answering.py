@@ -16,6 +16,7 @@ from rag.answering import (
     _mentioning,
     _missing_names,
     _name_phrases,
+    _on_topic,
     _Sentence,
     _sentences,
     _short,
@@ -619,3 +620,26 @@ def test_a_short_sentence_with_a_number_is_read_but_a_dateline_is_not():
     assert _informative("He was 44.")  # "Ruiz was executed shortly after midnight. He was 44."
     assert not _informative("MOSCOW, February 6. /TASS/.")
     assert not _informative("Read more here.")
+
+
+def test_a_sentence_under_a_headline_on_the_topic_is_on_topic_unless_a_statement_is_asked_for():
+    doc = 'Theresa Villiers told Al Jazeera: "I feel a sense of optimism." May spoke about trade.'
+    title = "British government takes next steps towards Brexit"
+    hit = Hit("d#0", "d", doc, 0, len(doc), 1.0, title=title)
+    villiers = _Sentence(hit, 0, 0, 63, doc[:63])
+    assert villiers.text.endswith('optimism."')
+    q = "Which Conservative MP told Al Jazeera she felt a sense of optimism about Brexit?"
+    assert _on_topic(q, "person", [villiers], {"d": doc}) == [villiers]
+    # what someone said about a topic is said of it in the sentence itself
+    assert _on_topic("What did Villiers say about Brexit?", "statement", [villiers], {"d": doc}) == []
+
+
+def test_the_sentence_after_a_link_s_headline_is_read_and_the_link_is_not():
+    doc = (
+        "Trump spoke on Monday. READ MORE: Donald Trump doubles down on deportation plan It already looks like "
+        "a low-intensity conflict zone, Smith says."
+    )
+    hit = Hit("d#0", "d", doc, 0, len(doc), 1.0, title="Deportations")
+    read = [s.text for s in _sentences([hit], {"d": doc}, ledes=False)]
+    assert "It already looks like a low-intensity conflict zone, Smith says." in read
+    assert not any("READ MORE" in t for t in read)

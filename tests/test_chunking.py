@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rag.chunking import chunk_document, count_tokens, split_sentences
+from rag.chunking import chunk_document, count_tokens, sentence_spans, split_sentences
 from rag.types import Document
 
 from .conftest import STARTER
@@ -112,6 +112,48 @@ def test_sentences_split_on_terminal_punctuation_not_abbreviations():
         "Yes!",
         "New line",
     ]
+
+
+@pytest.mark.parametrize(
+    "split, text, expected",
+    [
+        # scraped news runs share buttons and embedded tweets into the next sentence, and writes some line breaks
+        # as ":-" or ".-": the sentence after them stands alone, so it can be read and cited without the junk
+        (
+            split_sentences,
+            "Send Facebook Twitter Permalink http://dw.com/p/2XCJE Prime Minister Sorin Grindeanu blamed Iordache. "
+            "S pic.twitter.com/9bSPBW2BIF Fiji was hit in February 2016. It begins at the 15:40 mark:- Perriello "
+            "jumped into the race in January.- Protests went on. See www.example.com/a for more.",
+            [
+                "Send Facebook Twitter Permalink http://dw.com/p/2XCJE",
+                "Prime Minister Sorin Grindeanu blamed Iordache.",
+                "S pic.twitter.com/9bSPBW2BIF",
+                "Fiji was hit in February 2016.",
+                "It begins at the 15:40 mark:-",
+                "Perriello jumped into the race in January.-",  # passages keep every character, dashes too
+                "Protests went on.",
+                "See www.example.com/a for more.",
+            ],
+        ),
+        # as cited, sentences leave out those dashes and a link's headline run into the sentence after it ...
+        (
+            sentence_spans,
+            "In 2016, over 5,000 migrants died.- Libya is a hotspot. READ MORE: Donald Trump doubles down on "
+            "deportation plan It already looks like a conflict zone. READ MORE: Trump clears Keystone XL pipelines "
+            "TransCanada had tried for years.",
+            [
+                "In 2016, over 5,000 migrants died.",
+                "Libya is a hotspot.",
+                "READ MORE: Donald Trump doubles down on deportation plan",
+                "It already looks like a conflict zone.",
+                # ... unless that sentence opens with a name, which is not told from the headline
+                "READ MORE: Trump clears Keystone XL pipelines TransCanada had tried for years.",
+            ],
+        ),
+    ],
+)
+def test_sentences_of_scraped_news(split, text, expected):
+    assert [text[s:e] for s, e in split(text)] == expected
 
 
 def test_starter_articles_chunk_within_budget():

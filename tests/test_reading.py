@@ -123,6 +123,17 @@ def test_answer_types_agree_with_the_hand_labels_of_the_news_dev_set():
         ("Some people agreed with Rutte.", [("name", "Rutte")]),  # a first word's capital makes no name
         # "month-to-date" is no unit of the number
         ("They broke more than 248 month-to-date records.", [("quantity", "248")]),
+        # a month alone is a time after a preposition, and "May" is not (it is as often Theresa May)
+        ("Perriello jumped into the race in January.", [("date", "January")]),
+        ("The season runs between November and April.", [("date", "November and April")]),
+        ("MPs lost confidence in May.", []),
+        # millimetres and a half are part of the figure
+        ("Nadi reported 303mm of rain.", [("quantity", "303mm")]),
+        ("He has about another 6 1/2 years to serve.", [("quantity", "6 1/2 years")]),
+        (
+            "Users who reach just 22GB get a discount of at least 20 cents.",
+            [("quantity", "22GB"), ("quantity", "20 cents")],
+        ),
     ],
 )
 def test_candidates_find_typed_spans(sentence, expected):
@@ -293,6 +304,8 @@ def test_measure_of_quantity_questions():
     assert measure("How old is Amos Yee?") == "age"
     assert measure("How many years in a row has RBS failed to make a profit?") == "time"
     assert measure("What percentage of Americans believe it?") == "percent"
+    # a page count is a length ("the 102-page report" counts no people), but it is what "how many pages" asks for
+    assert measure("How many pages long is the document?") == "length"
 
 
 @pytest.mark.parametrize(
@@ -300,6 +313,7 @@ def test_measure_of_quantity_questions():
     [
         ("READ MORE: US Senate approves Jeff Sessions", "", 'a "read more" link'),
         ("MORE: Great white shark tracking goes mobile", "", 'a "more" link'),
+        ("OPINION: Why is Russia so happy with Trump?", "", 'a "opinion" link'),
         ("Source link: http://example.com", "", 'a "source link" link'),
         ("Love Drought/Sandcastles #GRAMMYs pic.twitter.com/LUh9OAgT4x", "", "a caption or photo credit"),
         ("Nato chief Mark Rutte gestures at a press conference in Berlin. — Reuters", "", "a caption or photo credit"),
@@ -634,6 +648,9 @@ def test_one_of_many_and_no_one_count_nothing():
     s = "He was released as one of more than 1,000 prisoners; no one would benefit, and one suspect was held."
     assert [c.text for c in typed(s, "quantity", "How many people were held?")] == ["1,000", "one"]
     assert [c.text for c in typed(s, "quantity", "How many suspects were held?")] == ["one"]  # prisoners aren't
+    # a "one" that stands for a thing named before it counts nothing either
+    s = "Ford canceled plans for a $1.6 billion plant in Mexico and will build one in the US instead."
+    assert typed(s, "quantity", "How many jobs did the Mexico plant have?") == []
 
 
 def test_how_many_is_a_count_whatever_its_verb_and_a_place_s_name_is_no_toll():
