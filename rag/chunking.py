@@ -93,11 +93,13 @@ _ABBREVIATIONS = {
     "cf",
     "al",
 }
-# End of sentence: terminal punctuation, any closing quotes/brackets, then space (and perhaps a dash) before a
-# capital or digit. Scraped news also runs sentences on after a link ("Permalink http://dw.com/p/2XCJE Prime
-# Minister ...", "pic.twitter.com/9bSPBW2BIF Fiji was hit ...") and after a colon or stop with a dash in place of
-# a line break ("begins at the 15:40 mark:- Perriello jumped ..."): those end sentences too.
-_BOUNDARY = re.compile(
+# End of sentence: terminal punctuation, any closing quotes/brackets, then space before a capital or digit.
+_BOUNDARY = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s+[\"'“‘(\[]?[A-Z0-9À-Þ])")
+# Sentences as read and cited end there too, and also where scraped news runs a sentence on after a link
+# ("Permalink http://dw.com/p/2XCJE Prime Minister ...", "pic.twitter.com/9bSPBW2BIF Fiji was hit ...") or after a
+# colon or stop with a dash in place of a line break ("begins at the 15:40 mark:- Perriello jumped ..."). Passages
+# keep the plain boundaries, so that an index built before reads the same as one built now.
+_CITED_BOUNDARY = re.compile(
     r"(?:[.!?…]+[\"'”’)\]]*-?|:-|\b(?:https?://|www\.|pic\.twitter\.com/)\S+)"
     r"(?=\s+(?:-\s+)?[\"'“‘(\[]?[A-Z0-9À-Þ])"
 )
@@ -114,13 +116,17 @@ def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[t
     >>> [t[s:e] for s, e in split_sentences(t)]
     ['Dr. Carter spoke.', 'Rutte agreed!']
     """
+    return _split(text, start, end, _BOUNDARY)
+
+
+def _split(text: str, start: int, end: int | None, boundary: re.Pattern) -> list[tuple[int, int]]:
     end = len(text) if end is None else end
     spans = []
     for line in re.finditer(r"[^\n]+", text[start:end]):
         line_start = start + line.start()
         piece_start = 0
         body = line.group()
-        for m in _BOUNDARY.finditer(body):
+        for m in boundary.finditer(body):
             if _is_abbreviation(body, m.start()):
                 continue
             spans.append((line_start + piece_start, line_start + m.end()))
@@ -130,8 +136,9 @@ def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[t
 
 
 def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
-    """The sentences of ``text[start:end]`` as they are read and cited: `split_sentences` without the dash that
-    scraped news puts where a line break was ("Mediterranean Sea.- Libya is ...", "- Ruchir Sharma, ...").
+    """The sentences of ``text[start:end]`` as they are read and cited: `split_sentences`, also ended after a link
+    or a dash standing for a line break, and without that dash ("Mediterranean Sea.- Libya is ...", "- Ruchir
+    Sharma, ...") or a link's headline run into the sentence after it.
 
     Passages keep the dashes (every character of an article lies in some passage); answers quote without them.
 
@@ -140,7 +147,7 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
     ['It rained.', 'Nadi flooded.']
     """
     out = []
-    for s, e in split_sentences(text, start, end):
+    for s, e in _split(text, start, end, _CITED_BOUNDARY):
         if e - s > 1 and text[e - 1] == "-" and text[e - 2] in _ENDS:
             e -= 1
         if text[s] == "-" and s + 1 < e and text[s + 1].isspace():
